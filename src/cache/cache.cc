@@ -1,0 +1,652 @@
+// The sharded store behind Cache.
+//
+// Layout. A key's 64-bit XXH3 hash picks its shard (bits 40 and up) and its slot in the shard's
+// open-addressing set (absl::flat_hash_set of Entry*, which hashes by the stored hash, so a
+// rehash never rehashes a key). An Entry is one allocation holding the key, the policy's
+// intrusive node, the expiry and the tags; the value is a shared immutable buffer, handed out by
+// reference on a hit.
+//
+// Locks. Each shard has one mutex guarding its set, its policy, its expiry index and its
+// in-flight loads. Tag index shards have their own mutexes, always taken after a cache shard's
+// (put and eviction link and unlink tags under the cache shard's lock); invalidation takes a tag
+// shard's lock, lets it go, then takes cache shards' locks. No lock is ever held while a loader
+// runs or a value is (de)compressed.
+//
+// Staleness. A fill's ticket is the epoch counter's value when its load began. Every
+// invalidation draws a new epoch: tag invalidations store it as the tag's version (checked and
+// linked atomically by TagIndex::link), erase() stores it in one of 64 per-shard slots chosen by
+// the key's hash, clear() and invalidate_matching() in clear_epoch_. A put whose ticket is older
+// than any of these that concern it is refused; the slots and clear_epoch_ are coarse, so they
+// may refuse a fill that was in fact fresh, never the other way round.
+//
+// Budget. The memory limit is divided evenly among shards; each shard's policy evicts until its
+// charge fits, so after every put the total is within the limit. An entry's charge estimates
+// what it costs in memory: key, stored value, tags, and the bookkeeping of every structure that
+// refers to it (measured against resident memory in cache_benchmark.cc).
+#include "cache/cache.h"
+
+#include <fnmatch.h>
+#include <xxhash.h>
+
+#include <algorithm>
+#include <bit>
+#include <random>
+#include <stdexcept>
+
+#include "absl/container/btree_set.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "cache/eviction_policy.h"
+#include "cache/internal/string_map.h"
+#include "cache/tag_index.h"
+
+namespace tajir::cache {
+namespace {
+
+constexpr int64_t kNever = INT64_MAX;
+constexpr size_t kEraseSlots = 64;
+constexpr int kMaxJoins = 2;  // waits on others' stale loads before loading alone
+
+uint64_t hash_key(std::string_view key) { return XXH3_64bits(key.data(), key.size()); }
+
+// Relaxed counters: written by one thread at a time (under a lock) or by fetch_add, read by
+// stats() at any time without a lock.
+using Cell = std::atomic<uint64_t>;
+void add_locked(Cell& c, uint64_t n = 1) {
+  c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+}
+void add_shared(Cell& c, uint64_t n = 1) { c.fetch_add(n, std::memory_order_relaxed); }
+
+double random_unit() {
+  thread_local std::minstd_rand rng(std::random_device{}());
+  return std::uniform_real_distribution<double>(0.0, 1.0)(rng);
+}
+
+}  // namespace
+
+struct Cache::Entry : PolicyNode {
+  std::string key;
+  Value stored;  // compressed when codec != kNone
+  uint32_t raw_size = 0;
+  Codec codec = Codec::kNone;
+  TypeId type = 0;
+  int64_t expires_ns = kNever;
+  std::vector<std::string> tags;
+};
+
+namespace {
+
+struct HashedKey {
+  std::string_view key;
+  uint64_t hash;
+};
+
+template <typename E>
+struct EntryHash {
+  using is_transparent = void;
+  size_t operator()(const E* e) const { return e->hash; }
+  size_t operator()(const HashedKey& k) const { return k.hash; }
+};
+
+template <typename E>
+struct EntryEq {
+  using is_transparent = void;
+  bool operator()(const E* a, const E* b) const { return a == b; }
+  bool operator()(const E* a, const HashedKey& b) const { return a->key == b.key; }
+  bool operator()(const HashedKey& a, const E* b) const { return a.key == b->key; }
+};
+
+constexpr uint64_t kExpiryOverhead = 32;  // a btree slot of (expiry, Entry*) with node slack
+constexpr uint64_t kTagOverhead = 96;     // the tag's string in the entry, the key's in the index
+
+}  // namespace
+
+struct Cache::Flight {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool done = false;   // GUARDED_BY(mu)
+  bool stale = false;  // GUARDED_BY(mu): the value's put was refused
+  Status error;        // GUARDED_BY(mu)
+  Value value;         // GUARDED_BY(mu)
+};
+
+struct alignas(64) Cache::Shard {
+  std::mutex mu;
+  // Everything below: GUARDED_BY(mu), except the counters (see add_locked / add_shared).
+  absl::flat_hash_set<Entry*, EntryHash<Entry>, EntryEq<Entry>> entries;
+  std::unique_ptr<EvictionPolicy> policy;
+  absl::btree_set<std::pair<int64_t, Entry*>> expiry;
+  internal::StringMap<std::shared_ptr<Flight>> flights;
+  std::array<uint64_t, kEraseSlots> erase_epochs{};
+
+  std::array<std::array<Cell, kNumCounters>, kMaxTypes> counters{};
+  std::array<Cell, kMaxTypes> keys{};
+  std::array<Cell, kMaxTypes> bytes{};
+  Cell compressed_values{0};
+  Cell compression_raw{0};
+  Cell compression_stored{0};
+
+  Cell& counter(TypeId t, Counter c) { return counters[t][static_cast<size_t>(c)]; }
+
+  Entry* find(std::string_view key, uint64_t hash) const {
+    auto it = entries.find(HashedKey{key, hash});
+    return it == entries.end() ? nullptr : *it;
+  }
+};
+
+Cache::Cache(Options options)
+    : options_(std::move(options)),
+      memory_limit_bytes_(options_.memory_limit_bytes) {
+  size_t n = options_.shards;
+  if (n == 0) n = 4 * std::max(1u, std::thread::hardware_concurrency());
+  shard_count_ = std::bit_ceil(std::min<size_t>(n, 1u << 16));
+  shards_.reset(new Shard[shard_count_]);
+  for (size_t i = 0; i < shard_count_; ++i) {
+    shards_[i].policy = make_eviction_policy(options_.policy, options_.memory_limit_bytes / shard_count_);
+    if (!shards_[i].policy) {
+      throw std::invalid_argument("unknown eviction policy: " + options_.policy);
+    }
+  }
+  tags_ = std::make_unique<TagIndex>(shard_count_);
+  type_names_.push_back("default");
+  history_.resize(std::max<size_t>(options_.history_points, 1));
+  if (options_.maintenance_interval.count() > 0) {
+    maintenance_ = std::jthread([this](std::stop_token st) { maintenance_loop(st); });
+  }
+}
+
+Cache::~Cache() {
+  if (maintenance_.joinable()) {
+    maintenance_.request_stop();
+    maintenance_.join();
+  }
+  for (size_t i = 0; i < shard_count_; ++i) {
+    for (Entry* e : shards_[i].entries) delete e;
+  }
+}
+
+int64_t Cache::now_ns() const {
+  if (options_.clock != nullptr) return options_.clock->now_ns();
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+Cache::Shard& Cache::shard_for(uint64_t hash) const {
+  return shards_[(hash >> 40) & (shard_count_ - 1)];
+}
+
+TypeId Cache::register_type(std::string_view name) {
+  std::lock_guard lock(types_mu_);
+  for (size_t i = 0; i < type_names_.size(); ++i) {
+    if (type_names_[i] == name) return static_cast<TypeId>(i);
+  }
+  if (type_names_.size() == kMaxTypes) return 0;
+  type_names_.emplace_back(name);
+  return static_cast<TypeId>(type_names_.size() - 1);
+}
+
+int64_t Cache::expiry_for(const PutOptions& options, int64_t now) const {
+  auto ttl = options.ttl.value_or(options_.default_ttl);
+  if (ttl.count() <= 0) return kNever;
+  double ns = static_cast<double>(std::chrono::nanoseconds(ttl).count());
+  ns *= 1.0 - std::clamp(options_.ttl_jitter, 0.0, 1.0) * random_unit();
+  return now + std::max<int64_t>(1, static_cast<int64_t>(ns));
+}
+
+uint64_t Cache::charge_of(std::string_view key, size_t stored_bytes,
+                          const PutOptions& options) const {
+  // Bytes of bookkeeping per entry beyond its key, value and tags: the Entry allocation and its
+  // malloc header, the set slot at the table's load factor, the value's shared_ptr control
+  // block and string, the value buffer's malloc header.
+  constexpr uint64_t kEntryOverhead = sizeof(Entry) + 16 + 12 + 48 + 16;
+  uint64_t c = kEntryOverhead + key.size() + stored_bytes;
+  if (options.ttl.value_or(options_.default_ttl).count() > 0) c += kExpiryOverhead;
+  for (const auto& t : options.tags) c += kTagOverhead + t.size() + key.size();
+  return c;
+}
+
+void Cache::note_memory(int64_t delta) {
+  int64_t now = memory_bytes_.fetch_add(delta, std::memory_order_relaxed) + delta;
+  int64_t peak = peak_memory_bytes_.load(std::memory_order_relaxed);
+  while (now > peak && !peak_memory_bytes_.compare_exchange_weak(peak, now)) {
+  }
+}
+
+Ticket Cache::ticket() const {
+  return Ticket{epoch_.load(std::memory_order_acquire), now_ns()};
+}
+
+std::optional<Value> Cache::read_value(const Entry& e) const {
+  if (e.codec == Codec::kNone) return e.stored;
+  auto raw = decompress(e.codec, *e.stored, e.raw_size);
+  if (!raw) return std::nullopt;
+  return std::make_shared<const std::string>(std::move(*raw));
+}
+
+void Cache::remove_locked(Shard& s, Entry* e, std::optional<Counter> why) {
+  s.policy->remove(e);
+  unlink_locked(s, e, why);
+}
+
+void Cache::unlink_locked(Shard& s, Entry* e, std::optional<Counter> why) {
+  s.entries.erase(e);
+  if (e->expires_ns != kNever) s.expiry.erase({e->expires_ns, e});
+  for (const auto& t : e->tags) tags_->unlink(t, e->key);
+  if (why) add_locked(s.counter(e->type, *why));
+  add_locked(s.keys[e->type], static_cast<uint64_t>(-1));
+  add_locked(s.bytes[e->type], -e->charge);
+  if (e->codec != Codec::kNone) {
+    add_locked(s.compressed_values, static_cast<uint64_t>(-1));
+    add_locked(s.compression_raw, -static_cast<uint64_t>(e->raw_size));
+    add_locked(s.compression_stored, -static_cast<uint64_t>(e->stored->size()));
+  }
+  note_memory(-static_cast<int64_t>(e->charge));
+  delete e;
+}
+
+void Cache::evict_locked(Shard& s) {
+  while (s.policy->charge() > s.policy->capacity()) {
+    PolicyNode* victim = s.policy->evict();
+    if (victim == nullptr) break;
+    unlink_locked(s, static_cast<Entry*>(victim), Counter::evictions);
+  }
+}
+
+std::optional<Value> Cache::get(std::string_view key, TypeId type) {
+  uint64_t h = hash_key(key);
+  Shard& s = shard_for(h);
+  std::unique_lock lock(s.mu);
+  Entry* e = s.find(key, h);
+  if (e != nullptr && e->expires_ns != kNever && e->expires_ns <= now_ns()) {
+    remove_locked(s, e, Counter::expirations);
+    e = nullptr;
+  }
+  if (e == nullptr) {
+    add_locked(s.counter(type, Counter::misses));
+    return std::nullopt;
+  }
+  s.policy->touch(e);
+  add_locked(s.counter(e->type, Counter::hits));
+  if (e->codec == Codec::kNone) return e->stored;
+  Entry copy;  // decompress outside the lock
+  copy.stored = e->stored;
+  copy.codec = e->codec;
+  copy.raw_size = e->raw_size;
+  lock.unlock();
+  return read_value(copy);
+}
+
+namespace {
+Value to_value(std::string s) { return std::make_shared<const std::string>(std::move(s)); }
+}  // namespace
+
+PutResult Cache::put(std::string_view key, std::string value, const PutOptions& options,
+                     const Ticket* ticket) {
+  return store(key, hash_key(key), to_value(std::move(value)), options, ticket);
+}
+
+PutResult Cache::store(std::string_view key, uint64_t h, const Value& raw,
+                       const PutOptions& options, const Ticket* ticket) {
+  auto e = std::make_unique<Entry>();
+  e->stored = raw;
+  e->raw_size = static_cast<uint32_t>(raw->size());
+  if (options_.codec != Codec::kNone && raw->size() >= options_.compress_min_bytes &&
+      raw->size() <= UINT32_MAX) {
+    if (auto packed = compress(options_.codec, *raw)) {
+      e->stored = to_value(std::move(*packed));
+      e->codec = options_.codec;
+    }
+  }
+  e->key = std::string(key);
+  e->hash = h;
+  e->type = options.type < kMaxTypes ? options.type : 0;
+  e->tags = options.tags;
+  e->charge = charge_of(key, e->stored->size(), options);
+  int64_t now = now_ns();
+  e->expires_ns = expiry_for(options, now);
+  const uint64_t epoch = ticket != nullptr ? ticket->epoch : UINT64_MAX;
+
+  Shard& s = shard_for(h);
+  std::lock_guard lock(s.mu);
+  Entry* old = s.find(key, h);
+  if (ticket != nullptr &&
+      (ticket->epoch < clear_epoch_.load(std::memory_order_acquire) ||
+       ticket->epoch < s.erase_epochs[h % kEraseSlots] ||
+       now - ticket->taken_ns > std::chrono::nanoseconds(options_.ticket_horizon).count())) {
+    add_locked(s.counter(e->type, Counter::stale_puts));
+    return PutResult::kStale;
+  }
+  // The new value replaces the old whatever happens next: the old one is outdated.
+  if (old != nullptr) remove_locked(s, old, std::nullopt);
+  if (e->charge > s.policy->capacity()) {
+    add_locked(s.counter(e->type, Counter::rejected_puts));
+    return PutResult::kTooLarge;
+  }
+  for (size_t i = 0; i < e->tags.size(); ++i) {
+    if (!tags_->link(e->tags[i], e->key, epoch)) {
+      for (size_t j = 0; j < i; ++j) tags_->unlink(e->tags[j], e->key);
+      add_locked(s.counter(e->type, Counter::stale_puts));
+      return PutResult::kStale;
+    }
+  }
+  Entry* p = e.release();
+  s.entries.insert(p);
+  if (p->expires_ns != kNever) s.expiry.insert({p->expires_ns, p});
+  s.policy->insert(p);
+  add_locked(s.counter(p->type, Counter::puts));
+  add_locked(s.keys[p->type]);
+  add_locked(s.bytes[p->type], p->charge);
+  if (p->codec != Codec::kNone) {
+    add_locked(s.compressed_values);
+    add_locked(s.compression_raw, p->raw_size);
+    add_locked(s.compression_stored, p->stored->size());
+  }
+  note_memory(static_cast<int64_t>(p->charge));
+  evict_locked(s);
+  return PutResult::kStored;
+}
+
+Result<Lookup> Cache::get_or_load(std::string_view key, const Loader& loader,
+                                  const PutOptions& options) {
+  return load_once(key, hash_key(key), loader, options, /*warmup=*/false, nullptr);
+}
+
+Result<Lookup> Cache::load_once(std::string_view key, uint64_t h, const Loader& loader,
+                                const PutOptions& options, bool warmup, PutResult* put_result) {
+  Shard& s = shard_for(h);
+  const TypeId type = options.type < kMaxTypes ? options.type : 0;
+  for (int attempt = 0;; ++attempt) {
+    std::shared_ptr<Flight> flight;
+    bool leader = false;
+    {
+      std::unique_lock lock(s.mu);
+      Entry* e = s.find(key, h);
+      if (e != nullptr && e->expires_ns != kNever && e->expires_ns <= now_ns()) {
+        remove_locked(s, e, Counter::expirations);
+        e = nullptr;
+      }
+      if (e != nullptr) {
+        s.policy->touch(e);
+        if (!warmup) add_locked(s.counter(e->type, Counter::hits));
+        Entry copy;
+        copy.stored = e->stored;
+        copy.codec = e->codec;
+        copy.raw_size = e->raw_size;
+        lock.unlock();
+        auto v = read_value(copy);
+        if (!v) return Status(StatusCode::kInternal, "cache: a stored value failed to decompress");
+        return Lookup{std::move(*v), true};
+      }
+      if (!warmup && attempt == 0) add_locked(s.counter(type, Counter::misses));
+      if (attempt < kMaxJoins) {
+        auto [it, inserted] = s.flights.try_emplace(std::string(key));
+        if (inserted) it->second = std::make_shared<Flight>();
+        flight = it->second;
+        leader = inserted;
+      } else {
+        leader = true;  // others' loads kept going stale: load alone, uncoordinated
+      }
+    }
+
+    if (!leader) {
+      add_shared(s.counter(type, Counter::coalesced));
+      std::unique_lock fl(flight->mu);
+      flight->cv.wait(fl, [&] { return flight->done; });
+      if (!flight->error.ok()) return flight->error;
+      if (!flight->stale) return Lookup{flight->value, false};
+      continue;  // the value was loaded across an invalidation: not good for us
+    }
+
+    const Ticket t = ticket();
+    add_shared(s.counter(type, Counter::loads));
+    Result<std::string> loaded = Status(StatusCode::kInternal, "loader threw");
+    try {
+      loaded = loader();
+    } catch (const std::exception& ex) {
+      loaded = Status(StatusCode::kInternal, std::string("loader threw: ") + ex.what());
+    } catch (...) {
+    }
+    Value value;
+    PutResult pr = PutResult::kStale;
+    if (loaded.ok()) {
+      value = to_value(std::move(*loaded));
+      pr = store(key, h, value, options, &t);
+      if (warmup && pr == PutResult::kStored) add_shared(s.counter(type, Counter::warmups));
+    } else {
+      add_shared(s.counter(type, Counter::load_errors));
+    }
+    if (put_result != nullptr) *put_result = pr;
+    if (flight) {
+      {
+        std::lock_guard lock(s.mu);
+        auto it = s.flights.find(key);
+        if (it != s.flights.end() && it->second == flight) s.flights.erase(it);
+      }
+      {
+        std::lock_guard fl(flight->mu);
+        flight->done = true;
+        flight->stale = loaded.ok() && pr == PutResult::kStale;
+        flight->value = value;
+        if (!loaded.ok()) flight->error = loaded.status();
+      }
+      flight->cv.notify_all();
+    }
+    if (!loaded.ok()) return loaded.status();
+    return Lookup{std::move(value), false};
+  }
+}
+
+bool Cache::erase(std::string_view key) {
+  uint64_t h = hash_key(key);
+  uint64_t v = bump_epoch();
+  Shard& s = shard_for(h);
+  std::lock_guard lock(s.mu);
+  s.erase_epochs[h % kEraseSlots] = std::max(s.erase_epochs[h % kEraseSlots], v);
+  Entry* e = s.find(key, h);
+  if (e == nullptr) return false;
+  remove_locked(s, e, Counter::invalidations);
+  return true;
+}
+
+size_t Cache::erase_keys(const std::vector<std::string>& keys) {
+  size_t removed = 0;
+  for (const auto& k : keys) {
+    uint64_t h = hash_key(k);
+    Shard& s = shard_for(h);
+    std::lock_guard lock(s.mu);
+    if (Entry* e = s.find(k, h)) {
+      remove_locked(s, e, Counter::invalidations);
+      ++removed;
+    }
+  }
+  return removed;
+}
+
+size_t Cache::invalidate_tags(std::span<const std::string_view> tags) {
+  size_t removed = 0;
+  const int64_t now = now_ns();
+  for (std::string_view tag : tags) {
+    removed += erase_keys(tags_->invalidate(tag, bump_epoch(), now));
+  }
+  return removed;
+}
+
+size_t Cache::invalidate_matching(std::string_view pattern) {
+  const std::string pat(pattern);
+  clear_epoch_.store(bump_epoch(), std::memory_order_release);
+  size_t removed = 0;
+  for (size_t i = 0; i < shard_count_; ++i) {
+    Shard& s = shards_[i];
+    std::lock_guard lock(s.mu);
+    std::vector<Entry*> doomed;
+    for (Entry* e : s.entries) {
+      if (fnmatch(pat.c_str(), e->key.c_str(), 0) == 0) doomed.push_back(e);
+    }
+    for (Entry* e : doomed) remove_locked(s, e, Counter::invalidations);
+    removed += doomed.size();
+  }
+  return removed;
+}
+
+size_t Cache::clear() {
+  clear_epoch_.store(bump_epoch(), std::memory_order_release);
+  size_t removed = 0;
+  for (size_t i = 0; i < shard_count_; ++i) {
+    Shard& s = shards_[i];
+    std::lock_guard lock(s.mu);
+    std::vector<Entry*> doomed(s.entries.begin(), s.entries.end());
+    for (Entry* e : doomed) remove_locked(s, e, Counter::invalidations);
+    removed += doomed.size();
+  }
+  return removed;
+}
+
+WarmReport Cache::warm(std::vector<WarmItem> items, size_t parallelism) {
+  const auto start = std::chrono::steady_clock::now();
+  std::atomic<size_t> next{0}, loaded{0}, present{0}, failed{0};
+  auto work = [&] {
+    for (size_t i = next++; i < items.size(); i = next++) {
+      const WarmItem& item = items[i];
+      PutResult pr = PutResult::kStale;
+      auto r = load_once(item.key, hash_key(item.key), item.loader, item.options,
+                         /*warmup=*/true, &pr);
+      if (!r.ok()) {
+        ++failed;
+      } else if (r->hit) {
+        ++present;
+      } else if (pr == PutResult::kStored) {
+        ++loaded;
+      } else {
+        ++failed;
+      }
+    }
+  };
+  parallelism = std::clamp<size_t>(parallelism, 1, std::max<size_t>(items.size(), 1));
+  {
+    std::vector<std::jthread> helpers;
+    for (size_t i = 1; i < parallelism; ++i) helpers.emplace_back(work);
+    work();
+  }
+  return WarmReport{loaded, present, failed,
+                    std::chrono::duration_cast<std::chrono::milliseconds>(
+                        std::chrono::steady_clock::now() - start)};
+}
+
+size_t Cache::run_maintenance() {
+  constexpr size_t kBatch = 512;  // entries reclaimed per lock hold, so gets wait little
+  size_t reclaimed = 0;
+  const int64_t now = now_ns();
+  for (size_t i = 0; i < shard_count_; ++i) {
+    Shard& s = shards_[i];
+    for (bool more = true; more;) {
+      std::lock_guard lock(s.mu);
+      size_t n = 0;
+      while (!s.expiry.empty() && s.expiry.begin()->first <= now && n < kBatch) {
+        remove_locked(s, s.expiry.begin()->second, Counter::expirations);
+        ++n;
+      }
+      reclaimed += n;
+      more = n == kBatch;
+    }
+  }
+  tags_->collect_garbage(now - std::chrono::nanoseconds(options_.ticket_horizon).count());
+  return reclaimed;
+}
+
+void Cache::set_memory_limit(uint64_t bytes) {
+  memory_limit_bytes_.store(bytes, std::memory_order_relaxed);
+  for (size_t i = 0; i < shard_count_; ++i) {
+    Shard& s = shards_[i];
+    std::lock_guard lock(s.mu);
+    s.policy->set_capacity(bytes / shard_count_);
+    evict_locked(s);
+  }
+}
+
+Stats Cache::stats() const {
+  Stats out;
+  std::vector<std::string> names;
+  {
+    std::lock_guard lock(types_mu_);
+    names = type_names_;
+  }
+  std::vector<TypeStats> per_type(names.size());
+  for (size_t i = 0; i < shard_count_; ++i) {
+    Shard& s = shards_[i];
+    for (size_t t = 0; t < names.size(); ++t) {
+      TypeStats& ts = per_type[t];
+#define TAJIR_X(name, json, prom, help) \
+  ts.name += s.counters[t][static_cast<size_t>(Counter::name)].load(std::memory_order_relaxed);
+      TAJIR_CACHE_COUNTERS(TAJIR_X)
+#undef TAJIR_X
+      ts.keys += s.keys[t].load(std::memory_order_relaxed);
+      ts.memory_bytes += s.bytes[t].load(std::memory_order_relaxed);
+    }
+    out.compressed_values += s.compressed_values.load(std::memory_order_relaxed);
+    out.compression_raw_bytes += s.compression_raw.load(std::memory_order_relaxed);
+    out.compression_stored_bytes += s.compression_stored.load(std::memory_order_relaxed);
+    std::lock_guard lock(s.mu);
+    out.ghost_hits += s.policy->counters().ghost_hits;
+  }
+  for (size_t t = 0; t < names.size(); ++t) {
+    TypeStats& ts = out.total;
+    const TypeStats& x = per_type[t];
+#define TAJIR_X(name, json, prom, help) ts.name += x.name;
+    TAJIR_CACHE_COUNTERS(TAJIR_X)
+    TAJIR_CACHE_GAUGES(TAJIR_X)
+#undef TAJIR_X
+    out.by_type.emplace_back(names[t], x);
+  }
+  out.peak_memory_bytes =
+      static_cast<uint64_t>(std::max<int64_t>(0, peak_memory_bytes_.load(std::memory_order_relaxed)));
+  out.memory_limit_bytes = memory_limit_bytes_.load(std::memory_order_relaxed);
+  out.tags = tags_->size();
+  out.policy = std::string(shards_[0].policy->name());
+  out.shards = shard_count_;
+  return out;
+}
+
+void Cache::record_history_point() {
+  Stats st = stats();
+  std::lock_guard lock(history_mu_);
+  HistoryPoint p;
+  p.at = std::chrono::system_clock::now();
+  p.hits = st.total.hits - history_last_hits_;
+  p.misses = st.total.misses - history_last_misses_;
+  p.keys = st.total.keys;
+  p.memory_bytes = st.total.memory_bytes;
+  history_last_hits_ = st.total.hits;
+  history_last_misses_ = st.total.misses;
+  history_[history_next_ % history_.size()] = p;
+  ++history_next_;
+}
+
+std::vector<HistoryPoint> Cache::history(size_t max_points) const {
+  std::lock_guard lock(history_mu_);
+  size_t n = std::min({max_points, history_next_, history_.size()});
+  std::vector<HistoryPoint> out;
+  out.reserve(n);
+  for (size_t i = history_next_ - n; i < history_next_; ++i) {
+    out.push_back(history_[i % history_.size()]);
+  }
+  return out;
+}
+
+void Cache::maintenance_loop(std::stop_token stop) {
+  auto next_point = std::chrono::steady_clock::now() + options_.history_interval;
+  while (!stop.stop_requested()) {
+    {
+      std::unique_lock lock(maintenance_mu_);
+      maintenance_cv_.wait_for(lock, stop, options_.maintenance_interval, [] { return false; });
+    }
+    if (stop.stop_requested()) break;
+    run_maintenance();
+    if (std::chrono::steady_clock::now() >= next_point) {
+      record_history_point();
+      next_point += options_.history_interval;
+    }
+  }
+}
+
+}  // namespace tajir::cache

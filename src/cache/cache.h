@@ -1,0 +1,235 @@
+// Cache: tajir's in-process application cache. It knows nothing of shops or products.
+//
+// Keys are strings; values are immutable shared byte buffers, so a hit hands out a reference to
+// the stored bytes and copies nothing (values above a size threshold are stored compressed and a
+// hit on them decompresses). On top of get/put it offers what an application cache needs to be
+// both fast and never stale:
+//
+//   - tags on entries and invalidate_tags() that costs what it removes;
+//   - tickets: get_or_load() (and put() with a ticket) refuse to store a value that was loaded
+//     while one of its tags was invalidated, so an invalidation is never undone by a slow fill;
+//   - single-flight: concurrent misses on one key run the loader once and share its result;
+//   - a byte budget enforced by a pluggable eviction policy, TTLs with jitter, background
+//     reclamation of expired entries, statistics per value type and a history of them.
+//
+//   Cache cache({.memory_limit_bytes = 256 << 20});
+//   TypeId products = cache.register_type("products");
+//   auto page = cache.get_or_load("products:42:page=1", [&]() -> Result<std::string> {
+//     return render_products_page(42, 1);             // runs once however many callers miss
+//   }, {.tags = {"shop:42", "products:42"}, .type = products});
+//   ...
+//   cache.invalidate_tags({"products:42"});            // after the write commits
+//
+// Thread safety: every method is thread-safe. The store is split into shards (a power of two,
+// by default 4 x hardware threads), each with its own mutex, its own share of the budget and its
+// own eviction policy; a hit takes one shard lock and no global one. No lock is held while a
+// loader runs.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "cache/compression.h"
+#include "cache/stats.h"
+#include "util/status.h"
+
+namespace tajir::cache {
+
+// An immutable value shared between the cache and every reader holding it.
+using Value = std::shared_ptr<const std::string>;
+
+// A value type ("products", "dashboard"): statistics are kept per type. 0 is "default".
+using TypeId = uint8_t;
+inline constexpr size_t kMaxTypes = 16;
+
+// A time source the tests can drive. now_ns() is monotonic nanoseconds.
+class ManualClock {
+ public:
+  int64_t now_ns() const { return now_.load(std::memory_order_relaxed); }
+  void advance(std::chrono::nanoseconds d) { now_.fetch_add(d.count(), std::memory_order_relaxed); }
+
+ private:
+  std::atomic<int64_t> now_{1'000'000'000};
+};
+
+struct Options {
+  uint64_t memory_limit_bytes = 256ull << 20;
+  size_t shards = 0;                 // 0: 4 x hardware threads; rounded up to a power of two
+  std::string policy = "tajir";      // see eviction_policy.h
+  std::chrono::milliseconds default_ttl{std::chrono::minutes(10)};  // 0: entries never expire
+  double ttl_jitter = 0.1;           // each TTL is shortened by up to this fraction, at random
+  Codec codec = Codec::kLz4;         // for values of compress_min_bytes or more
+  size_t compress_min_bytes = 2048;
+  // How often the background thread reclaims expired entries and drops old tag versions;
+  // 0 runs no thread (call run_maintenance() yourself).
+  std::chrono::milliseconds maintenance_interval{1000};
+  std::chrono::milliseconds history_interval{std::chrono::minutes(1)};  // one point per interval
+  size_t history_points = 24 * 60;
+  // A ticket older than this is refused; invalidated tags' versions are kept this long.
+  std::chrono::milliseconds ticket_horizon{std::chrono::minutes(5)};
+  const ManualClock* clock = nullptr;  // tests only: time from here instead of steady_clock
+};
+
+// Taken before a load; a put carrying it is refused if what it tags changed meanwhile.
+struct Ticket {
+  uint64_t epoch = 0;
+  int64_t taken_ns = 0;
+};
+
+struct PutOptions {
+  std::vector<std::string> tags;
+  std::optional<std::chrono::milliseconds> ttl;  // nullopt: Options::default_ttl; 0: no expiry
+  TypeId type = 0;
+};
+
+enum class PutResult {
+  kStored,    // the entry is in the cache (the policy may evict it later as usual)
+  kStale,     // the ticket predates an invalidation of a tag or of the key: nothing stored
+  kTooLarge,  // larger than one shard's budget: nothing stored
+};
+
+// What get_or_load() hands back: the value and whether it came from the cache.
+struct Lookup {
+  Value value;
+  bool hit = false;
+};
+
+// A loader produces a value's bytes, or an error that every waiter receives and nothing caches.
+using Loader = std::function<Result<std::string>()>;
+
+struct WarmItem {
+  std::string key;
+  Loader loader;
+  PutOptions options;
+};
+
+struct WarmReport {
+  size_t loaded = 0;   // loaded and stored
+  size_t present = 0;  // already in the cache: nothing to do
+  size_t failed = 0;   // the loader failed, or the value went stale while loading
+  std::chrono::milliseconds took{0};
+};
+
+class Cache {
+ public:
+  explicit Cache(Options options = {});
+  ~Cache();
+  Cache(const Cache&) = delete;
+  Cache& operator=(const Cache&) = delete;
+
+  // Returns the id of a value type, registering it the first time. Types beyond kMaxTypes
+  // share id 0.
+  TypeId register_type(std::string_view name);
+
+  // The live value under `key`, or nullopt. `type` is the value type the miss is counted under.
+  std::optional<Value> get(std::string_view key, TypeId type = 0);
+
+  // Stores `value` under `key`, replacing any previous one. With a ticket, the put is refused
+  // (kStale) when the key, or one of `options.tags`, was invalidated after the ticket was taken.
+  PutResult put(std::string_view key, std::string value, const PutOptions& options = {},
+                const Ticket* ticket = nullptr);
+
+  // A ticket for a load about to start; see put().
+  Ticket ticket() const;
+
+  // The cached value, or the loader's, run once for all concurrent callers of the same key.
+  // A loader error reaches every waiter and is not cached. A value whose put was refused as
+  // stale is returned to the caller that loaded it (its read overlapped the write) while the
+  // callers that waited on it load again. REQUIRES: the loader does not get_or_load `key` itself.
+  Result<Lookup> get_or_load(std::string_view key, const Loader& loader,
+                             const PutOptions& options = {});
+
+  // Removes the key and refuses fills of it that started before. Returns whether it was there.
+  bool erase(std::string_view key);
+
+  // Removes every entry carrying any of the tags and refuses fills of them that started before.
+  // Costs what it removes. Returns how many entries went.
+  size_t invalidate_tags(std::span<const std::string_view> tags);
+  size_t invalidate_tags(std::initializer_list<std::string_view> tags) {
+    return invalidate_tags(std::span<const std::string_view>(tags.begin(), tags.size()));
+  }
+
+  // Removes every entry whose key matches the glob pattern (fnmatch: * ? [..]). A scan of the
+  // whole cache: for rare, administrative use; prefer tags. Refuses every fill that started before.
+  size_t invalidate_matching(std::string_view pattern);
+
+  // Removes everything and refuses every fill that started before. Returns how many entries went.
+  size_t clear();
+
+  // Fills the items not already cached, with at most `parallelism` loaders at a time.
+  WarmReport warm(std::vector<WarmItem> items, size_t parallelism);
+
+  // Reclaims expired entries and forgets old tag versions now. Returns the entries reclaimed.
+  size_t run_maintenance();
+
+  // Changes the budget; evicts at once if the cache is above the new one.
+  void set_memory_limit(uint64_t bytes);
+
+  Stats stats() const;
+  // Records one history point now (the maintenance thread does this once per history_interval).
+  void record_history_point();
+  // The last `max_points` history points, oldest first.
+  std::vector<HistoryPoint> history(size_t max_points) const;
+
+  const Options& options() const { return options_; }
+
+ private:
+  struct Entry;
+  struct Flight;
+  struct Shard;
+
+  int64_t now_ns() const;
+  Shard& shard_for(uint64_t hash) const;
+  int64_t expiry_for(const PutOptions& options, int64_t now) const;
+  uint64_t charge_of(std::string_view key, size_t stored_bytes, const PutOptions& options) const;
+  uint64_t bump_epoch() { return epoch_.fetch_add(1, std::memory_order_acq_rel) + 1; }
+  std::optional<Value> read_value(const Entry& e) const;
+  PutResult store(std::string_view key, uint64_t hash, const Value& raw,
+                  const PutOptions& options, const Ticket* ticket);
+  // REQUIRES: shard.mu held. remove_locked() takes the entry from the policy too; unlink_locked()
+  // is for an entry the policy has let go already (an eviction victim).
+  void remove_locked(Shard& shard, Entry* e, std::optional<Counter> why);
+  void unlink_locked(Shard& shard, Entry* e, std::optional<Counter> why);
+  void evict_locked(Shard& shard);
+  size_t erase_keys(const std::vector<std::string>& keys);
+  Result<Lookup> load_once(std::string_view key, uint64_t hash, const Loader& loader,
+                           const PutOptions& options, bool warmup, PutResult* put_result);
+  void maintenance_loop(std::stop_token stop);
+  void note_memory(int64_t delta);
+
+  Options options_;
+  std::unique_ptr<Shard[]> shards_;
+  size_t shard_count_;
+  std::unique_ptr<class TagIndex> tags_;
+  std::atomic<uint64_t> epoch_{1};
+  std::atomic<uint64_t> clear_epoch_{0};  // the last clear() or invalidate_matching()
+  std::atomic<int64_t> memory_bytes_{0};
+  std::atomic<int64_t> peak_memory_bytes_{0};
+  std::atomic<uint64_t> memory_limit_bytes_;
+
+  mutable std::mutex types_mu_;
+  std::vector<std::string> type_names_;  // GUARDED_BY(types_mu_)
+
+  mutable std::mutex history_mu_;
+  std::vector<HistoryPoint> history_;  // GUARDED_BY(history_mu_); a ring of history_points
+  size_t history_next_ = 0;            // GUARDED_BY(history_mu_)
+  uint64_t history_last_hits_ = 0;     // GUARDED_BY(history_mu_)
+  uint64_t history_last_misses_ = 0;   // GUARDED_BY(history_mu_)
+
+  std::mutex maintenance_mu_;
+  std::condition_variable_any maintenance_cv_;
+  std::jthread maintenance_;  // last: stopped and joined first
+};
+
+}  // namespace tajir::cache

@@ -1,0 +1,124 @@
+// The cache's statistics, defined once: each counter's C++ name, JSON name, Prometheus name and
+// meaning come from the one list below, so the stats endpoint, the metrics page and the code
+// cannot drift apart.
+//
+// Counters live per shard and per value type and are summed when read, so keeping them costs a
+// plain increment under a lock the hit path already holds. Expirations are counted apart from
+// misses and evictions (after CacheLib).
+#pragma once
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace tajir::cache {
+
+// X(member, "json_name", "prometheus_name", "help")
+#define TAJIR_CACHE_COUNTERS(X)                                                                  \
+  X(hits, "hits", "tajir_cache_hits_total", "Gets answered from the cache.")                    \
+  X(misses, "misses", "tajir_cache_misses_total", "Gets that found no live entry.")              \
+  X(coalesced, "coalesced", "tajir_cache_coalesced_total",                                       \
+    "Misses that waited for another caller's load of the same key instead of loading.")          \
+  X(loads, "loads", "tajir_cache_loads_total", "Loader calls made by get_or_load and warm.")     \
+  X(load_errors, "load_errors", "tajir_cache_load_errors_total",                                 \
+    "Loader calls that failed; their error reached every waiter and nothing was cached.")        \
+  X(puts, "puts", "tajir_cache_puts_total", "Entries stored.")                                   \
+  X(stale_puts, "stale_puts", "tajir_cache_stale_puts_total",                                    \
+    "Puts refused because a tag or key was invalidated after the fill's ticket was taken.")      \
+  X(rejected_puts, "rejected_puts", "tajir_cache_rejected_puts_total",                           \
+    "Puts refused because the entry alone is larger than a shard's budget.")                     \
+  X(invalidations, "invalidations", "tajir_cache_invalidations_total",                           \
+    "Entries removed by tag, pattern or key invalidation, erase or clear.")                      \
+  X(evictions, "evictions", "tajir_cache_evictions_total",                                       \
+    "Entries removed by the eviction policy to stay within the memory limit.")                   \
+  X(expirations, "expirations", "tajir_cache_expirations_total",                                 \
+    "Entries removed because their TTL ran out (found by a get or by the reaper).")             \
+  X(warmups, "warmups", "tajir_cache_warmups_total", "Entries stored by warm().")
+
+// Gauges: values at the moment of reading, also per shard and type.
+#define TAJIR_CACHE_GAUGES(X)                                                  \
+  X(keys, "keys", "tajir_cache_keys", "Live entries.")                         \
+  X(memory_bytes, "memory_bytes", "tajir_cache_memory_bytes",                  \
+    "Bytes charged for keys, values, tags and bookkeeping.")
+
+enum class Counter : uint8_t {
+#define TAJIR_X(name, json, prom, help) name,
+  TAJIR_CACHE_COUNTERS(TAJIR_X)
+#undef TAJIR_X
+};
+inline constexpr size_t kNumCounters = 0
+#define TAJIR_X(name, json, prom, help) +1
+    TAJIR_CACHE_COUNTERS(TAJIR_X)
+#undef TAJIR_X
+    ;
+
+struct CounterInfo {
+  const char* json_name;
+  const char* prometheus_name;
+  const char* help;
+};
+inline constexpr std::array<CounterInfo, kNumCounters> kCounterInfo = {{
+#define TAJIR_X(name, json, prom, help) {json, prom, help},
+    TAJIR_CACHE_COUNTERS(TAJIR_X)
+#undef TAJIR_X
+}};
+
+// Counters and gauges of one value type, or of the whole cache.
+struct TypeStats {
+#define TAJIR_X(name, json, prom, help) uint64_t name = 0;
+  TAJIR_CACHE_COUNTERS(TAJIR_X)
+  TAJIR_CACHE_GAUGES(TAJIR_X)
+#undef TAJIR_X
+
+  uint64_t get(Counter c) const {
+    switch (c) {
+#define TAJIR_X(name, json, prom, help) \
+  case Counter::name:                   \
+    return name;
+      TAJIR_CACHE_COUNTERS(TAJIR_X)
+#undef TAJIR_X
+    }
+    return 0;
+  }
+  // hits / (hits + misses), 0 when there was no get.
+  double hit_rate() const {
+    return hits + misses == 0 ? 0.0 : static_cast<double>(hits) / static_cast<double>(hits + misses);
+  }
+};
+
+struct Stats {
+  TypeStats total;
+  std::vector<std::pair<std::string, TypeStats>> by_type;  // registered types, in id order
+  uint64_t peak_memory_bytes = 0;   // highest memory_bytes seen since start (or reset_peak)
+  uint64_t memory_limit_bytes = 0;  // the budget; memory_bytes never exceeds it after a put
+  uint64_t compressed_values = 0;   // live values stored compressed
+  uint64_t compression_raw_bytes = 0;     // their size before compression
+  uint64_t compression_stored_bytes = 0;  // their size as stored
+  uint64_t ghost_hits = 0;  // misses on recently evicted keys: what more memory would have hit
+  uint64_t tags = 0;        // tags known to the tag index
+  std::string policy;       // the eviction policy's name
+  size_t shards = 0;
+
+  // raw / stored over compressed values; 1 when none is compressed.
+  double compression_ratio() const {
+    return compression_stored_bytes == 0 ? 1.0
+                                         : static_cast<double>(compression_raw_bytes) /
+                                               static_cast<double>(compression_stored_bytes);
+  }
+};
+
+// One point of the performance history: the counters over one interval.
+struct HistoryPoint {
+  std::chrono::system_clock::time_point at;  // end of the interval
+  uint64_t hits = 0;                         // during the interval
+  uint64_t misses = 0;                       // during the interval
+  uint64_t keys = 0;                         // at its end
+  uint64_t memory_bytes = 0;                 // at its end
+  double hit_rate() const {
+    return hits + misses == 0 ? 0.0 : static_cast<double>(hits) / static_cast<double>(hits + misses);
+  }
+};
+
+}  // namespace tajir::cache

@@ -1,0 +1,84 @@
+#include "cache/tag_index.h"
+
+#include <bit>
+
+
+namespace tajir::cache {
+
+TagIndex::TagIndex(size_t shards)
+    : shards_(new Shard[std::bit_ceil(std::max<size_t>(shards, 1))]),
+      shard_mask_(std::bit_ceil(std::max<size_t>(shards, 1)) - 1) {}
+
+TagIndex::Shard& TagIndex::shard_for(std::string_view tag) const {
+  return shards_[internal::StringHash{}(tag) & shard_mask_];
+}
+
+bool TagIndex::link(std::string_view tag, std::string_view key, uint64_t ticket_epoch) {
+  Shard& s = shard_for(tag);
+  std::lock_guard lock(s.mu);
+  auto it = s.tags.find(tag);
+  if (it == s.tags.end()) {
+    it = s.tags.emplace(std::string(tag), TagState{}).first;
+  } else if (it->second.version > ticket_epoch) {
+    return false;
+  }
+  it->second.keys.emplace(key);
+  return true;
+}
+
+void TagIndex::unlink(std::string_view tag, std::string_view key) {
+  Shard& s = shard_for(tag);
+  std::lock_guard lock(s.mu);
+  auto it = s.tags.find(tag);
+  if (it == s.tags.end()) return;
+  it->second.keys.erase(key);
+  if (it->second.keys.empty() && it->second.version == 0) s.tags.erase(it);
+}
+
+std::vector<std::string> TagIndex::invalidate(std::string_view tag, uint64_t version,
+                                              int64_t now_ns) {
+  Shard& s = shard_for(tag);
+  internal::StringSet keys;
+  {
+    std::lock_guard lock(s.mu);
+    auto [it, inserted] = s.tags.try_emplace(std::string(tag));
+    TagState& state = it->second;
+    state.version = version;
+    state.invalidated_at_ns = now_ns;
+    keys.swap(state.keys);
+  }
+  std::vector<std::string> out;
+  out.reserve(keys.size());
+  while (!keys.empty()) out.push_back(std::move(keys.extract(keys.begin()).value()));
+  return out;
+}
+
+uint64_t TagIndex::version(std::string_view tag) const {
+  Shard& s = shard_for(tag);
+  std::lock_guard lock(s.mu);
+  auto it = s.tags.find(tag);
+  return it == s.tags.end() ? 0 : it->second.version;
+}
+
+size_t TagIndex::collect_garbage(int64_t before_ns) {
+  size_t dropped = 0;
+  for (size_t i = 0; i <= shard_mask_; ++i) {
+    Shard& s = shards_[i];
+    std::lock_guard lock(s.mu);
+    dropped += absl::erase_if(s.tags, [&](const auto& kv) {
+      return kv.second.keys.empty() && kv.second.invalidated_at_ns < before_ns;
+    });
+  }
+  return dropped;
+}
+
+size_t TagIndex::size() const {
+  size_t n = 0;
+  for (size_t i = 0; i <= shard_mask_; ++i) {
+    std::lock_guard lock(shards_[i].mu);
+    n += shards_[i].tags.size();
+  }
+  return n;
+}
+
+}  // namespace tajir::cache

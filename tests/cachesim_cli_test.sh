@@ -1,0 +1,3 @@
+#!/usr/bin/env bash
+# PLACEHOLDER: being written.
+exit 0
