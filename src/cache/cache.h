@@ -199,9 +199,14 @@ class Cache {
                   const PutOptions& options, const Ticket* ticket);
   // REQUIRES: shard.mu held. remove_locked() takes the entry from the policy too; unlink_locked()
   // is for an entry the policy has let go already (an eviction victim).
-  void remove_locked(Shard& shard, Entry* e, std::optional<Counter> why);
-  void unlink_locked(Shard& shard, Entry* e, std::optional<Counter> why);
+  // `keep_tags`: tags a replacing entry carries; the key stays linked to them.
+  void remove_locked(Shard& shard, Entry* e, std::optional<Counter> why,
+                     const std::vector<std::string>* keep_tags = nullptr);
+  void unlink_locked(Shard& shard, Entry* e, std::optional<Counter> why,
+                     const std::vector<std::string>* keep_tags = nullptr);
   void evict_locked(Shard& shard);
+  // Removes e (if not null) as invalidated, or as expired when it is. Returns whether it was live.
+  bool drop_locked(Shard& shard, Entry* e, int64_t now);
   size_t erase_keys(const std::vector<std::string>& keys);
   Result<Lookup> load_once(std::string_view key, uint64_t hash, const Loader& loader,
                            const PutOptions& options, bool warmup, PutResult* put_result);

@@ -13,17 +13,17 @@ TagIndex::Shard& TagIndex::shard_for(std::string_view tag) const {
   return shards_[internal::StringHash{}(tag) & shard_mask_];
 }
 
-bool TagIndex::link(std::string_view tag, std::string_view key, uint64_t ticket_epoch) {
+TagIndex::LinkResult TagIndex::link(std::string_view tag, std::string_view key,
+                                    uint64_t ticket_epoch) {
   Shard& s = shard_for(tag);
   std::lock_guard lock(s.mu);
   auto it = s.tags.find(tag);
   if (it == s.tags.end()) {
     it = s.tags.emplace(std::string(tag), TagState{}).first;
   } else if (it->second.version > ticket_epoch) {
-    return false;
+    return LinkResult::kStale;
   }
-  it->second.keys.emplace(key);
-  return true;
+  return it->second.keys.emplace(key).second ? LinkResult::kLinked : LinkResult::kAlreadyLinked;
 }
 
 void TagIndex::unlink(std::string_view tag, std::string_view key) {

@@ -37,9 +37,11 @@ class TagIndex {
  public:
   explicit TagIndex(size_t shards);
 
+  enum class LinkResult { kLinked, kAlreadyLinked, kStale };
+
   // Adds `key` to the tag's key set, unless the tag was invalidated after `ticket_epoch`; then
-  // adds nothing and returns false. Pass UINT64_MAX to link unconditionally.
-  bool link(std::string_view tag, std::string_view key, uint64_t ticket_epoch);
+  // adds nothing and returns kStale. Pass UINT64_MAX to link unconditionally.
+  LinkResult link(std::string_view tag, std::string_view key, uint64_t ticket_epoch);
 
   // Removes `key` from the tag's key set if it is there.
   void unlink(std::string_view tag, std::string_view key);

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# make bench: every figure docs/BENCHMARKS.md quotes, each beside its peer from the same run.
+# Usage: bench/run.sh [build-dir] [traces-dir]
+set -euo pipefail
+build=${1:-build}
+traces=${2:-$(cd "$(dirname "$0")/../.." && pwd)/shared/traces}
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+
+echo "# tajir benchmarks"
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(free -g | awk '/Mem:/{print $2}') GiB"
+echo "date: $(date -u +%Y-%m-%dT%H:%MZ), commit: $(git rev-parse --short HEAD 2>/dev/null || echo none)"
+echo
+
+echo "## Cache engine micro-benchmarks (median of 5 repetitions)"
+"$build/tajir_bench" --benchmark_repetitions=5 --benchmark_report_aggregates_only=true \
+  --benchmark_min_time=0.5 --benchmark_format=json --benchmark_out="$out/micro.json" \
+  --benchmark_out_format=json > /dev/null 2> "$out/micro.err" || { cat "$out/micro.err"; exit 1; }
+python3 - "$out/micro.json" <<'PY'
+import json, sys
+rows = {b["run_name"]: b for b in json.load(open(sys.argv[1]))["benchmarks"] if b.get("aggregate_name") == "median"}
+def ns(name): return rows[name]["real_time"]
+def ips(name): return rows[name]["items_per_second"]
+find = ns("BM_FlatHashMapFind/real_time/threads:1")
+hit = ns("BM_CacheGetHit/real_time/threads:1")
+t1 = ips("BM_CacheGetHit/real_time/threads:1")
+t2 = ips("BM_CacheGetHit/real_time/threads:2")
+small = ns("BM_InvalidateTag/10000/iterations:200/manual_time")
+large = ns("BM_InvalidateTag/1000000/iterations:200/manual_time")
+print("| figure | tajir | peer | ratio | target |")
+print("|---|---|---|---|---|")
+print(f"| get hit, 1M keys, 512 B values, 1 thread | {hit:.0f} ns | absl::flat_hash_map find {find:.0f} ns | {hit/find:.2f}x | <= 2.5x |")
+print(f"| get hits/s, 2 threads vs 1 | {t2/1e6:.2f} M/s | 1 thread {t1/1e6:.2f} M/s | {t2/t1:.2f}x | >= 1.7x |")
+print(f"| invalidate 1 tag of 1,000 keys, 1M-key cache vs 10k | {large/1e3:.0f} us | 10k-key cache {small/1e3:.0f} us | {large/small:.2f}x | <= 1.5x |")
+PY
+echo
+
+echo "## Resident memory under a put-heavy run, and compression"
+"$build/tajir_cache_rss" 256 | sed 's/^/    /'
+echo
+
+if [ -x bench/policy_miss_ratios.sh ] || [ -f bench/policy_miss_ratios.sh ]; then
+  echo "## Miss ratios: default policy vs LRU, FIFO and Belady"
+  bash bench/policy_miss_ratios.sh "$build" "$traces"
+fi

@@ -1,0 +1,695 @@
+#include "cache/cache.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <barrier>
+#include <future>
+#include <latch>
+#include <map>
+#include <random>
+#include <set>
+#include <thread>
+
+namespace tajir::cache {
+namespace {
+
+using namespace std::chrono_literals;
+using ::testing::UnorderedElementsAre;
+
+// A cache for deterministic tests: one shard, LRU, no background thread, time from `clock`.
+Options test_options(const ManualClock* clock, uint64_t limit = 64 << 20) {
+  return Options{.memory_limit_bytes = limit,
+                 .shards = 1,
+                 .policy = "lru",
+                 .default_ttl = 0ms,
+                 .ttl_jitter = 0,
+                 .codec = Codec::kNone,
+                 .maintenance_interval = 0ms,
+                 .clock = clock};
+}
+
+std::string get_str(Cache& c, std::string_view key) {
+  auto v = c.get(key);
+  return v ? **v : "<miss>";
+}
+
+// --- 1. get, put, erase, clear, TTL -------------------------------------------------------
+
+TEST(Cache, GetPutEraseClear) {
+  ManualClock clock;
+  Cache c(test_options(&clock));
+  EXPECT_FALSE(c.get("a").has_value());
+  EXPECT_EQ(c.put("a", "1"), PutResult::kStored);
+  EXPECT_EQ(c.put("b", "2"), PutResult::kStored);
+  EXPECT_EQ(get_str(c, "a"), "1");
+  EXPECT_EQ(c.put("a", "one"), PutResult::kStored);  // replaces
+  EXPECT_EQ(get_str(c, "a"), "one");
+  EXPECT_TRUE(c.erase("a"));
+  EXPECT_FALSE(c.erase("a"));
+  EXPECT_EQ(get_str(c, "a"), "<miss>");
+  EXPECT_EQ(c.clear(), 1u);
+  EXPECT_EQ(get_str(c, "b"), "<miss>");
+  EXPECT_EQ(c.stats().total.keys, 0u);
+  EXPECT_EQ(c.stats().total.memory_bytes, 0u);
+}
+
+TEST(Cache, HitHandsOutTheStoredBytesWithoutCopying) {
+  ManualClock clock;
+  Cache c(test_options(&clock));
+  ASSERT_EQ(c.put("k", std::string(512, 'x')), PutResult::kStored);
+  auto a = c.get("k");
+  auto b = c.get("k");
+  ASSERT_TRUE(a && b);
+  EXPECT_EQ(a->get(), b->get()) << "both hits share one buffer";
+  c.erase("k");
+  EXPECT_EQ(**a, std::string(512, 'x')) << "a reader's value outlives the entry";
+}
+
+TEST(Cache, ExpiredEntriesAreNeverReturned) {
+  ManualClock clock;
+  Cache c(test_options(&clock));
+  ASSERT_EQ(c.put("k", "v", {.ttl = 10s}), PutResult::kStored);
+  ASSERT_EQ(c.put("forever", "v", {.ttl = 0s}), PutResult::kStored);
+  clock.advance(9999ms);
+  EXPECT_EQ(get_str(c, "k"), "v");
+  clock.advance(1ms);
+  EXPECT_EQ(get_str(c, "k"), "<miss>");
+  EXPECT_EQ(c.stats().total.expirations, 1u);
+  clock.advance(1000h);
+  EXPECT_EQ(get_str(c, "forever"), "v");
+}
+
+TEST(Cache, DefaultTtlAppliesAndJitterOnlyShortens) {
+  ManualClock clock;
+  Options o = test_options(&clock);
+  o.default_ttl = 100s;
+  o.ttl_jitter = 0.5;
+  Cache c(o);
+  for (int i = 0; i < 200; ++i) ASSERT_EQ(c.put("k" + std::to_string(i), "v"), PutResult::kStored);
+  clock.advance(50s - 1ms);
+  EXPECT_EQ(c.run_maintenance(), 0u) << "jitter never shortens by more than 50%";
+  clock.advance(25s);
+  size_t early = c.run_maintenance();
+  EXPECT_GT(early, 20u) << "jitter spreads expiries";
+  EXPECT_LT(early, 180u);
+  clock.advance(25s + 1ms);
+  EXPECT_EQ(early + c.run_maintenance(), 200u) << "no TTL is extended";
+}
+
+TEST(Cache, BackgroundThreadReclaimsExpiredMemory) {
+  ManualClock clock;
+  Options o = test_options(&clock);
+  o.maintenance_interval = 5ms;
+  Cache c(o);
+  for (int i = 0; i < 1000; ++i) c.put("k" + std::to_string(i), std::string(100, 'v'), {.ttl = 1s});
+  EXPECT_GT(c.stats().total.memory_bytes, 100'000u);
+  clock.advance(2s);
+  for (int i = 0; i < 400 && c.stats().total.keys > 0; ++i) std::this_thread::sleep_for(5ms);
+  EXPECT_EQ(c.stats().total.keys, 0u);
+  EXPECT_EQ(c.stats().total.memory_bytes, 0u);
+  EXPECT_EQ(c.stats().total.expirations, 1000u);
+}
+
+// --- 2. tags and patterns ----------------------------------------------------------------
+
+TEST(Cache, InvalidatingATagRemovesExactlyItsEntries) {
+  ManualClock clock;
+  Cache c(test_options(&clock));
+  c.put("p:42:page1", "a", {.tags = {"shop:42", "products:42"}});
+  c.put("p:42:7", "b", {.tags = {"shop:42", "products:42", "product:42:7"}});
+  c.put("p:42:8", "c", {.tags = {"shop:42", "products:42", "product:42:8"}});
+  c.put("d:42", "d", {.tags = {"shop:42", "dashboard:42"}});
+  c.put("p:43:page1", "e", {.tags = {"shop:43", "products:43"}});
+
+  EXPECT_EQ(c.invalidate_tags({"product:42:7"}), 1u);
+  EXPECT_EQ(get_str(c, "p:42:7"), "<miss>");
+  EXPECT_EQ(get_str(c, "p:42:8"), "c");
+  EXPECT_EQ(c.invalidate_tags({"products:42"}), 2u);
+  EXPECT_EQ(get_str(c, "d:42"), "d");
+  EXPECT_EQ(get_str(c, "p:43:page1"), "e");
+  EXPECT_EQ(c.invalidate_tags({"nothing-has-this"}), 0u);
+  EXPECT_EQ(c.invalidate_tags({"shop:42", "shop:43"}), 2u);
+  EXPECT_EQ(c.stats().total.keys, 0u);
+  EXPECT_EQ(c.stats().total.invalidations, 5u);
+}
+
+TEST(Cache, ReplacingAnEntryReplacesItsTags) {
+  ManualClock clock;
+  Cache c(test_options(&clock));
+  c.put("k", "v1", {.tags = {"old"}});
+  c.put("k", "v2", {.tags = {"new"}});
+  EXPECT_EQ(c.invalidate_tags({"old"}), 0u);
+  EXPECT_EQ(get_str(c, "k"), "v2");
+  EXPECT_EQ(c.invalidate_tags({"new"}), 1u);
+}
+
+TEST(Cache, TagsOfEvictedAndExpiredEntriesAreForgotten) {
+  ManualClock clock;
+  Cache c(test_options(&clock));
+  for (int i = 0; i < 100; ++i) c.put("k" + std::to_string(i), "v", {.tags = {"t" + std::to_string(i)}, .ttl = 1s});
+  EXPECT_EQ(c.stats().tags, 100u);
+  clock.advance(2s);
+  c.run_maintenance();
+  EXPECT_EQ(c.stats().tags, 0u) << "tags never invalidated go with their last key";
+  c.put("x", "v", {.tags = {"t"}});
+  c.invalidate_tags({"t"});
+  EXPECT_EQ(c.stats().tags, 1u) << "an invalidated tag keeps its version for the ticket horizon";
+  clock.advance(c.options().ticket_horizon + 1s);
+  c.run_maintenance();
+  EXPECT_EQ(c.stats().tags, 0u);
+}
+
+TEST(Cache, GlobInvalidationScansKeys) {
+  ManualClock clock;
+  Cache c(test_options(&clock));
+  for (int i = 0; i < 10; ++i) c.put("products:42:page=" + std::to_string(i), "v");
+  c.put("products:43:page=1", "v");
+  c.put("dashboard:42", "v");
+  EXPECT_EQ(c.invalidate_matching("products:42:*"), 10u);
+  EXPECT_EQ(c.stats().total.keys, 2u);
+  EXPECT_EQ(c.invalidate_matching("*:4[23]*"), 2u);
+}
+
+// --- 3. no stale sets ---------------------------------------------------------------------
+
+TEST(Cache, SlowLoaderCannotUndoAnInvalidation) {
+  ManualClock clock;
+  Cache c(test_options(&clock));
+  std::string db = "price=100";
+  std::latch loader_read(1), write_done(1);
+
+  // The loader reads the database, then stalls before its put (a slow network, a GC pause...).
+  auto slow = std::async(std::launch::async, [&] {
+    return c.get_or_load("product:7", [&]() -> Result<std::string> {
+      std::string read = db;
+      loader_read.count_down();
+      write_done.wait();
+      return read;
+    }, {.tags = {"product:7"}});
+  });
+  loader_read.wait();
+  db = "price=200";                      // the write commits...
+  c.invalidate_tags({"product:7"});      // ...then invalidates
+  write_done.count_down();
+
+  auto r = slow.get();
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(*r->value, "price=100") << "the overlapping read may see the old value";
+  EXPECT_EQ(get_str(c, "product:7"), "<miss>") << "but the old value never lands in the cache";
+  EXPECT_EQ(c.stats().total.stale_puts, 1u);
+
+  auto fresh = c.get_or_load("product:7", [&]() -> Result<std::string> { return db; },
+                             {.tags = {"product:7"}});
+  ASSERT_TRUE(fresh.ok());
+  EXPECT_EQ(*fresh->value, "price=200");
+  EXPECT_EQ(get_str(c, "product:7"), "price=200");
+}
+
+TEST(Cache, TicketsAreRefusedAfterEraseClearPatternOrHorizon) {
+  ManualClock clock;
+  Cache c(test_options(&clock));
+  Ticket t = c.ticket();
+  c.erase("k");
+  EXPECT_EQ(c.put("k", "old", {}, &t), PutResult::kStale);
+
+  t = c.ticket();
+  c.clear();
+  EXPECT_EQ(c.put("k", "old", {}, &t), PutResult::kStale);
+
+  t = c.ticket();
+  c.invalidate_matching("zzz*");
+  EXPECT_EQ(c.put("k", "old", {}, &t), PutResult::kStale);
+
+  t = c.ticket();
+  clock.advance(c.options().ticket_horizon + 1ms);
+  EXPECT_EQ(c.put("k", "old", {}, &t), PutResult::kStale);
+
+  t = c.ticket();
+  c.invalidate_tags({"unrelated"});
+  EXPECT_EQ(c.put("k", "fresh", {.tags = {"mine"}}, &t), PutResult::kStored)
+      << "an invalidation of another tag does not refuse the fill";
+  EXPECT_EQ(get_str(c, "k"), "fresh");
+}
+
+TEST(Cache, StaleRefusalKeepsANewerEntry) {
+  ManualClock clock;
+  Cache c(test_options(&clock));
+  Ticket old_ticket = c.ticket();
+  c.invalidate_tags({"t"});
+  Ticket new_ticket = c.ticket();
+  ASSERT_EQ(c.put("k", "new", {.tags = {"t"}}, &new_ticket), PutResult::kStored);
+  EXPECT_EQ(c.put("k", "old", {.tags = {"t"}}, &old_ticket), PutResult::kStale);
+  EXPECT_EQ(get_str(c, "k"), "new");
+}
+
+// --- 4. single-flight ---------------------------------------------------------------------
+
+TEST(Cache, ConcurrentMissesRunTheLoaderOnce) {
+  Options o = test_options(nullptr);
+  o.shards = 16;
+  Cache c(o);
+  constexpr int kThreads = 16;
+  std::atomic<int> loads{0};
+  std::atomic<bool> release{false};
+  std::vector<std::future<Result<Lookup>>> results;
+  for (int i = 0; i < kThreads; ++i) {
+    results.push_back(std::async(std::launch::async, [&] {
+      return c.get_or_load("dash", [&]() -> Result<std::string> {
+        ++loads;
+        while (!release) std::this_thread::yield();
+        return std::string("aggregate");
+      });
+    }));
+  }
+  // Hold the loader until every other caller is waiting on it.
+  while (c.stats().total.coalesced < kThreads - 1) std::this_thread::yield();
+  release = true;
+  const std::string* first = nullptr;
+  for (auto& f : results) {
+    auto r = f.get();
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(*r->value, "aggregate");
+    if (first == nullptr) first = r->value.get();
+    EXPECT_EQ(r->value.get(), first) << "all callers share the one loaded value";
+  }
+  EXPECT_EQ(loads.load(), 1);
+  EXPECT_EQ(c.stats().total.loads, 1u);
+  EXPECT_EQ(c.stats().total.misses, static_cast<uint64_t>(kThreads));
+}
+
+TEST(Cache, LoaderErrorReachesEveryWaiterAndIsNotCached) {
+  Cache c(test_options(nullptr));
+  constexpr int kThreads = 8;
+  std::atomic<bool> release{false};
+  std::atomic<int> loads{0};
+  auto failing = [&]() -> Result<std::string> {
+    ++loads;
+    while (!release) std::this_thread::yield();
+    return Status(StatusCode::kUnavailable, "database down");
+  };
+  std::vector<std::future<Result<Lookup>>> results;
+  for (int i = 0; i < kThreads; ++i) {
+    results.push_back(std::async(std::launch::async, [&] { return c.get_or_load("k", failing); }));
+  }
+  while (c.stats().total.coalesced < kThreads - 1) std::this_thread::yield();
+  release = true;
+  for (auto& f : results) {
+    auto r = f.get();
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.status().code(), StatusCode::kUnavailable);
+    EXPECT_EQ(r.status().message(), "database down");
+  }
+  EXPECT_EQ(loads.load(), 1);
+  EXPECT_EQ(c.stats().total.load_errors, 1u);
+  EXPECT_EQ(c.stats().total.keys, 0u);
+  auto ok = c.get_or_load("k", []() -> Result<std::string> { return std::string("back"); });
+  ASSERT_TRUE(ok.ok());
+  EXPECT_FALSE(ok->hit);
+  EXPECT_EQ(*ok->value, "back");
+}
+
+TEST(Cache, ThrowingLoaderBecomesAnError) {
+  Cache c(test_options(nullptr));
+  auto r = c.get_or_load("k", []() -> Result<std::string> { throw std::runtime_error("boom"); });
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kInternal);
+}
+
+TEST(Cache, WaitersOfAStaleLoadLoadAgain) {
+  Cache c(test_options(nullptr));
+  std::atomic<int> version{1};
+  std::atomic<int> loads{0};
+  std::latch leader_loading(1);
+  std::atomic<bool> release{false};
+  auto loader = [&]() -> Result<std::string> {
+    std::string v = "v" + std::to_string(version.load());
+    if (loads++ == 0) {
+      leader_loading.count_down();
+      while (!release) std::this_thread::yield();
+    }
+    return v;
+  };
+  auto leader = std::async(std::launch::async,
+                           [&] { return c.get_or_load("k", loader, {.tags = {"t"}}); });
+  leader_loading.wait();
+  version = 2;
+  c.invalidate_tags({"t"});  // the write is done before the waiter arrives
+  auto waiter = std::async(std::launch::async,
+                           [&] { return c.get_or_load("k", loader, {.tags = {"t"}}); });
+  while (c.stats().total.coalesced < 1) std::this_thread::yield();
+  release = true;
+  EXPECT_EQ(*leader.get()->value, "v1");
+  EXPECT_EQ(*waiter.get()->value, "v2") << "a waiter that came after the write never sees v1";
+  EXPECT_EQ(get_str(c, "k"), "v2");
+}
+
+// --- 5. the byte budget -------------------------------------------------------------------
+
+TEST(Cache, BudgetIsNeverExceededAndLruEvictsTheOldest) {
+  ManualClock clock;
+  Cache c(test_options(&clock, 20'000));
+  for (int i = 0; i < 1000; ++i) {
+    ASSERT_EQ(c.put("key" + std::to_string(i), std::string(100, 'v')), PutResult::kStored);
+    ASSERT_LE(c.stats().total.memory_bytes, 20'000u);
+    (void)c.get("key0");  // keep key0 recent
+  }
+  Stats st = c.stats();
+  EXPECT_GT(st.total.evictions, 800u);
+  EXPECT_GT(st.total.keys, 20u);
+  EXPECT_LE(st.peak_memory_bytes, 20'000u + 300) << "over by one entry at most, during a put";
+  EXPECT_EQ(get_str(c, "key0"), std::string(100, 'v'));
+  EXPECT_EQ(get_str(c, "key999"), std::string(100, 'v'));
+  EXPECT_EQ(get_str(c, "key1"), "<miss>");
+}
+
+TEST(Cache, ChargeCountsKeysValuesAndTags) {
+  ManualClock clock;
+  Cache c(test_options(&clock));
+  c.put("k", "");
+  uint64_t bare = c.stats().total.memory_bytes;
+  EXPECT_GE(bare, 64u) << "bookkeeping is charged";
+  c.put("k", std::string(1000, 'v'));
+  EXPECT_EQ(c.stats().total.memory_bytes, bare + 1000);
+  c.put("k", std::string(1000, 'v'), {.tags = {"tag-one"}});
+  EXPECT_GT(c.stats().total.memory_bytes, bare + 1000 + 7);
+}
+
+TEST(Cache, EntryLargerThanAShardIsRejectedAndReplacesNothingStale) {
+  ManualClock clock;
+  Cache c(test_options(&clock, 10'000));
+  c.put("k", "small");
+  EXPECT_EQ(c.put("k", std::string(20'000, 'v')), PutResult::kTooLarge);
+  EXPECT_EQ(get_str(c, "k"), "<miss>") << "the old value is outdated by the refused put";
+  EXPECT_EQ(c.stats().total.rejected_puts, 1u);
+}
+
+TEST(Cache, ShrinkingTheLimitEvictsAtOnce) {
+  ManualClock clock;
+  Cache c(test_options(&clock, 1 << 20));
+  for (int i = 0; i < 1000; ++i) c.put("k" + std::to_string(i), std::string(200, 'v'));
+  c.set_memory_limit(50'000);
+  Stats st = c.stats();
+  EXPECT_LE(st.total.memory_bytes, 50'000u);
+  EXPECT_EQ(st.memory_limit_bytes, 50'000u);
+}
+
+// --- 6. compression -----------------------------------------------------------------------
+
+std::string json_page(int n) {
+  std::string s = "{\"items\":[";
+  for (int i = 0; i < n; ++i) {
+    s += "{\"id\":" + std::to_string(i) + ",\"name\":\"Green tea " + std::to_string(i) +
+         "\",\"sku\":\"GT-" + std::to_string(1000 + i) + "\",\"price\":1250,\"stock\":" +
+         std::to_string(i % 40) + ",\"active\":true},";
+  }
+  return s + "]}";
+}
+
+TEST(Cache, LargeValuesAreCompressedTransparently) {
+  for (Codec codec : {Codec::kLz4, Codec::kZstd}) {
+    ManualClock clock;
+    Options o = test_options(&clock);
+    o.codec = codec;
+    o.compress_min_bytes = 1024;
+    Cache c(o);
+    std::string page = json_page(50);
+    c.put("page", page);
+    c.put("small", "tiny");
+    EXPECT_EQ(get_str(c, "page"), page);
+    Stats st = c.stats();
+    EXPECT_EQ(st.compressed_values, 1u);
+    EXPECT_EQ(st.compression_raw_bytes, page.size());
+    EXPECT_GE(st.compression_ratio(), 3.0) << codec_name(codec);
+    EXPECT_LT(st.total.memory_bytes, page.size()) << "the budget is charged the stored size";
+    auto via_load = c.get_or_load("page", []() -> Result<std::string> { return std::string(); });
+    ASSERT_TRUE(via_load.ok());
+    EXPECT_TRUE(via_load->hit);
+    EXPECT_EQ(*via_load->value, page);
+    c.erase("page");
+    EXPECT_EQ(c.stats().compressed_values, 0u);
+  }
+}
+
+// --- 7. statistics and history ------------------------------------------------------------
+
+TEST(Cache, StatisticsPerType) {
+  ManualClock clock;
+  Cache c(test_options(&clock));
+  TypeId products = c.register_type("products");
+  TypeId dashboard = c.register_type("dashboard");
+  EXPECT_EQ(c.register_type("products"), products);
+  c.put("p1", "v", {.type = products});
+  c.put("d1", "v", {.type = dashboard});
+  (void)c.get("p1", products);
+  (void)c.get("p1", products);
+  (void)c.get("p2", products);
+  (void)c.get("d2", dashboard);
+  Stats st = c.stats();
+  ASSERT_EQ(st.by_type.size(), 3u);
+  EXPECT_EQ(st.by_type[products].first, "products");
+  EXPECT_EQ(st.by_type[products].second.hits, 2u);
+  EXPECT_EQ(st.by_type[products].second.misses, 1u);
+  EXPECT_EQ(st.by_type[products].second.keys, 1u);
+  EXPECT_EQ(st.by_type[dashboard].second.misses, 1u);
+  EXPECT_EQ(st.total.hits, 2u);
+  EXPECT_EQ(st.total.misses, 2u);
+  EXPECT_DOUBLE_EQ(st.total.hit_rate(), 0.5);
+  EXPECT_EQ(st.total.puts, 2u);
+}
+
+TEST(Cache, TypesBeyondTheLimitShareTheDefault) {
+  Cache c(test_options(nullptr));
+  for (size_t i = 1; i < kMaxTypes; ++i) EXPECT_EQ(c.register_type("t" + std::to_string(i)), i);
+  EXPECT_EQ(c.register_type("one-too-many"), 0);
+}
+
+TEST(Cache, HistoryKeepsOnePointPerInterval) {
+  ManualClock clock;
+  Options o = test_options(&clock);
+  o.history_points = 3;
+  Cache c(o);
+  c.put("k", "v");
+  (void)c.get("k");
+  (void)c.get("nope");
+  c.record_history_point();
+  (void)c.get("k");
+  c.record_history_point();
+  auto h = c.history(10);
+  ASSERT_EQ(h.size(), 2u);
+  EXPECT_EQ(h[0].hits, 1u);
+  EXPECT_EQ(h[0].misses, 1u);
+  EXPECT_EQ(h[1].hits, 1u) << "points count their own interval, not the total";
+  EXPECT_EQ(h[1].misses, 0u);
+  EXPECT_EQ(h[1].keys, 1u);
+  for (int i = 0; i < 5; ++i) c.record_history_point();
+  EXPECT_EQ(c.history(10).size(), 3u) << "the ring keeps history_points";
+  EXPECT_EQ(c.history(2).size(), 2u);
+}
+
+// --- 8. warming ---------------------------------------------------------------------------
+
+TEST(Cache, WarmFillsWithBoundedParallelism) {
+  Options o = test_options(nullptr);
+  o.shards = 8;
+  Cache c(o);
+  std::atomic<int> running{0}, max_running{0};
+  std::vector<WarmItem> items;
+  for (int i = 0; i < 64; ++i) {
+    items.push_back({"k" + std::to_string(i), [&, i]() -> Result<std::string> {
+                       int now = ++running;
+                       int seen = max_running.load();
+                       while (now > seen && !max_running.compare_exchange_weak(seen, now)) {
+                       }
+                       std::this_thread::sleep_for(1ms);
+                       --running;
+                       if (i == 13) return Status(StatusCode::kUnavailable, "down");
+                       return "v" + std::to_string(i);
+                     }, {}});
+  }
+  WarmReport r = c.warm(items, 4);
+  EXPECT_EQ(r.loaded, 63u);
+  EXPECT_EQ(r.failed, 1u);
+  EXPECT_EQ(r.present, 0u);
+  EXPECT_LE(max_running.load(), 4);
+  EXPECT_GE(max_running.load(), 2) << "it does run in parallel";
+  EXPECT_EQ(get_str(c, "k5"), "v5");
+  Stats st = c.stats();
+  EXPECT_EQ(st.total.warmups, 63u);
+  EXPECT_EQ(st.total.misses, 0u) << "warming is not counted as misses";
+  EXPECT_EQ(st.total.hits, 1u);
+
+  r = c.warm(items, 4);
+  EXPECT_EQ(r.present, 63u);
+  EXPECT_EQ(r.failed, 1u);
+}
+
+// --- 9. threads ---------------------------------------------------------------------------
+
+TEST(Cache, ConcurrentMixedOperationsKeepInvariants) {
+  Options o = test_options(nullptr, 200'000);
+  o.shards = 8;
+  o.policy = "tajir";
+  o.codec = Codec::kLz4;
+  o.compress_min_bytes = 256;
+  o.default_ttl = 50ms;
+  o.maintenance_interval = 2ms;
+  Cache c(o);
+  constexpr int kThreads = 4;
+  std::vector<std::jthread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&c, t] {
+      std::mt19937 rng(t);
+      for (int i = 0; i < 20'000; ++i) {
+        std::string key = "k" + std::to_string(rng() % 500);
+        std::string tag = "t" + std::to_string(rng() % 20);
+        switch (rng() % 8) {
+          case 0: c.put(key, std::string(rng() % 600, 'a' + t), {.tags = {tag}}); break;
+          case 1: c.invalidate_tags({tag}); break;
+          case 2: c.erase(key); break;
+          case 3: {
+            auto r = c.get_or_load(key, [&]() -> Result<std::string> { return key; },
+                                   {.tags = {tag}});
+            if (r.ok() && !r->hit && *r->value != key) std::abort();
+            break;
+          }
+          default: {
+            auto v = c.get(key);
+            if (v && !(*v)->empty() && (**v)[0] != 'k' && ((**v)[0] < 'a' || (**v)[0] > 'd')) std::abort();
+          }
+        }
+      }
+    });
+  }
+  threads.clear();
+  Stats st = c.stats();
+  EXPECT_LE(st.total.memory_bytes, 200'000u);
+  EXPECT_LE(st.peak_memory_bytes, 200'000u);
+  EXPECT_EQ(c.clear(), st.total.keys);
+  st = c.stats();
+  EXPECT_EQ(st.total.memory_bytes, 0u);
+  EXPECT_EQ(st.compressed_values, 0u);
+}
+
+// Readers never see a value older than the last write acknowledged before their read began.
+TEST(Cache, NoStaleReadsUnderRacingWritersAndReaders) {
+  Options o = test_options(nullptr);
+  o.shards = 4;
+  o.policy = "tajir";
+  Cache c(o);
+  constexpr int kKeys = 8;
+  std::array<std::atomic<int>, kKeys> db{};        // the "database": a version per row
+  std::array<std::atomic<int>, kKeys> acked{};     // versions whose invalidation has finished
+  std::atomic<int> writers_left{2};
+  std::atomic<long> stale{0}, reads{0};
+  std::vector<std::jthread> threads;
+  for (int w = 0; w < 2; ++w) {
+    threads.emplace_back([&, w] {
+      std::mt19937 rng(100 + w);
+      for (int i = 0; i < 1'000'000 && reads < 20'000; ++i) {
+        int k = static_cast<int>(rng() % kKeys);
+        int v = ++db[k];  // commit
+        c.invalidate_tags({"row:" + std::to_string(k)});
+        int seen = acked[k].load();
+        while (v > seen && !acked[k].compare_exchange_weak(seen, v)) {
+        }
+      }
+      --writers_left;
+    });
+  }
+  for (int r = 0; r < 3; ++r) {
+    threads.emplace_back([&, r] {
+      std::mt19937 rng(200 + r);
+      while (writers_left > 0) {
+        int k = static_cast<int>(rng() % kKeys);
+        int floor = acked[k].load();
+        auto got = c.get_or_load("row:" + std::to_string(k), [&]() -> Result<std::string> {
+          return std::to_string(db[k].load());
+        }, {.tags = {"row:" + std::to_string(k)}});
+        if (!got.ok()) std::abort();
+        ++reads;
+        if (std::stoi(*got->value) < floor) ++stale;
+      }
+    });
+  }
+  threads.clear();
+  EXPECT_GE(reads.load(), 20'000);
+  EXPECT_EQ(stale.load(), 0);
+  EXPECT_GT(c.stats().total.hits, 0u);
+}
+
+// --- randomized comparison with a reference model -----------------------------------------
+
+struct ModelEntry {
+  std::string value;
+  std::set<std::string> tags;
+  int64_t expires_ms;  // INT64_MAX: never
+};
+
+TEST(Cache, RandomizedAgainstReferenceModel) {
+  for (uint32_t seed = 1; seed <= 5; ++seed) {
+    ManualClock clock;
+    Cache c(test_options(&clock));
+    std::map<std::string, ModelEntry> model;
+    int64_t now_ms = 0;
+    std::mt19937 rng(seed);
+    auto expire = [&] {
+      std::erase_if(model, [&](const auto& kv) { return kv.second.expires_ms <= now_ms; });
+    };
+    for (int i = 0; i < 20'000; ++i) {
+      std::string key = "k" + std::to_string(rng() % 200);
+      switch (rng() % 10) {
+        case 0:
+        case 1:
+        case 2: {
+          std::vector<std::string> tags;
+          for (uint32_t t = 0, n = rng() % 3; t < n; ++t) tags.push_back("t" + std::to_string(rng() % 30));
+          int ttl_ms = rng() % 3 == 0 ? 0 : static_cast<int>(1 + rng() % 5000);
+          std::string value = "v" + std::to_string(i);
+          ASSERT_EQ(c.put(key, value, {.tags = tags, .ttl = std::chrono::milliseconds(ttl_ms)}),
+                    PutResult::kStored);
+          model[key] = {value, {tags.begin(), tags.end()}, ttl_ms == 0 ? INT64_MAX : now_ms + ttl_ms};
+          break;
+        }
+        case 3: {
+          expire();
+          bool had = model.erase(key) > 0;
+          ASSERT_EQ(c.erase(key), had) << "seed " << seed << " op " << i;
+          break;
+        }
+        case 4: {
+          expire();
+          std::string tag = "t" + std::to_string(rng() % 30);
+          size_t n = std::erase_if(model, [&](const auto& kv) { return kv.second.tags.count(tag) > 0; });
+          ASSERT_EQ(c.invalidate_tags({tag}), n) << "seed " << seed << " op " << i;
+          break;
+        }
+        case 5: {
+          expire();
+          std::string prefix = "k" + std::to_string(rng() % 20);
+          size_t n = std::erase_if(model, [&](const auto& kv) { return kv.first.starts_with(prefix); });
+          ASSERT_EQ(c.invalidate_matching(prefix + "*"), n);
+          break;
+        }
+        case 6: {
+          int ms = static_cast<int>(rng() % 300);
+          now_ms += ms;
+          clock.advance(std::chrono::milliseconds(ms));
+          break;
+        }
+        default: {
+          expire();
+          auto it = model.find(key);
+          std::string want = it == model.end() ? "<miss>" : it->second.value;
+          ASSERT_EQ(get_str(c, key), want) << "seed " << seed << " op " << i;
+        }
+      }
+    }
+    expire();
+    c.run_maintenance();
+    ASSERT_EQ(c.stats().total.keys, model.size());
+  }
+}
+
+}  // namespace
+}  // namespace tajir::cache
