@@ -112,6 +112,7 @@ struct Cache::Flight {
   bool stale = false;  // GUARDED_BY(mu): the value's put was refused
   Status error;        // GUARDED_BY(mu)
   Value value;         // GUARDED_BY(mu)
+  Ticket ticket;       // GUARDED_BY(mu): taken before the load
 };
 
 struct alignas(64) Cache::Shard {
@@ -336,10 +337,7 @@ PutResult Cache::store(std::string_view key, uint64_t h, const Value& raw,
   Shard& s = shard_for(h);
   std::lock_guard lock(s.mu);
   Entry* old = s.find(key, h);
-  if (ticket != nullptr &&
-      (ticket->epoch < clear_epoch_.load(std::memory_order_acquire) ||
-       ticket->epoch < s.erase_epochs[h % kEraseSlots] ||
-       now - ticket->taken_ns > std::chrono::nanoseconds(options_.ticket_horizon).count())) {
+  if (ticket != nullptr && ticket_outdated_locked(s, h, *ticket, now)) {
     add_locked(s.counter(e->type, Counter::stale_puts));
     return PutResult::kStale;
   }
@@ -378,6 +376,23 @@ PutResult Cache::store(std::string_view key, uint64_t h, const Value& raw,
   note_memory(static_cast<int64_t>(p->charge));
   evict_locked(s);
   return PutResult::kStored;
+}
+
+bool Cache::ticket_outdated_locked(const Shard& s, uint64_t h, const Ticket& t, int64_t now) const {
+  return t.epoch < clear_epoch_.load(std::memory_order_acquire) ||
+         t.epoch < s.erase_epochs[h % kEraseSlots] ||
+         now - t.taken_ns > std::chrono::nanoseconds(options_.ticket_horizon).count();
+}
+
+bool Cache::still_fresh(Shard& s, uint64_t h, const PutOptions& options, const Ticket& t) const {
+  {
+    std::lock_guard lock(s.mu);
+    if (ticket_outdated_locked(s, h, t, now_ns())) return false;
+  }
+  for (const auto& tag : options.tags) {
+    if (tags_->version(tag) > t.epoch) return false;
+  }
+  return true;
 }
 
 Result<Lookup> Cache::get_or_load(std::string_view key, const Loader& loader,
@@ -427,8 +442,12 @@ Result<Lookup> Cache::load_once(std::string_view key, uint64_t h, const Loader& 
       std::unique_lock fl(flight->mu);
       flight->cv.wait(fl, [&] { return flight->done; });
       if (!flight->error.ok()) return flight->error;
-      if (!flight->stale) return Lookup{flight->value, false};
-      continue;  // the value was loaded across an invalidation: not good for us
+      // The leader's value is good for us only if nothing it depends on was invalidated since
+      // its load began: we may have joined after an invalidation that came after its put.
+      if (!flight->stale && still_fresh(s, h, options, flight->ticket)) {
+        return Lookup{flight->value, false};
+      }
+      continue;  // loaded across an invalidation: load again
     }
 
     const Ticket t = ticket();
@@ -461,6 +480,7 @@ Result<Lookup> Cache::load_once(std::string_view key, uint64_t h, const Loader& 
         flight->done = true;
         flight->stale = loaded.ok() && pr == PutResult::kStale;
         flight->value = value;
+        flight->ticket = t;
         if (!loaded.ok()) flight->error = loaded.status();
       }
       flight->cv.notify_all();
@@ -502,7 +522,9 @@ size_t Cache::invalidate_tags(std::span<const std::string_view> tags) {
   size_t removed = 0;
   const int64_t now = now_ns();
   for (std::string_view tag : tags) {
-    removed += erase_keys(tags_->invalidate(tag, bump_epoch(), now));
+    TagIndex::Invalidation inv = tags_->invalidate(tag, bump_epoch(), now);
+    removed += erase_keys(inv.keys);
+    tags_->finish(tag, inv.seq);
   }
   return removed;
 }

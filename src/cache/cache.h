@@ -144,9 +144,12 @@ class Cache {
   Ticket ticket() const;
 
   // The cached value, or the loader's, run once for all concurrent callers of the same key.
-  // A loader error reaches every waiter and is not cached. A value whose put was refused as
-  // stale is returned to the caller that loaded it (its read overlapped the write) while the
-  // callers that waited on it load again. REQUIRES: the loader does not get_or_load `key` itself.
+  // A loader error reaches every waiter and is not cached. The caller that ran the loader gets
+  // its value whatever happened meanwhile (its read overlapped any write that invalidated it);
+  // a caller that waited gets it only if none of its tags, nor the key, was invalidated since
+  // the load began, and otherwise loads again. So a caller never sees a value older than a
+  // write whose invalidation finished before the call. REQUIRES: the loader does not
+  // get_or_load `key` itself.
   Result<Lookup> get_or_load(std::string_view key, const Loader& loader,
                              const PutOptions& options = {});
 
@@ -205,6 +208,10 @@ class Cache {
   void unlink_locked(Shard& shard, Entry* e, std::optional<Counter> why,
                      const std::vector<std::string>* keep_tags = nullptr);
   void evict_locked(Shard& shard);
+  // Whether erase(), clear(), a pattern or the horizon outdated the ticket. REQUIRES: s.mu held.
+  bool ticket_outdated_locked(const Shard& s, uint64_t hash, const Ticket& t, int64_t now) const;
+  // Whether a value loaded under `t` is still current for the key and tags. Takes s.mu.
+  bool still_fresh(Shard& s, uint64_t hash, const PutOptions& options, const Ticket& t) const;
   // Removes e (if not null) as invalidated, or as expired when it is. Returns whether it was live.
   bool drop_locked(Shard& shard, Entry* e, int64_t now);
   size_t erase_keys(const std::vector<std::string>& keys);

@@ -580,10 +580,11 @@ TEST(Cache, NoStaleReadsUnderRacingWritersAndReaders) {
   constexpr int kKeys = 8;
   std::array<std::atomic<int>, kKeys> db{};        // the "database": a version per row
   std::array<std::atomic<int>, kKeys> acked{};     // versions whose invalidation has finished
-  std::atomic<int> writers_left{2};
+  constexpr int kWriters = 3;  // concurrent invalidations of one tag must not overtake each other
+  std::atomic<int> writers_left{kWriters};
   std::atomic<long> stale{0}, reads{0};
   std::vector<std::jthread> threads;
-  for (int w = 0; w < 2; ++w) {
+  for (int w = 0; w < kWriters; ++w) {
     threads.emplace_back([&, w] {
       std::mt19937 rng(100 + w);
       for (int i = 0; i < 1'000'000 && reads < 20'000; ++i) {

@@ -1,5 +1,6 @@
 #include "cache/tag_index.h"
 
+#include <algorithm>
 #include <bit>
 
 
@@ -32,25 +33,45 @@ void TagIndex::unlink(std::string_view tag, std::string_view key) {
   auto it = s.tags.find(tag);
   if (it == s.tags.end()) return;
   it->second.keys.erase(key);
-  if (it->second.keys.empty() && it->second.version == 0) s.tags.erase(it);
+  if (it->second.keys.empty() && it->second.version == 0 && it->second.erasing.empty()) {
+    s.tags.erase(it);
+  }
 }
 
-std::vector<std::string> TagIndex::invalidate(std::string_view tag, uint64_t version,
-                                              int64_t now_ns) {
+TagIndex::Invalidation TagIndex::invalidate(std::string_view tag, uint64_t version,
+                                            int64_t now_ns) {
   Shard& s = shard_for(tag);
   internal::StringSet keys;
+  Invalidation out;
   {
     std::lock_guard lock(s.mu);
     auto [it, inserted] = s.tags.try_emplace(std::string(tag));
     TagState& state = it->second;
-    state.version = version;
+    // Concurrent invalidations may arrive here out of epoch order: keep the newest.
+    state.version = std::max(state.version, version);
     state.invalidated_at_ns = now_ns;
     keys.swap(state.keys);
+    out.seq = ++state.last_seq;
+    state.erasing.push_back(out.seq);
   }
-  std::vector<std::string> out;
-  out.reserve(keys.size());
-  while (!keys.empty()) out.push_back(std::move(keys.extract(keys.begin()).value()));
+  out.keys.reserve(keys.size());
+  while (!keys.empty()) out.keys.push_back(std::move(keys.extract(keys.begin()).value()));
   return out;
+}
+
+void TagIndex::finish(std::string_view tag, uint64_t seq) {
+  Shard& s = shard_for(tag);
+  std::unique_lock lock(s.mu);
+  auto it = s.tags.find(tag);
+  if (it == s.tags.end()) return;  // cannot happen: a tag being erased is never collected
+  std::erase(it->second.erasing, seq);
+  s.erased.notify_all();
+  s.erased.wait(lock, [&] {
+    auto st = s.tags.find(tag);
+    return st == s.tags.end() ||
+           std::none_of(st->second.erasing.begin(), st->second.erasing.end(),
+                        [&](uint64_t other) { return other < seq; });
+  });
 }
 
 uint64_t TagIndex::version(std::string_view tag) const {
@@ -66,7 +87,8 @@ size_t TagIndex::collect_garbage(int64_t before_ns) {
     Shard& s = shards_[i];
     std::lock_guard lock(s.mu);
     dropped += absl::erase_if(s.tags, [&](const auto& kv) {
-      return kv.second.keys.empty() && kv.second.invalidated_at_ns < before_ns;
+      return kv.second.keys.empty() && kv.second.erasing.empty() &&
+             kv.second.invalidated_at_ns < before_ns;
     });
   }
   return dropped;

@@ -13,6 +13,10 @@
 // holds: its link came first, and the invalidation finds and removes the key; or the bump came
 // first, and the link is refused. Either way the old value never stays.
 //
+// Order: invalidate() hands the keys over and the cache erases them without the tag's lock;
+// finish() then waits for earlier invalidations of the same tag to finish theirs, so that when
+// any invalidation returns, every entry tagged before it began is gone.
+//
 // Garbage: a tag with no keys that was never invalidated is dropped at once. One that was
 // invalidated keeps its version until collect_garbage() passes it the horizon; the cache refuses
 // tickets older than that horizon, so a dropped version can never be needed.
@@ -23,6 +27,7 @@
 #pragma once
 
 #include <cstdint>
+#include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -46,9 +51,19 @@ class TagIndex {
   // Removes `key` from the tag's key set if it is there.
   void unlink(std::string_view tag, std::string_view key);
 
-  // Sets the tag's version to `version` (REQUIRES: greater than any version given before) and
-  // returns the keys that carried it, leaving its set empty.
-  std::vector<std::string> invalidate(std::string_view tag, uint64_t version, int64_t now_ns);
+  // Raises the tag's version to `version` (if it is not already newer) and hands over the keys
+  // that carried it, leaving its set empty. The caller erases them, then calls finish().
+  struct Invalidation {
+    std::vector<std::string> keys;
+    uint64_t seq = 0;  // this invalidation's place in the tag's order
+  };
+  Invalidation invalidate(std::string_view tag, uint64_t version, int64_t now_ns);
+
+  // Marks an invalidation's keys erased and waits until every invalidation of the tag that
+  // took keys before it has done the same. Without the wait, a second invalidation finding the
+  // set already emptied by a first, still busy one could return while the first one's stale
+  // entries are still served.
+  void finish(std::string_view tag, uint64_t seq);
 
   // The tag's version: 0 when it was never invalidated (or that was forgotten).
   uint64_t version(std::string_view tag) const;
@@ -64,9 +79,12 @@ class TagIndex {
     uint64_t version = 0;
     int64_t invalidated_at_ns = 0;
     internal::StringSet keys;
+    uint64_t last_seq = 0;          // invalidations started
+    std::vector<uint64_t> erasing;  // seqs of those whose keys are not all erased yet
   };
   struct alignas(64) Shard {
     mutable std::mutex mu;
+    std::condition_variable erased;  // signalled when an invalidation finishes
     internal::StringMap<TagState> tags;  // GUARDED_BY(mu)
   };
 
