@@ -8,8 +8,11 @@ packages=(
   build-essential cmake pkg-config clang clang-format libclang-rt-14-dev
   # cache engine
   libabsl-dev liblz4-dev libzstd-dev libxxhash-dev
-  # tests and benchmarks
-  libgtest-dev libgmock-dev libbenchmark-dev python3
+  # the POS server
+  libboost-dev nlohmann-json3-dev libsqlite3-dev libpq-dev libsodium-dev libspdlog-dev
+  libhowardhinnant-date-dev libtomlplusplus-dev tzdata
+  # tests and benchmarks: a real PostgreSQL the tests start themselves, wrk for load
+  libgtest-dev libgmock-dev libbenchmark-dev python3 python3-pytest postgresql wrk curl
 )
 
 missing=()
