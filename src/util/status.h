@@ -40,12 +40,25 @@ class [[nodiscard]] Status {
   StatusCode code() const { return code_; }
   const std::string& message() const { return message_; }
 
+  // The input field an invalid-argument error is about ("price", "items[2].quantity"), or "".
+  const std::string& field() const { return field_; }
+  Status&& with_field(std::string field) && {
+    field_ = std::move(field);
+    return std::move(*this);
+  }
+
  private:
   StatusCode code_ = StatusCode::kOk;
   std::string message_;
+  std::string field_;
 };
 
 inline Status OkStatus() { return {}; }
+inline Status InvalidArgument(std::string message, std::string field = "") {
+  return Status(StatusCode::kInvalidArgument, std::move(message)).with_field(std::move(field));
+}
+inline Status NotFound(std::string message) { return {StatusCode::kNotFound, std::move(message)}; }
+inline Status Internal(std::string message) { return {StatusCode::kInternal, std::move(message)}; }
 
 // A value or the Status saying why there is none. REQUIRES for value access: ok().
 template <typename T>
