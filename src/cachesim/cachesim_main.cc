@@ -9,6 +9,7 @@
 #include "cachesim/belady.h"
 #include "cachesim/simulator.h"
 #include "cachesim/trace.h"
+#include "util/args.h"
 
 namespace {
 
@@ -49,20 +50,17 @@ int main(int argc, char** argv) {
   std::vector<std::string> policies(std::begin(tajir::cachesim::kAllPolicies),
                                     std::end(tajir::cachesim::kAllPolicies));
   bool use_bytes = false;
-  for (int i = 1; i < argc; ++i) {
-    std::string arg = argv[i];
-    std::string value;
-    bool has_value = false;
-    if (const size_t eq = arg.find('='); arg.rfind("--", 0) == 0 && eq != std::string::npos) {
-      value = arg.substr(eq + 1);
-      arg = arg.substr(0, eq);
-      has_value = true;
-    }
+  tajir::ArgReader args(argc, argv);
+  while (args.next()) {
+    const std::string arg(args.flag());
     auto take = [&]() -> std::string {
-      if (has_value) return value;
-      if (i + 1 >= argc) fail("missing value for " + arg);
-      return argv[++i];
+      auto value = args.value();
+      if (!value.ok()) fail(value.status().message());
+      return *std::move(value);
     };
+    if (args.has_inline_value() && (arg == "--help" || arg == "--bytes")) {
+      fail(arg + " takes no value");
+    }
     if (arg == "--help" || arg == "-h") {
       std::fputs(kUsage, stdout);
       return 0;

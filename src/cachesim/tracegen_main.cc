@@ -8,6 +8,7 @@
 #include <string>
 
 #include "cachesim/generator.h"
+#include "util/args.h"
 
 namespace {
 
@@ -50,20 +51,17 @@ T parse_number(const std::string& flag, const std::string& text) {
 int main(int argc, char** argv) {
   tajir::cachesim::GeneratorOptions o;
   std::string out_path;
-  for (int i = 1; i < argc; ++i) {
-    std::string arg = argv[i];
-    std::string value;
-    bool has_value = false;
-    if (const size_t eq = arg.find('='); arg.rfind("--", 0) == 0 && eq != std::string::npos) {
-      value = arg.substr(eq + 1);
-      arg = arg.substr(0, eq);
-      has_value = true;
-    }
+  tajir::ArgReader args(argc, argv);
+  while (args.next()) {
+    const std::string arg(args.flag());
     auto take = [&]() -> std::string {
-      if (has_value) return value;
-      if (i + 1 >= argc) fail("missing value for " + arg);
-      return argv[++i];
+      auto value = args.value();
+      if (!value.ok()) fail(value.status().message());
+      return *std::move(value);
     };
+    if (args.has_inline_value() && (arg == "--help" || arg == "--sizes")) {
+      fail(arg + " takes no value");
+    }
     if (arg == "--help" || arg == "-h") {
       std::fputs(kUsage, stdout);
       return 0;
