@@ -1,49 +1,31 @@
-// tajir: until the server lands, `tajir demo` shows the cache engine at work.
-#include <chrono>
+// tajir: the point-of-sale server and its tools.
+//
+//   tajir serve [--port 8080] [--db sqlite:PATH | --db postgresql://...] [--config FILE] ...
+//   tajir seed  [--db ...] [--shops N] [--products N] [--customers N] [--bills N]
+//   tajir demo
 #include <cstdio>
 #include <string>
 
-#include "cache/cache.h"
-
-namespace {
-
-int demo() {
-  using namespace tajir;
-  cache::Cache c({.memory_limit_bytes = 64 << 20, .maintenance_interval = {}});
-  cache::TypeId products = c.register_type("products");
-  int loads = 0;
-  auto page = [&](int shop, int n) {
-    return c.get_or_load(
-        "products:" + std::to_string(shop) + ":page=" + std::to_string(n),
-        [&]() -> Result<std::string> {
-          ++loads;
-          return std::string(R"({"items":[{"id":1,"name":"Tea","price":1250}],"page":)") +
-                 std::to_string(n) + "}";
-        },
-        {.tags = {"shop:" + std::to_string(shop), "products:" + std::to_string(shop)},
-         .type = products});
-  };
-  for (int round = 0; round < 3; ++round) {
-    for (int n = 1; n <= 5; ++n) (void)page(42, n);
-  }
-  std::printf("15 reads of 5 product pages: %d loads\n", loads);
-  size_t dropped = c.invalidate_tags({"products:42"});
-  std::printf("a product of shop 42 changed: %zu pages dropped\n", dropped);
-  (void)page(42, 1);
-  auto st = c.stats();
-  std::printf("hits %llu, misses %llu, hit rate %.2f, keys %llu, %llu bytes, policy %s\n",
-              static_cast<unsigned long long>(st.total.hits),
-              static_cast<unsigned long long>(st.total.misses), st.total.hit_rate(),
-              static_cast<unsigned long long>(st.total.keys),
-              static_cast<unsigned long long>(st.total.memory_bytes), st.policy.c_str());
-  return 0;
-}
-
-}  // namespace
+#include "app/commands.h"
+#include "app/config.h"
 
 int main(int argc, char** argv) {
-  std::string cmd = argc > 1 ? argv[1] : "demo";
+  using namespace tajir::app;
+  const std::string cmd = argc > 1 ? argv[1] : "";
+  if (cmd == "serve" || cmd == "seed") {
+    auto config = load_config(argc - 1, argv + 1);
+    if (!config.ok()) {
+      std::fprintf(stderr, "tajir %s: %s\n", cmd.c_str(), config.status().message().c_str());
+      return 2;
+    }
+    return cmd == "serve" ? serve(*config) : seed(*config);
+  }
   if (cmd == "demo") return demo();
-  std::fprintf(stderr, "usage: tajir demo\n(the server arrives with the next issue)\n");
-  return 2;
+  std::fprintf(stderr,
+               "usage: tajir serve|seed|demo [settings]\n"
+               "  serve  the JSON API (API.md) on --address:--port\n"
+               "  seed   demo data: shops, products, customers, a year of bills\n"
+               "  demo   a short demonstration of the cache engine\n%s",
+               config_usage().c_str());
+  return cmd.empty() || cmd == "--help" || cmd == "help" ? 0 : 2;
 }

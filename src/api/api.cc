@@ -1,0 +1,374 @@
+#include "api/api.h"
+
+#include <sodium.h>
+
+#include "api/input.h"
+#include "api/serialize.h"
+#include "http/errors.h"
+
+namespace tajir::api {
+namespace {
+
+using http::Method;
+using http::Request;
+using http::Response;
+using nlohmann::json;
+using pos::Principal;
+using pos::Role;
+
+// Who may call a route.
+enum Allow : unsigned {
+  kOwner = 1,
+  kCashier = 2,
+  kOperator = 4,
+  kManagers = kOwner | kOperator,
+  kEveryone = kOwner | kCashier | kOperator,
+};
+
+unsigned bit(Role r) {
+  switch (r) {
+    case Role::kOwner: return kOwner;
+    case Role::kCashier: return kCashier;
+    case Role::kOperator: return kOperator;
+  }
+  return 0;
+}
+
+Response reply(int status, const json& body) {
+  return Response::json(status, body.dump(-1, ' ', false, json::error_handler_t::replace));
+}
+
+template <typename T>
+Response reply(int status, const Result<T>& r) {
+  if (!r.ok()) return http::from_status(r.status());
+  return reply(status, to_json(*r));
+}
+
+Response reply_empty(const Status& st) {
+  return st.ok() ? Response::empty(204) : http::from_status(st);
+}
+
+Result<pos::PageRequest> page_of(const Request& req) {
+  auto page = parse_query_int(req.query("page"), "page", 1, 1'000'000, 1);
+  if (!page.ok()) return page.status();
+  auto per_page = parse_query_int(req.query("per_page"), "per_page", 1, 200, 50);
+  if (!per_page.ok()) return per_page.status();
+  return pos::PageRequest{*page, *per_page};
+}
+
+Result<int64_t> id_of(const Request& req) { return parse_id(req.param("id")); }
+
+// --- request bodies -------------------------------------------------------------------------
+
+Result<pos::ProductInput> product_input(const Request& req) {
+  auto in = Input::parse(req.body);
+  if (!in.ok()) return in.status();
+  pos::ProductInput p;
+  p.name = in->text("name", 200);
+  p.sku = in->text("sku", 64);
+  p.barcode = in->nullable_text("barcode", 64);
+  p.category = in->nullable_text("category", 100);
+  p.price = in->integer("price", 0, kMaxMoney);
+  p.cost = in->integer("cost", 0, kMaxMoney);
+  p.stock = in->integer("stock", 0, 1'000'000'000);
+  p.low_stock_threshold = in->integer("low_stock_threshold", 0, 1'000'000'000);
+  p.active = in->boolean("active");
+  if (!in->status().ok()) return in->status();
+  return p;
+}
+
+Result<pos::CustomerInput> customer_input(const Request& req) {
+  auto in = Input::parse(req.body);
+  if (!in.ok()) return in.status();
+  pos::CustomerInput c;
+  c.name = in->text("name", 200);
+  c.phone = in->nullable_text("phone", 50);
+  c.email = in->nullable_text("email", 200);
+  c.address = in->nullable_text("address", 500);
+  c.notes = in->nullable_text("notes", 2000);
+  if (!in->status().ok()) return in->status();
+  return c;
+}
+
+Result<pos::EmployeeInput> employee_input(const Request& req) {
+  auto in = Input::parse(req.body);
+  if (!in.ok()) return in.status();
+  pos::EmployeeInput e;
+  e.name = in->text("name", 200);
+  e.phone = in->nullable_text("phone", 50);
+  e.position = in->nullable_text("position", 100);
+  e.username = in->text("username", 64);
+  e.password = in->text("password", 256);
+  e.active = in->boolean("active");
+  if (!in->status().ok()) return in->status();
+  return e;
+}
+
+Result<pos::BillInput> bill_input(const Request& req) {
+  auto in = Input::parse(req.body);
+  if (!in.ok()) return in.status();
+  pos::BillInput b;
+  const json* items = in->member("items");
+  if (items == nullptr) return InvalidArgument("items is required", "items");
+  if (!items->is_array()) return InvalidArgument("items must be an array", "items");
+  for (size_t i = 0; i < items->size(); ++i) {
+    const json& item = (*items)[i];
+    const std::string at = "items[" + std::to_string(i) + "]";
+    if (!item.is_object()) return InvalidArgument(at + " must be an object", at);
+    pos::BillInput::Item parsed;
+    for (const char* name : {"product_id", "quantity"}) {
+      auto it = item.find(name);
+      if (it == item.end()) return InvalidArgument(at + "." + name + " is required", at + "." + name);
+      auto n = integer_value(*it, at + "." + name, 1, INT64_MAX);
+      if (!n.ok()) return n.status();
+      (std::string_view(name) == "product_id" ? parsed.product_id : parsed.quantity) = *n;
+    }
+    if (auto it = item.find("unit_price"); it != item.end() && !it->is_null()) {
+      auto n = integer_value(*it, at + ".unit_price", 0, kMaxMoney);
+      if (!n.ok()) return n.status();
+      parsed.unit_price = *n;
+    }
+    b.items.push_back(parsed);
+  }
+  for (auto [name, target] : {std::pair{"customer_id", &b.customer_id}, std::pair{"employee_id", &b.employee_id}}) {
+    const json* v = in->member(name);
+    if (v != nullptr && !v->is_null()) {
+      auto n = integer_value(*v, name, 1, INT64_MAX);
+      if (!n.ok()) return n.status();
+      *target = *n;
+    }
+  }
+  b.discount = in->integer("discount", 0, kMaxMoney).value_or(0);
+  b.tax_rate_bp = in->integer("tax_rate_bp", 0, 10000).value_or(0);
+  auto method = in->text("payment_method", 20);
+  b.notes = in->text("notes", 2000);
+  if (!in->status().ok()) return in->status();
+  if (!method) return InvalidArgument("payment_method is required", "payment_method");
+  b.payment_method = *method;
+  return b;
+}
+
+std::optional<std::string> optional_query(const Request& req, std::string_view name) {
+  auto v = req.query(name);
+  return v ? std::optional<std::string>(std::string(*v)) : std::nullopt;
+}
+
+}  // namespace
+
+Api::Api(pos::Pos& pos, ApiOptions options) : pos_(pos), options_(std::move(options)) {}
+
+void Api::register_routes(http::Router& router) {
+  // The caller's principal: a user's session, or the operator acting on a named shop.
+  auto principal = [this](const Request& req) -> Result<Principal> {
+    auto header = req.header("Authorization");
+    constexpr std::string_view kBearer = "Bearer ";
+    if (!header || header->size() <= kBearer.size() || !header->starts_with(kBearer)) {
+      return Status(StatusCode::kUnauthenticated, "missing bearer token");
+    }
+    std::string_view token = header->substr(kBearer.size());
+    const std::string& admin = options_.admin_token;
+    if (!admin.empty() && token.size() == admin.size() &&
+        sodium_memcmp(token.data(), admin.data(), admin.size()) == 0) {
+      auto shop = req.query("shop_id");
+      if (!shop) shop = req.header("X-Shop-Id");
+      if (!shop) return InvalidArgument("the operator names a shop with ?shop_id=", "shop_id");
+      auto id = parse_id(*shop, "shop_id");
+      if (!id.ok()) return id.status();
+      auto exists = pos_.shop_exists(*id);
+      if (!exists.ok()) return exists.status();
+      if (!*exists) return NotFound("shop not found");
+      return Principal{0, *id, Role::kOperator, "operator"};
+    }
+    return pos_.authenticate(token);
+  };
+  auto guarded = [principal](unsigned allow, auto handler) -> http::Handler {
+    return [principal, allow, handler](Request& req) -> Response {
+      auto p = principal(req);
+      if (!p.ok()) return http::from_status(p.status());
+      if ((allow & bit(p->role)) == 0) {
+        return http::from_status({StatusCode::kPermissionDenied, "your role may not do this"});
+      }
+      return handler(req, *p);
+    };
+  };
+  // Handlers that take an id from the path.
+  auto with_id = [](auto handler) {
+    return [handler](Request& req, const Principal& p) -> Response {
+      auto id = id_of(req);
+      if (!id.ok()) return http::from_status(id.status());
+      return handler(req, p, *id);
+    };
+  };
+
+  // --- operations ---
+  router.add(Method::kGet, "/healthz", [this](Request&) {
+    Status db = pos_.database().ping();
+    json body{{"status", db.ok() ? "ok" : "degraded"}, {"db", db.ok() ? "ok" : "down"},
+              {"redis", "disabled"}};
+    return reply(db.ok() ? 200 : 503, body);
+  });
+
+  // --- auth ---
+  router.add(Method::kPost, "/api/auth/register", [this](Request& req) {
+    auto in = Input::parse(req.body);
+    if (!in.ok()) return http::from_status(in.status());
+    auto shop = in->text("shop_name", 200), user = in->text("username", 64), pass = in->text("password", 256);
+    if (!in->status().ok()) return http::from_status(in->status());
+    for (auto [v, name] : {std::pair{&shop, "shop_name"}, std::pair{&user, "username"}, std::pair{&pass, "password"}}) {
+      if (!*v) return http::from_status(InvalidArgument(std::string(name) + " is required", name));
+    }
+    return reply(201, pos_.register_shop(*shop, *user, *pass));
+  });
+  router.add(Method::kPost, "/api/auth/login", [this](Request& req) {
+    auto in = Input::parse(req.body);
+    if (!in.ok()) return http::from_status(in.status());
+    auto user = in->text("username", 64), pass = in->text("password", 256);
+    if (!in->status().ok()) return http::from_status(in->status());
+    if (!user) return http::from_status(InvalidArgument("username is required", "username"));
+    if (!pass) return http::from_status(InvalidArgument("password is required", "password"));
+    return reply(200, pos_.login(*user, *pass));
+  });
+  router.add(Method::kPost, "/api/auth/logout", guarded(kOwner | kCashier, [this](Request& req, const Principal&) {
+    auto header = req.header("Authorization");
+    return reply_empty(pos_.logout(header->substr(7)));
+  }));
+
+  // --- shop ---
+  router.add(Method::kGet, "/api/shop", guarded(kEveryone, [this](Request&, const Principal& p) {
+    return reply(200, pos_.shop(p));
+  }));
+  router.add(Method::kPut, "/api/shop", guarded(kManagers, [this](Request& req, const Principal& p) {
+    auto in = Input::parse(req.body);
+    if (!in.ok()) return http::from_status(in.status());
+    pos::ShopInput s{in->text("name", 200), in->text("currency", 3), in->text("timezone", 64)};
+    if (!in->status().ok()) return http::from_status(in->status());
+    return reply(200, pos_.update_shop(p, s));
+  }));
+
+  // --- products ---
+  router.add(Method::kGet, "/api/products", guarded(kEveryone, [this](Request& req, const Principal& p) {
+    auto page = page_of(req);
+    if (!page.ok()) return http::from_status(page.status());
+    pos::ProductFilter f{optional_query(req, "q"), optional_query(req, "category"), false, {}};
+    auto low = parse_query_bool(req.query("low_stock"), "low_stock");
+    auto active = parse_query_bool(req.query("active"), "active");
+    if (!low.ok()) return http::from_status(low.status());
+    if (!active.ok()) return http::from_status(active.status());
+    f.low_stock = low->value_or(false);
+    f.active = *active;
+    return reply(200, pos_.list_products(p, f, *page));
+  }));
+  router.add(Method::kPost, "/api/products", guarded(kManagers, [this](Request& req, const Principal& p) {
+    auto in = product_input(req);
+    if (!in.ok()) return http::from_status(in.status());
+    return reply(201, pos_.create_product(p, *in));
+  }));
+  router.add(Method::kGet, "/api/products/{id}", guarded(kEveryone, with_id([this](Request&, const Principal& p, int64_t id) {
+    return reply(200, pos_.product(p, id));
+  })));
+  router.add(Method::kPut, "/api/products/{id}", guarded(kManagers, with_id([this](Request& req, const Principal& p, int64_t id) {
+    auto in = product_input(req);
+    if (!in.ok()) return http::from_status(in.status());
+    return reply(200, pos_.update_product(p, id, *in));
+  })));
+  router.add(Method::kDelete, "/api/products/{id}", guarded(kManagers, with_id([this](Request&, const Principal& p, int64_t id) {
+    auto r = pos_.delete_product(p, id);
+    return reply_empty(r.ok() ? OkStatus() : r.status());
+  })));
+
+  // --- customers ---
+  router.add(Method::kGet, "/api/customers", guarded(kEveryone, [this](Request& req, const Principal& p) {
+    auto page = page_of(req);
+    if (!page.ok()) return http::from_status(page.status());
+    return reply(200, pos_.list_customers(p, optional_query(req, "q"), *page));
+  }));
+  router.add(Method::kPost, "/api/customers", guarded(kEveryone, [this](Request& req, const Principal& p) {
+    auto in = customer_input(req);
+    if (!in.ok()) return http::from_status(in.status());
+    return reply(201, pos_.create_customer(p, *in));
+  }));
+  router.add(Method::kGet, "/api/customers/{id}", guarded(kEveryone, with_id([this](Request&, const Principal& p, int64_t id) {
+    return reply(200, pos_.customer(p, id));
+  })));
+  router.add(Method::kPut, "/api/customers/{id}", guarded(kManagers, with_id([this](Request& req, const Principal& p, int64_t id) {
+    auto in = customer_input(req);
+    if (!in.ok()) return http::from_status(in.status());
+    return reply(200, pos_.update_customer(p, id, *in));
+  })));
+  router.add(Method::kDelete, "/api/customers/{id}", guarded(kManagers, with_id([this](Request&, const Principal& p, int64_t id) {
+    return reply_empty(pos_.delete_customer(p, id));
+  })));
+
+  // --- employees (owner and operator only) ---
+  router.add(Method::kGet, "/api/employees", guarded(kManagers, [this](Request& req, const Principal& p) {
+    auto page = page_of(req);
+    if (!page.ok()) return http::from_status(page.status());
+    return reply(200, pos_.list_employees(p, *page));
+  }));
+  router.add(Method::kPost, "/api/employees", guarded(kManagers, [this](Request& req, const Principal& p) {
+    auto in = employee_input(req);
+    if (!in.ok()) return http::from_status(in.status());
+    return reply(201, pos_.create_employee(p, *in));
+  }));
+  router.add(Method::kGet, "/api/employees/{id}", guarded(kManagers, with_id([this](Request&, const Principal& p, int64_t id) {
+    return reply(200, pos_.employee(p, id));
+  })));
+  router.add(Method::kPut, "/api/employees/{id}", guarded(kManagers, with_id([this](Request& req, const Principal& p, int64_t id) {
+    auto in = employee_input(req);
+    if (!in.ok()) return http::from_status(in.status());
+    return reply(200, pos_.update_employee(p, id, *in));
+  })));
+  router.add(Method::kDelete, "/api/employees/{id}", guarded(kManagers, with_id([this](Request&, const Principal& p, int64_t id) {
+    return reply_empty(pos_.delete_employee(p, id));
+  })));
+
+  // --- bills ---
+  router.add(Method::kGet, "/api/bills", guarded(kEveryone, [this](Request& req, const Principal& p) {
+    auto page = page_of(req);
+    if (!page.ok()) return http::from_status(page.status());
+    pos::BillFilter f;
+    for (auto [name, target] : {std::pair{"from", &f.from}, std::pair{"to", &f.to}}) {
+      if (auto v = req.query(name)) {
+        auto t = pos::parse_time(*v);
+        if (!t) return http::from_status(InvalidArgument(std::string(name) + " must be an RFC 3339 time or a date", name));
+        *target = *t;
+      }
+    }
+    if (auto v = req.query("customer_id")) {
+      auto id = parse_id(*v, "customer_id");
+      if (!id.ok()) return http::from_status(id.status());
+      f.customer_id = *id;
+    }
+    if (auto v = req.query("status")) {
+      if (*v != "paid" && *v != "void") return http::from_status(InvalidArgument("status must be paid or void", "status"));
+      f.status = std::string(*v);
+    }
+    return reply(200, pos_.list_bills(p, f, *page));
+  }));
+  router.add(Method::kPost, "/api/bills", guarded(kEveryone, [this](Request& req, const Principal& p) {
+    auto in = bill_input(req);
+    if (!in.ok()) return http::from_status(in.status());
+    std::optional<std::string> key;
+    if (auto k = req.header("Idempotency-Key")) key = std::string(*k);
+    bool replayed = false;
+    auto bill = pos_.create_bill(p, *in, key, &replayed);
+    if (!bill.ok() && bill.status().code() == StatusCode::kFailedPrecondition &&
+        bill.status().message().starts_with("insufficient stock")) {
+      return http::error(bill.status(), "insufficient_stock");
+    }
+    return reply(replayed ? 200 : 201, bill);
+  }));
+  router.add(Method::kGet, "/api/bills/{id}", guarded(kEveryone, with_id([this](Request&, const Principal& p, int64_t id) {
+    return reply(200, pos_.bill(p, id));
+  })));
+  router.add(Method::kPost, "/api/bills/{id}/void", guarded(kManagers, with_id([this](Request&, const Principal& p, int64_t id) {
+    return reply(200, pos_.void_bill(p, id));
+  })));
+
+  // --- dashboard ---
+  router.add(Method::kGet, "/api/dashboard", guarded(kEveryone, [this](Request&, const Principal& p) {
+    return reply(200, pos_.dashboard(p));
+  }));
+}
+
+}  // namespace tajir::api

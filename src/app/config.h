@@ -1,0 +1,47 @@
+// Configuration of `tajir serve` and `tajir seed`: flags, TAJIR_* environment variables and a
+// TOML file, from one table of settings.
+//
+// Precedence, lowest first: built-in defaults, the config file (--config FILE or TAJIR_CONFIG),
+// the environment (TAJIR_PORT, TAJIR_DB, ...), flags (--port, --db, ...). A setting's flag is
+// `--name`, its variable `TAJIR_NAME` (dashes as underscores, upper case), its TOML key `name`.
+// Bad values are errors naming the setting and where it came from; they stop the start-up.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include "util/status.h"
+
+namespace tajir::app {
+
+struct Config {
+  // serve
+  std::string address = "127.0.0.1";
+  uint16_t port = 8080;
+  std::string db = "sqlite:tajir.db";
+  std::string redis;  // empty: no second tier (not built yet)
+  uint64_t cache_memory = 256ull << 20;
+  std::string admin_token;
+  int threads = 0;  // 0: one io thread per core
+  uint64_t body_limit = 1ull << 20;
+  bool metrics = true;
+  std::string log_level = "info";
+  // seed
+  int64_t shops = 3, products = 2000, customers = 5000, bills = 100000;
+  uint64_t seed = 42;
+};
+
+// Reads the command line after the subcommand word (argv[0] is the subcommand).
+// `getenv` is injectable for tests.
+Result<Config> load_config(int argc, char** argv,
+                           const std::function<const char*(const char*)>& getenv = ::getenv);
+
+// "256MiB", "1GiB", "512MB", "4096" (bytes). kInvalidArgument otherwise.
+Result<uint64_t> parse_size(std::string_view text);
+
+// The usage text listing every setting.
+std::string config_usage();
+
+}  // namespace tajir::app

@@ -1,0 +1,80 @@
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+#include <memory>
+
+#include "api/api.h"
+#include "app/commands.h"
+#include "db/database.h"
+#include "http/router.h"
+#include "http/server.h"
+#include "pos/pos.h"
+#include "pos/seed.h"
+
+namespace tajir::app {
+namespace {
+
+int fail(const std::string& what, const Status& st) {
+  std::fprintf(stderr, "tajir: %s: %s\n", what.c_str(), st.message().c_str());
+  return 1;
+}
+
+Result<std::unique_ptr<db::Database>> open_and_migrate(const Config& c) {
+  auto db = db::open(c.db);
+  if (!db.ok()) return db.status();
+  if (Status st = db::migrate(**db); !st.ok()) return st;
+  return db;
+}
+
+}  // namespace
+
+int serve(const Config& c) {
+  spdlog::set_level(spdlog::level::from_str(c.log_level));
+  auto db = open_and_migrate(c);
+  if (!db.ok()) return fail("database " + c.db, db.status());
+  pos::Pos pos(**db);
+  api::Api api(pos, {c.admin_token, c.metrics});
+  http::Router router;
+  api.register_routes(router);
+  http::Server server({.address = c.address,
+                       .port = c.port,
+                       .io_threads = c.threads,
+                       .body_limit = static_cast<size_t>(c.body_limit)},
+                      router);
+  if (Status st = server.start(); !st.ok()) return fail("listen on " + c.address, st);
+  server.handle_signals();
+  std::printf("tajir listening on http://%s:%u (database %s)\n", c.address.c_str(), server.port(),
+              (*db)->describe().c_str());
+  std::fflush(stdout);
+  server.run();
+  std::printf("tajir stopped\n");
+  return 0;
+}
+
+int seed(const Config& c) {
+  auto db = open_and_migrate(c);
+  if (!db.ok()) return fail("database " + c.db, db.status());
+  pos::Pos pos(**db);
+  int last_percent = -1;
+  auto progress = [&](int64_t done, int64_t total, const char* what) {
+    int percent = total == 0 ? 100 : static_cast<int>(100 * done / total);
+    if (percent == last_percent) return;
+    last_percent = percent;
+    std::fprintf(stderr, "\rseeding [%-40s] %3d%% %-10s", std::string(percent * 40 / 100, '#').c_str(),
+                 percent, what);
+  };
+  auto logins = pos::seed(pos, {c.shops, c.products, c.customers, c.bills, c.seed}, progress);
+  std::fprintf(stderr, "\n");
+  if (!logins.ok()) return fail("seed", logins.status());
+  std::printf("seeded %s: %lld shops, %lld products and %lld customers each, %lld bills\n",
+              (*db)->describe().c_str(), static_cast<long long>(c.shops),
+              static_cast<long long>(c.products), static_cast<long long>(c.customers),
+              static_cast<long long>(c.bills));
+  std::printf("demo logins (password %s):\n", pos::kDemoPassword);
+  for (const auto& l : *logins) {
+    std::printf("  %-10s %-8s %s\n", l.username.c_str(), l.role.c_str(), l.shop.c_str());
+  }
+  return 0;
+}
+
+}  // namespace tajir::app

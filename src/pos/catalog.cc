@@ -1,0 +1,176 @@
+// The shop and its products.
+#include <cstdio>
+
+#include "pos/internal/rows.h"
+#include "pos/pos.h"
+
+namespace tajir::pos {
+
+using internal::Assignments;
+
+namespace {
+
+bool valid_currency(std::string_view c) {
+  return c.size() == 3 && std::all_of(c.begin(), c.end(), [](char x) { return x >= 'A' && x <= 'Z'; });
+}
+
+Status check_product(const ProductInput& in, bool create) {
+  if (create && (!in.name || !in.sku || !in.price)) {
+    return InvalidArgument("name, sku and price are required", !in.name ? "name" : !in.sku ? "sku" : "price");
+  }
+  if (in.name && (in.name->empty() || in.name->size() > 200)) return InvalidArgument("name must be 1 to 200 characters", "name");
+  if (in.sku && (in.sku->empty() || in.sku->size() > 64)) return InvalidArgument("sku must be 1 to 64 characters", "sku");
+  if (in.price && *in.price < 0) return InvalidArgument("price may not be negative", "price");
+  if (in.cost && *in.cost < 0) return InvalidArgument("cost may not be negative", "cost");
+  if (in.stock && *in.stock < 0) return InvalidArgument("stock may not be negative", "stock");
+  if (in.low_stock_threshold && *in.low_stock_threshold < 0) {
+    return InvalidArgument("low_stock_threshold may not be negative", "low_stock_threshold");
+  }
+  return OkStatus();
+}
+
+Status sku_conflict(const Status& st) {
+  if (st.code() == StatusCode::kAlreadyExists) {
+    return Status(StatusCode::kAlreadyExists, "a product with this sku exists").with_field("sku");
+  }
+  return st;
+}
+
+Result<Product> find_product(db::Transaction& tx, int64_t shop_id, int64_t id) {
+  return internal::find_in_shop<Product>(tx, internal::kProductColumns, "products", shop_id, id,
+                                         internal::product_from, "product");
+}
+
+}  // namespace
+
+Result<Shop> Pos::shop(const Principal& p) {
+  return internal::read_value<Shop>(db_, [&](db::Transaction& tx) -> Result<Shop> {
+    auto rows = tx.query(std::string("SELECT ") + internal::kShopColumns + " FROM shops WHERE id = ?",
+                         {p.shop_id});
+    if (!rows.ok()) return rows.status();
+    if (rows->empty()) return NotFound("shop not found");
+    return internal::shop_from((*rows)[0]);
+  });
+}
+
+Result<Shop> Pos::update_shop(const Principal& p, const ShopInput& in) {
+  if (in.name && (in.name->empty() || in.name->size() > 200)) return InvalidArgument("name must be 1 to 200 characters", "name");
+  if (in.currency && !valid_currency(*in.currency)) return InvalidArgument("currency must be an ISO 4217 code such as \"USD\"", "currency");
+  if (in.timezone && !valid_timezone(*in.timezone)) return InvalidArgument("timezone must be an IANA name such as \"Asia/Dubai\"", "timezone");
+  Assignments set;
+  set.set_if("name", in.name);
+  set.set_if("currency", in.currency);
+  set.set_if("timezone", in.timezone);
+  if (!set.empty()) {
+    Status st = db_.write([&](db::Transaction& tx) -> Status {
+      set.params().push_back(p.shop_id);
+      auto r = tx.execute("UPDATE shops SET " + set.sql() + " WHERE id = ?", set.params());
+      return r.ok() ? OkStatus() : r.status();
+    });
+    if (!st.ok()) return st;
+  }
+  return shop(p);
+}
+
+Result<Page<Product>> Pos::list_products(const Principal& p, const ProductFilter& f,
+                                         const PageRequest& page) {
+  std::string where = " FROM products WHERE shop_id = ?";
+  std::vector<db::Value> params{p.shop_id};
+  if (f.q && !f.q->empty()) {
+    where += " AND (name_lower LIKE ? ESCAPE '\\' OR sku LIKE ? ESCAPE '\\' OR barcode LIKE ? ESCAPE '\\')";
+    params.push_back(internal::like_pattern(internal::ascii_lower(*f.q)));
+    params.push_back(internal::like_pattern(*f.q, /*prefix_only=*/true));
+    params.push_back(internal::like_pattern(*f.q, /*prefix_only=*/true));
+  }
+  if (f.category) {
+    where += " AND category = ?";
+    params.push_back(*f.category);
+  }
+  if (f.low_stock) where += " AND stock <= low_stock_threshold";
+  if (f.active) {
+    where += " AND active = ?";
+    params.push_back(int64_t{*f.active ? 1 : 0});
+  }
+  Page<Product> out;
+  Status st = db_.read([&](db::Transaction& tx) {
+    return internal::read_page(tx, internal::kProductColumns, where, params, "id", page,
+                               internal::product_from, out);
+  });
+  if (!st.ok()) return st;
+  return out;
+}
+
+Result<Product> Pos::product(const Principal& p, int64_t id) {
+  return internal::read_value<Product>(db_, [&](db::Transaction& tx) { return find_product(tx, p.shop_id, id); });
+}
+
+Result<Product> Pos::create_product(const Principal& p, const ProductInput& in) {
+  if (Status st = check_product(in, /*create=*/true); !st.ok()) return st;
+  return internal::write_value<Product>(db_, [&](db::Transaction& tx) -> Result<Product> {
+    int64_t now = now_ms();
+    auto rows = tx.query(
+        "INSERT INTO products(shop_id, name, name_lower, sku, barcode, category, price, cost, "
+        "stock, low_stock_threshold, active, created_at, updated_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING " +
+            std::string(internal::kProductColumns),
+        {p.shop_id, *in.name, internal::ascii_lower(*in.name), *in.sku,
+         internal::nullable(in.barcode.value_or(std::nullopt)),
+         internal::nullable(in.category.value_or(std::nullopt)), *in.price, in.cost.value_or(0),
+         in.stock.value_or(0), in.low_stock_threshold.value_or(0),
+         int64_t{in.active.value_or(true) ? 1 : 0}, now, now});
+    if (!rows.ok()) return sku_conflict(rows.status());
+    return internal::product_from((*rows)[0]);
+  });
+}
+
+Result<Product> Pos::update_product(const Principal& p, int64_t id, const ProductInput& in) {
+  if (Status st = check_product(in, /*create=*/false); !st.ok()) return st;
+  return internal::write_value<Product>(db_, [&](db::Transaction& tx) -> Result<Product> {
+    Assignments set;
+    set.set_if("name", in.name);
+    if (in.name) set.set("name_lower", internal::ascii_lower(*in.name));
+    set.set_if("sku", in.sku);
+    set.set_if("barcode", in.barcode);
+    set.set_if("category", in.category);
+    set.set_if("price", in.price);
+    set.set_if("cost", in.cost);
+    set.set_if("stock", in.stock);
+    set.set_if("low_stock_threshold", in.low_stock_threshold);
+    set.set_if("active", in.active);
+    set.set("updated_at", now_ms());
+    set.params().push_back(id);
+    set.params().push_back(p.shop_id);
+    auto r = tx.execute("UPDATE products SET " + set.sql() + " WHERE id = ? AND shop_id = ?",
+                        set.params());
+    if (!r.ok()) return sku_conflict(r.status());
+    if (*r == 0) return NotFound("product not found");
+    return find_product(tx, p.shop_id, id);
+  });
+}
+
+Result<bool> Pos::delete_product(const Principal& p, int64_t id) {
+  bool deleted = false;
+  Status st = db_.write([&](db::Transaction& tx) -> Status {
+    auto used = tx.query(
+        "SELECT 1 FROM bill_items i JOIN bills b ON b.id = i.bill_id "
+        "WHERE i.product_id = ? AND b.shop_id = ? LIMIT 1",
+        {id, p.shop_id});
+    if (!used.ok()) return used.status();
+    if (!used->empty()) {
+      auto r = tx.execute(
+          "UPDATE products SET active = 0, updated_at = ? WHERE id = ? AND shop_id = ?",
+          {now_ms(), id, p.shop_id});
+      if (!r.ok()) return r.status();
+      return *r == 0 ? NotFound("product not found") : OkStatus();
+    }
+    auto r = tx.execute("DELETE FROM products WHERE id = ? AND shop_id = ?", {id, p.shop_id});
+    if (!r.ok()) return r.status();
+    if (*r == 0) return NotFound("product not found");
+    deleted = true;
+    return OkStatus();
+  });
+  if (!st.ok()) return st;
+  return deleted;
+}
+
+}  // namespace tajir::pos

@@ -1,0 +1,118 @@
+// Pos: the point-of-sale operations, over a db::Database. It knows nothing of HTTP.
+//
+// Every operation takes the Principal it acts for and is scoped to the principal's shop: an id
+// of another shop is kNotFound, never kPermissionDenied, so ids leak nothing. Role checks are
+// the API layer's (one table of routes and roles); tenancy is enforced here, in every query.
+// Every write is one transaction: a failure changes nothing.
+//
+// Errors: kInvalidArgument (with the field) for input the database would reject or that breaks
+// a rule (discount above subtotal), kNotFound, kAlreadyExists (duplicate sku, username),
+// kFailedPrecondition (insufficient stock, inactive product, already void), kUnauthenticated
+// (bad credentials or token), kUnavailable / kInternal from the database.
+//
+// Thread safety: thread-safe; it holds no state but the database and its options.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "db/database.h"
+#include "pos/types.h"
+#include "util/status.h"
+
+namespace tajir::pos {
+
+struct PosOptions {
+  std::chrono::hours token_lifetime{24 * 30};
+  // libsodium's argon2id limits; INTERACTIVE is its recommended minimum for logins.
+  unsigned long long pwhash_opslimit = 2;          // crypto_pwhash_OPSLIMIT_INTERACTIVE
+  size_t pwhash_memlimit = 64ull << 20;            // crypto_pwhash_MEMLIMIT_INTERACTIVE
+};
+
+struct AuthResult {
+  std::string token;
+  User user;
+};
+
+struct ShopInput {
+  std::optional<std::string> name, currency, timezone;
+};
+
+class Pos {
+ public:
+  Pos(db::Database& db, PosOptions options = {});
+
+  // --- auth ---
+  Result<AuthResult> register_shop(std::string_view shop_name, std::string_view username,
+                                   std::string_view password);
+  Result<AuthResult> login(std::string_view username, std::string_view password);
+  Status logout(std::string_view token);
+  // The principal a bearer token stands for; kUnauthenticated when unknown, expired or revoked.
+  Result<Principal> authenticate(std::string_view token);
+  // Whether the shop exists (the operator names shops by id).
+  Result<bool> shop_exists(int64_t shop_id);
+  Result<std::vector<int64_t>> shop_ids();
+
+  // --- shop ---
+  Result<Shop> shop(const Principal& p);
+  Result<Shop> update_shop(const Principal& p, const ShopInput& in);
+
+  // --- products ---
+  Result<Page<Product>> list_products(const Principal& p, const ProductFilter& f,
+                                      const PageRequest& page);
+  Result<Product> product(const Principal& p, int64_t id);
+  Result<Product> create_product(const Principal& p, const ProductInput& in);
+  Result<Product> update_product(const Principal& p, int64_t id, const ProductInput& in);
+  // A product on existing bills is deactivated, not deleted. Returns whether it was deleted.
+  Result<bool> delete_product(const Principal& p, int64_t id);
+
+  // --- customers ---
+  Result<Page<Customer>> list_customers(const Principal& p, const std::optional<std::string>& q,
+                                        const PageRequest& page);
+  Result<Customer> customer(const Principal& p, int64_t id);
+  Result<Customer> create_customer(const Principal& p, const CustomerInput& in);
+  Result<Customer> update_customer(const Principal& p, int64_t id, const CustomerInput& in);
+  Status delete_customer(const Principal& p, int64_t id);
+
+  // --- employees ---
+  Result<Page<Employee>> list_employees(const Principal& p, const PageRequest& page);
+  Result<Employee> employee(const Principal& p, int64_t id);
+  Result<Employee> create_employee(const Principal& p, const EmployeeInput& in);
+  Result<Employee> update_employee(const Principal& p, int64_t id, const EmployeeInput& in);
+  // Deletes the employee and its login; its sessions end at once.
+  Status delete_employee(const Principal& p, int64_t id);
+
+  // --- bills ---
+  // With an idempotency key, a retry returns the first bill (and `*replayed` is set).
+  Result<Bill> create_bill(const Principal& p, const BillInput& in,
+                           const std::optional<std::string>& idempotency_key,
+                           bool* replayed = nullptr);
+  Result<Page<Bill>> list_bills(const Principal& p, const BillFilter& f, const PageRequest& page);
+  Result<Bill> bill(const Principal& p, int64_t id);
+  Result<Bill> void_bill(const Principal& p, int64_t id);
+
+  // --- dashboard ---
+  Result<Dashboard> dashboard(const Principal& p);
+
+  db::Database& database() { return db_; }
+
+ private:
+  db::Database& db_;
+  PosOptions options_;
+};
+
+// Current time, unix milliseconds UTC.
+int64_t now_ms();
+// "2026-11-23T10:15:00Z" (milliseconds are dropped).
+std::string format_time(int64_t unix_ms);
+// Parses RFC 3339 ("2026-11-23T10:15:00Z", offsets, fractional seconds) or a date
+// ("2026-11-23", UTC midnight). nullopt when malformed.
+std::optional<int64_t> parse_time(std::string_view text);
+// Whether `name` is an IANA time zone this machine knows.
+bool valid_timezone(std::string_view name);
+
+}  // namespace tajir::pos

@@ -1,0 +1,152 @@
+// The POS domain's plain types: what a shop, a product, a bill... is, as the API shows it.
+// Money is integer minor units, quantities integers, times unix milliseconds (UTC).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace tajir::pos {
+
+enum class Role { kOwner, kCashier, kOperator };
+const char* role_name(Role r);
+
+// Who is asking: every query is scoped to `shop_id` (the operator names a shop per request).
+struct Principal {
+  int64_t user_id = 0;  // 0 for the operator
+  int64_t shop_id = 0;
+  Role role = Role::kCashier;
+  std::string username;
+};
+
+struct Shop {
+  int64_t id = 0;
+  std::string name, currency, timezone;
+  int64_t created_at = 0;
+};
+
+struct User {
+  int64_t id = 0;
+  std::string username;
+  Role role = Role::kOwner;
+  int64_t shop_id = 0;
+};
+
+struct Product {
+  int64_t id = 0, shop_id = 0;
+  std::string name, sku;
+  std::optional<std::string> barcode, category;
+  int64_t price = 0, cost = 0, stock = 0, low_stock_threshold = 0;
+  bool active = true;
+  int64_t created_at = 0, updated_at = 0;
+};
+
+// A create or a partial update: absent fields are left as they are (or defaulted on create).
+struct ProductInput {
+  std::optional<std::string> name, sku;
+  std::optional<std::optional<std::string>> barcode, category;  // present-but-null clears
+  std::optional<int64_t> price, cost, stock, low_stock_threshold;
+  std::optional<bool> active;
+};
+
+struct Customer {
+  int64_t id = 0, shop_id = 0;
+  std::string name;
+  std::optional<std::string> phone, email, address, notes;
+  int64_t bill_count = 0, total_spent = 0;
+  int64_t created_at = 0, updated_at = 0;
+};
+
+struct CustomerInput {
+  std::optional<std::string> name;
+  std::optional<std::optional<std::string>> phone, email, address, notes;
+};
+
+struct Employee {
+  int64_t id = 0, shop_id = 0;
+  std::string name;
+  std::optional<std::string> phone, position, username;
+  bool active = true;
+  int64_t created_at = 0, updated_at = 0;
+};
+
+struct EmployeeInput {
+  std::optional<std::string> name;
+  std::optional<std::optional<std::string>> phone, position;
+  std::optional<std::string> username, password;
+  std::optional<bool> active;
+};
+
+struct BillItem {
+  int64_t product_id = 0;
+  std::string name;
+  int64_t quantity = 0, unit_price = 0, line_total = 0;
+};
+
+struct Bill {
+  int64_t id = 0, shop_id = 0, number = 0;
+  std::string status;  // "paid" | "void"
+  std::optional<int64_t> customer_id, employee_id;
+  std::vector<BillItem> items;
+  int64_t subtotal = 0, discount = 0, tax = 0, total = 0;
+  std::string payment_method;
+  std::optional<std::string> notes;
+  int64_t created_at = 0;
+  std::optional<int64_t> voided_at;
+};
+
+struct BillInput {
+  struct Item {
+    int64_t product_id = 0, quantity = 0;
+    std::optional<int64_t> unit_price;
+  };
+  std::vector<Item> items;
+  std::optional<int64_t> customer_id, employee_id;
+  int64_t discount = 0;
+  int64_t tax_rate_bp = 0;
+  std::string payment_method;
+  std::optional<std::string> notes;
+};
+
+template <typename T>
+struct Page {
+  std::vector<T> items;
+  int64_t page = 1, per_page = 50, total = 0;
+};
+
+struct PageRequest {
+  int64_t page = 1, per_page = 50;
+  int64_t offset() const { return (page - 1) * per_page; }
+};
+
+struct ProductFilter {
+  std::optional<std::string> q, category;
+  bool low_stock = false;
+  std::optional<bool> active;
+};
+
+struct BillFilter {
+  std::optional<int64_t> from, to;  // unix ms, inclusive from, exclusive to
+  std::optional<int64_t> customer_id;
+  std::optional<std::string> status;
+};
+
+struct Dashboard {
+  struct Period {
+    int64_t today = 0, week = 0, month = 0, all_time = 0;
+  };
+  struct TopProduct {
+    int64_t product_id = 0;
+    std::string name;
+    int64_t quantity = 0, revenue = 0;
+  };
+  Period revenue, bills;
+  int64_t average_bill = 0;
+  std::vector<TopProduct> top_products;
+  std::vector<Product> low_stock;
+  std::vector<Bill> recent_bills;  // summaries: without items
+  int64_t generated_at = 0;
+};
+
+}  // namespace tajir::pos
