@@ -22,6 +22,14 @@
 // a lost connection or a busy timeout kUnavailable, anything else kInternal (with the
 // backend's message, which the HTTP layer never shows to clients).
 //
+// A statement that fails spoils its transaction (PostgreSQL aborts it): every later statement
+// answers the same error, and write() rolls back even if the callback ignores the error and
+// returns OK. To tolerate a conflict, say so in SQL: INSERT ... ON CONFLICT DO NOTHING, which
+// both dialects accept.
+//
+// PostgreSQL infers each `?`'s type from its context; where there is none (`? IS NULL`, a bare
+// `SELECT ?`) write CAST(? AS BIGINT) or CAST(? AS TEXT), which both dialects accept.
+//
 // Thread safety: a Database is shared by all threads; each read()/write() borrows a connection
 // from the backend's pool for the callback's duration. A Transaction belongs to one thread.
 #pragma once
@@ -95,15 +103,19 @@ class Database {
   // Runs fn in a read-write transaction: commits when fn returns OK, rolls back otherwise.
   // When the backend reports a serialization failure or deadlock, rolls back and runs fn again
   // (a few times), so fn must not have effects outside the transaction.
+  // REQUIRES: fn does not call write() on this database (SQLite has a single writer: it would
+  // wait for itself until busy_timeout, then answer kUnavailable).
   virtual Status write(const std::function<Status(Transaction&)>& fn) = 0;
 
   // A cheap round trip: kUnavailable when the database cannot be reached.
   virtual Status ping() = 0;
 
-  // Statements run since the database was opened, for measurements (queries per request).
+  // Statements run since the database was opened, for measurements (queries per request):
+  // those of the callbacks, not BEGIN, COMMIT or ping().
   virtual uint64_t statements() const = 0;
 
-  // Human-readable description without secrets: "sqlite:/path/tajir.db", "postgresql://host:5432/db".
+  // Human-readable description without secrets: "sqlite:/path/tajir.db",
+  // "postgresql://host:5432/db".
   virtual std::string describe() const = 0;
 };
 

@@ -1,0 +1,215 @@
+// The schema, as an ordered list of migrations, and migrate().
+//
+// Each migration runs in its own write transaction, which first checks schema_migrations and
+// does nothing when the version is already there, so migrate() is safe at every start and from
+// two processes at once: on SQLite the second waits for the file's write lock (BEGIN
+// IMMEDIATE) and then finds the version recorded; on PostgreSQL a transaction-scoped advisory
+// lock does the same (without it, two concurrent CREATE TABLE IF NOT EXISTS can both fail on
+// the catalog's unique index).
+//
+// The DDL is the only SQL that differs by dialect. Most of it differs only in the type of the
+// generated 64-bit id, so a statement is written once with "{id}" standing for that type:
+// SQLite's INTEGER PRIMARY KEY AUTOINCREMENT (AUTOINCREMENT so that the id of a deleted newest
+// row is never handed out again: a stale reference must not start pointing at a new customer)
+// and PostgreSQL's identity column. Statements that differ more go in the per-dialect lists.
+//
+// Types: ids and timestamps (unix milliseconds, UTC) BIGINT, money BIGINT minor units,
+// booleans INTEGER 0/1.
+#include <chrono>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "db/database.h"
+
+namespace tajir::db {
+namespace {
+
+struct Migration {
+  int version;
+  std::vector<std::string_view> statements;  // both dialects, with "{id}"
+  std::vector<std::string_view> sqlite;      // then these, on SQLite only
+  std::vector<std::string_view> postgres;    // or these, on PostgreSQL only
+};
+
+const std::vector<Migration>& migrations() {
+  static const std::vector<Migration> kMigrations = {
+      {.version = 1,
+       .statements =
+           {
+               R"(CREATE TABLE shops (
+                id {id},
+                name TEXT NOT NULL,
+                currency TEXT NOT NULL DEFAULT 'USD',
+                timezone TEXT NOT NULL DEFAULT 'UTC',
+                bill_seq BIGINT NOT NULL DEFAULT 0,
+                created_at BIGINT NOT NULL))",
+               R"(CREATE TABLE users (
+                id {id},
+                shop_id BIGINT NOT NULL REFERENCES shops(id),
+                username TEXT NOT NULL UNIQUE,
+                password_hash TEXT NOT NULL,
+                role TEXT NOT NULL CHECK (role IN ('owner', 'cashier')),
+                employee_id BIGINT,
+                active INTEGER NOT NULL DEFAULT 1,
+                created_at BIGINT NOT NULL))",
+               "CREATE INDEX users_employee_id ON users(employee_id)",
+               R"(CREATE TABLE sessions (
+                token_hash TEXT PRIMARY KEY,
+                user_id BIGINT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+                shop_id BIGINT NOT NULL,
+                expires_at BIGINT NOT NULL,
+                created_at BIGINT NOT NULL))",
+               "CREATE INDEX sessions_user_id ON sessions(user_id)",
+               R"(CREATE TABLE products (
+                id {id},
+                shop_id BIGINT NOT NULL REFERENCES shops(id),
+                name TEXT NOT NULL,
+                name_lower TEXT NOT NULL,
+                sku TEXT NOT NULL,
+                barcode TEXT,
+                category TEXT,
+                price BIGINT NOT NULL,
+                cost BIGINT NOT NULL DEFAULT 0,
+                stock BIGINT NOT NULL DEFAULT 0,
+                low_stock_threshold BIGINT NOT NULL DEFAULT 0,
+                active INTEGER NOT NULL DEFAULT 1,
+                created_at BIGINT NOT NULL,
+                updated_at BIGINT NOT NULL,
+                UNIQUE (shop_id, sku)))",
+               "CREATE INDEX products_shop_id ON products(shop_id, id)",
+               "CREATE INDEX products_shop_category ON products(shop_id, category, id)",
+               "CREATE INDEX products_shop_barcode ON products(shop_id, barcode)",
+               "CREATE INDEX products_shop_active ON products(shop_id, active, id)",
+               R"(CREATE TABLE customers (
+                id {id},
+                shop_id BIGINT NOT NULL REFERENCES shops(id),
+                name TEXT NOT NULL,
+                name_lower TEXT NOT NULL,
+                phone TEXT,
+                email TEXT,
+                address TEXT,
+                notes TEXT,
+                bill_count BIGINT NOT NULL DEFAULT 0,
+                total_spent BIGINT NOT NULL DEFAULT 0,
+                created_at BIGINT NOT NULL,
+                updated_at BIGINT NOT NULL))",
+               "CREATE INDEX customers_shop_id ON customers(shop_id, id)",
+               "CREATE INDEX customers_shop_phone ON customers(shop_id, phone)",
+               R"(CREATE TABLE employees (
+                id {id},
+                shop_id BIGINT NOT NULL REFERENCES shops(id),
+                name TEXT NOT NULL,
+                phone TEXT,
+                position TEXT,
+                username TEXT,
+                active INTEGER NOT NULL DEFAULT 1,
+                created_at BIGINT NOT NULL,
+                updated_at BIGINT NOT NULL))",
+               "CREATE INDEX employees_shop_id ON employees(shop_id, id)",
+               R"(CREATE TABLE bills (
+                id {id},
+                shop_id BIGINT NOT NULL REFERENCES shops(id),
+                number BIGINT NOT NULL,
+                status TEXT NOT NULL CHECK (status IN ('paid', 'void')),
+                customer_id BIGINT,
+                employee_id BIGINT,
+                subtotal BIGINT NOT NULL,
+                discount BIGINT NOT NULL,
+                tax BIGINT NOT NULL,
+                total BIGINT NOT NULL,
+                payment_method TEXT NOT NULL,
+                notes TEXT,
+                created_at BIGINT NOT NULL,
+                voided_at BIGINT,
+                UNIQUE (shop_id, number)))",
+               "CREATE INDEX bills_shop_created ON bills(shop_id, created_at)",
+               "CREATE INDEX bills_shop_status_created ON bills(shop_id, status, created_at)",
+               "CREATE INDEX bills_shop_customer_created ON bills(shop_id, customer_id, "
+               "created_at)",
+               R"(CREATE TABLE bill_items (
+                id {id},
+                bill_id BIGINT NOT NULL REFERENCES bills(id) ON DELETE CASCADE,
+                product_id BIGINT NOT NULL,
+                name TEXT NOT NULL,
+                quantity BIGINT NOT NULL,
+                unit_price BIGINT NOT NULL,
+                line_total BIGINT NOT NULL))",
+               "CREATE INDEX bill_items_bill_id ON bill_items(bill_id)",
+               "CREATE INDEX bill_items_product_id ON bill_items(product_id)",
+               R"(CREATE TABLE idempotency_keys (
+                shop_id BIGINT NOT NULL,
+                key TEXT NOT NULL,
+                bill_id BIGINT NOT NULL,
+                created_at BIGINT NOT NULL,
+                PRIMARY KEY (shop_id, key)))",
+           }},
+  };
+  return kMigrations;
+}
+
+// Any 64-bit number no other user of the database takes: "tajir" in ASCII.
+constexpr int64_t kMigrationLockKey = 0x74616a6972;
+
+std::string for_dialect(std::string_view statement, Dialect dialect) {
+  constexpr std::string_view kToken = "{id}";
+  std::string_view id_type = dialect == Dialect::kSqlite
+                                 ? "INTEGER PRIMARY KEY AUTOINCREMENT"
+                                 : "BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY";
+  std::string out(statement);
+  for (size_t at = out.find(kToken); at != std::string::npos; at = out.find(kToken, at)) {
+    out.replace(at, kToken.size(), id_type);
+    at += id_type.size();
+  }
+  return out;
+}
+
+Status apply(Database& db, const Migration& m) {
+  const Dialect dialect = db.dialect();
+  return db.write([&](Transaction& tx) -> Status {
+    if (dialect == Dialect::kPostgres) {
+      auto locked = tx.execute("SELECT pg_advisory_xact_lock(?)", {kMigrationLockKey});
+      if (!locked.ok()) return locked.status();
+    }
+    auto created = tx.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations ("
+        "version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)");
+    if (!created.ok()) return created.status();
+    auto done =
+        tx.query("SELECT version FROM schema_migrations WHERE version = ?", {int64_t{m.version}});
+    if (!done.ok()) return done.status();
+    if (!done->empty()) return OkStatus();
+
+    std::vector<std::string> statements;
+    for (std::string_view s : m.statements) statements.push_back(for_dialect(s, dialect));
+    for (std::string_view s : dialect == Dialect::kSqlite ? m.sqlite : m.postgres) {
+      statements.emplace_back(s);
+    }
+    for (const std::string& s : statements) {
+      auto applied = tx.execute(s);
+      if (!applied.ok()) {
+        return Status(applied.status().code(), "migration " + std::to_string(m.version) +
+                                                   " failed: " + applied.status().message());
+      }
+    }
+    int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count();
+    auto recorded = tx.execute("INSERT INTO schema_migrations(version, applied_at) VALUES (?, ?)",
+                               {int64_t{m.version}, now_ms});
+    return recorded.ok() ? OkStatus() : recorded.status();
+  });
+}
+
+}  // namespace
+
+Status migrate(Database& db) {
+  for (const Migration& m : migrations()) {
+    if (Status st = apply(db, m); !st.ok()) return st;
+  }
+  return OkStatus();
+}
+
+int schema_version() { return migrations().back().version; }
+
+}  // namespace tajir::db
