@@ -155,7 +155,14 @@ std::optional<std::string> optional_query(const Request& req, std::string_view n
 
 }  // namespace
 
-Api::Api(pos::Pos& pos, ApiOptions options) : pos_(pos), options_(std::move(options)) {}
+Api::Api(pos::Pos& pos, ApiOptions options) : pos_(&pos), options_(std::move(options)) {}
+
+std::vector<std::pair<http::Method, std::string>> Api::routes() {
+  Api api(ApiOptions{});
+  http::Router router;
+  api.register_routes(router);
+  return router.routes();
+}
 
 void Api::register_routes(http::Router& router) {
   // The caller's principal: a user's session, or the operator acting on a named shop.
@@ -174,12 +181,12 @@ void Api::register_routes(http::Router& router) {
       if (!shop) return InvalidArgument("the operator names a shop with ?shop_id=", "shop_id");
       auto id = parse_id(*shop, "shop_id");
       if (!id.ok()) return id.status();
-      auto exists = pos_.shop_exists(*id);
+      auto exists = pos_->shop_exists(*id);
       if (!exists.ok()) return exists.status();
       if (!*exists) return NotFound("shop not found");
       return Principal{0, *id, Role::kOperator, "operator"};
     }
-    return pos_.authenticate(token);
+    return pos_->authenticate(token);
   };
   auto guarded = [principal](unsigned allow, auto handler) -> http::Handler {
     return [principal, allow, handler](Request& req) -> Response {
@@ -202,7 +209,7 @@ void Api::register_routes(http::Router& router) {
 
   // --- operations ---
   router.add(Method::kGet, "/healthz", [this](Request&) {
-    Status db = pos_.database().ping();
+    Status db = pos_->database().ping();
     json body{{"status", db.ok() ? "ok" : "degraded"}, {"db", db.ok() ? "ok" : "down"},
               {"redis", "disabled"}};
     return reply(db.ok() ? 200 : 503, body);
@@ -217,7 +224,7 @@ void Api::register_routes(http::Router& router) {
     for (auto [v, name] : {std::pair{&shop, "shop_name"}, std::pair{&user, "username"}, std::pair{&pass, "password"}}) {
       if (!*v) return http::from_status(InvalidArgument(std::string(name) + " is required", name));
     }
-    return reply(201, pos_.register_shop(*shop, *user, *pass));
+    return reply(201, pos_->register_shop(*shop, *user, *pass));
   });
   router.add(Method::kPost, "/api/auth/login", [this](Request& req) {
     auto in = Input::parse(req.body);
@@ -226,23 +233,23 @@ void Api::register_routes(http::Router& router) {
     if (!in->status().ok()) return http::from_status(in->status());
     if (!user) return http::from_status(InvalidArgument("username is required", "username"));
     if (!pass) return http::from_status(InvalidArgument("password is required", "password"));
-    return reply(200, pos_.login(*user, *pass));
+    return reply(200, pos_->login(*user, *pass));
   });
   router.add(Method::kPost, "/api/auth/logout", guarded(kOwner | kCashier, [this](Request& req, const Principal&) {
     auto header = req.header("Authorization");
-    return reply_empty(pos_.logout(header->substr(7)));
+    return reply_empty(pos_->logout(header->substr(7)));
   }));
 
   // --- shop ---
   router.add(Method::kGet, "/api/shop", guarded(kEveryone, [this](Request&, const Principal& p) {
-    return reply(200, pos_.shop(p));
+    return reply(200, pos_->shop(p));
   }));
   router.add(Method::kPut, "/api/shop", guarded(kManagers, [this](Request& req, const Principal& p) {
     auto in = Input::parse(req.body);
     if (!in.ok()) return http::from_status(in.status());
     pos::ShopInput s{in->text("name", 200), in->text("currency", 3), in->text("timezone", 64)};
     if (!in->status().ok()) return http::from_status(in->status());
-    return reply(200, pos_.update_shop(p, s));
+    return reply(200, pos_->update_shop(p, s));
   }));
 
   // --- products ---
@@ -256,23 +263,23 @@ void Api::register_routes(http::Router& router) {
     if (!active.ok()) return http::from_status(active.status());
     f.low_stock = low->value_or(false);
     f.active = *active;
-    return reply(200, pos_.list_products(p, f, *page));
+    return reply(200, pos_->list_products(p, f, *page));
   }));
   router.add(Method::kPost, "/api/products", guarded(kManagers, [this](Request& req, const Principal& p) {
     auto in = product_input(req);
     if (!in.ok()) return http::from_status(in.status());
-    return reply(201, pos_.create_product(p, *in));
+    return reply(201, pos_->create_product(p, *in));
   }));
   router.add(Method::kGet, "/api/products/{id}", guarded(kEveryone, with_id([this](Request&, const Principal& p, int64_t id) {
-    return reply(200, pos_.product(p, id));
+    return reply(200, pos_->product(p, id));
   })));
   router.add(Method::kPut, "/api/products/{id}", guarded(kManagers, with_id([this](Request& req, const Principal& p, int64_t id) {
     auto in = product_input(req);
     if (!in.ok()) return http::from_status(in.status());
-    return reply(200, pos_.update_product(p, id, *in));
+    return reply(200, pos_->update_product(p, id, *in));
   })));
   router.add(Method::kDelete, "/api/products/{id}", guarded(kManagers, with_id([this](Request&, const Principal& p, int64_t id) {
-    auto r = pos_.delete_product(p, id);
+    auto r = pos_->delete_product(p, id);
     return reply_empty(r.ok() ? OkStatus() : r.status());
   })));
 
@@ -280,46 +287,46 @@ void Api::register_routes(http::Router& router) {
   router.add(Method::kGet, "/api/customers", guarded(kEveryone, [this](Request& req, const Principal& p) {
     auto page = page_of(req);
     if (!page.ok()) return http::from_status(page.status());
-    return reply(200, pos_.list_customers(p, optional_query(req, "q"), *page));
+    return reply(200, pos_->list_customers(p, optional_query(req, "q"), *page));
   }));
   router.add(Method::kPost, "/api/customers", guarded(kEveryone, [this](Request& req, const Principal& p) {
     auto in = customer_input(req);
     if (!in.ok()) return http::from_status(in.status());
-    return reply(201, pos_.create_customer(p, *in));
+    return reply(201, pos_->create_customer(p, *in));
   }));
   router.add(Method::kGet, "/api/customers/{id}", guarded(kEveryone, with_id([this](Request&, const Principal& p, int64_t id) {
-    return reply(200, pos_.customer(p, id));
+    return reply(200, pos_->customer(p, id));
   })));
   router.add(Method::kPut, "/api/customers/{id}", guarded(kManagers, with_id([this](Request& req, const Principal& p, int64_t id) {
     auto in = customer_input(req);
     if (!in.ok()) return http::from_status(in.status());
-    return reply(200, pos_.update_customer(p, id, *in));
+    return reply(200, pos_->update_customer(p, id, *in));
   })));
   router.add(Method::kDelete, "/api/customers/{id}", guarded(kManagers, with_id([this](Request&, const Principal& p, int64_t id) {
-    return reply_empty(pos_.delete_customer(p, id));
+    return reply_empty(pos_->delete_customer(p, id));
   })));
 
   // --- employees (owner and operator only) ---
   router.add(Method::kGet, "/api/employees", guarded(kManagers, [this](Request& req, const Principal& p) {
     auto page = page_of(req);
     if (!page.ok()) return http::from_status(page.status());
-    return reply(200, pos_.list_employees(p, *page));
+    return reply(200, pos_->list_employees(p, *page));
   }));
   router.add(Method::kPost, "/api/employees", guarded(kManagers, [this](Request& req, const Principal& p) {
     auto in = employee_input(req);
     if (!in.ok()) return http::from_status(in.status());
-    return reply(201, pos_.create_employee(p, *in));
+    return reply(201, pos_->create_employee(p, *in));
   }));
   router.add(Method::kGet, "/api/employees/{id}", guarded(kManagers, with_id([this](Request&, const Principal& p, int64_t id) {
-    return reply(200, pos_.employee(p, id));
+    return reply(200, pos_->employee(p, id));
   })));
   router.add(Method::kPut, "/api/employees/{id}", guarded(kManagers, with_id([this](Request& req, const Principal& p, int64_t id) {
     auto in = employee_input(req);
     if (!in.ok()) return http::from_status(in.status());
-    return reply(200, pos_.update_employee(p, id, *in));
+    return reply(200, pos_->update_employee(p, id, *in));
   })));
   router.add(Method::kDelete, "/api/employees/{id}", guarded(kManagers, with_id([this](Request&, const Principal& p, int64_t id) {
-    return reply_empty(pos_.delete_employee(p, id));
+    return reply_empty(pos_->delete_employee(p, id));
   })));
 
   // --- bills ---
@@ -343,7 +350,7 @@ void Api::register_routes(http::Router& router) {
       if (*v != "paid" && *v != "void") return http::from_status(InvalidArgument("status must be paid or void", "status"));
       f.status = std::string(*v);
     }
-    return reply(200, pos_.list_bills(p, f, *page));
+    return reply(200, pos_->list_bills(p, f, *page));
   }));
   router.add(Method::kPost, "/api/bills", guarded(kEveryone, [this](Request& req, const Principal& p) {
     auto in = bill_input(req);
@@ -351,7 +358,7 @@ void Api::register_routes(http::Router& router) {
     std::optional<std::string> key;
     if (auto k = req.header("Idempotency-Key")) key = std::string(*k);
     bool replayed = false;
-    auto bill = pos_.create_bill(p, *in, key, &replayed);
+    auto bill = pos_->create_bill(p, *in, key, &replayed);
     if (!bill.ok() && bill.status().code() == StatusCode::kFailedPrecondition &&
         bill.status().message().starts_with("insufficient stock")) {
       return http::error(bill.status(), "insufficient_stock");
@@ -359,15 +366,15 @@ void Api::register_routes(http::Router& router) {
     return reply(replayed ? 200 : 201, bill);
   }));
   router.add(Method::kGet, "/api/bills/{id}", guarded(kEveryone, with_id([this](Request&, const Principal& p, int64_t id) {
-    return reply(200, pos_.bill(p, id));
+    return reply(200, pos_->bill(p, id));
   })));
   router.add(Method::kPost, "/api/bills/{id}/void", guarded(kManagers, with_id([this](Request&, const Principal& p, int64_t id) {
-    return reply(200, pos_.void_bill(p, id));
+    return reply(200, pos_->void_bill(p, id));
   })));
 
   // --- dashboard ---
   router.add(Method::kGet, "/api/dashboard", guarded(kEveryone, [this](Request&, const Principal& p) {
-    return reply(200, pos_.dashboard(p));
+    return reply(200, pos_->dashboard(p));
   }));
 }
 

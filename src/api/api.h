@@ -23,9 +23,12 @@ class Api {
   Api(pos::Pos& pos, ApiOptions options);
   // Adds every route to the router.
   void register_routes(http::Router& router);
+  // Every (method, pattern) the API serves, without a database (for `tajir routes`).
+  static std::vector<std::pair<http::Method, std::string>> routes();
 
  private:
-  pos::Pos& pos_;
+  explicit Api(ApiOptions options) : pos_(nullptr), options_(std::move(options)) {}
+  pos::Pos* pos_;  // never null but in routes(), whose handlers are never called
   ApiOptions options_;
 };
 

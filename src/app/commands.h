@@ -11,5 +11,7 @@ int serve(const Config& config);
 int seed(const Config& config);
 // A short demonstration of the cache engine.
 int demo();
+// Prints every route of the API, "METHOD /pattern" per line.
+int routes();
 
 }  // namespace tajir::app

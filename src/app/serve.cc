@@ -51,6 +51,13 @@ int serve(const Config& c) {
   return 0;
 }
 
+int routes() {
+  for (const auto& [method, pattern] : api::Api::routes()) {
+    std::printf("%s %s\n", std::string(http::to_string(method)).c_str(), pattern.c_str());
+  }
+  return 0;
+}
+
 int seed(const Config& c) {
   auto db = open_and_migrate(c);
   if (!db.ok()) return fail("database " + c.db, db.status());

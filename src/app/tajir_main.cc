@@ -3,6 +3,7 @@
 //   tajir serve [--port 8080] [--db sqlite:PATH | --db postgresql://...] [--config FILE] ...
 //   tajir seed  [--db ...] [--shops N] [--products N] [--customers N] [--bills N]
 //   tajir demo
+//   tajir routes       (every route the server has: METHOD PATTERN per line)
 #include <cstdio>
 #include <string>
 
@@ -21,6 +22,7 @@ int main(int argc, char** argv) {
     return cmd == "serve" ? serve(*config) : seed(*config);
   }
   if (cmd == "demo") return demo();
+  if (cmd == "routes") return routes();
   std::fprintf(stderr,
                "usage: tajir serve|seed|demo [settings]\n"
                "  serve  the JSON API (API.md) on --address:--port\n"

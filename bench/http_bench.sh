@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Uncached HTTP figures of the POS API: every read goes to the database (the "before" the cache
+# is judged against). Seeds the default demo (3 shops, 2,000 products and 5,000 customers each,
+# 100,000 bills) into SQLite and into a PostgreSQL this script starts, then runs wrk on loopback.
+# Usage: bench/http_bench.sh [build-dir] [duration-seconds] [connections]
+set -euo pipefail
+build=$(cd "${1:-build}" && pwd)
+secs=${2:-10}
+conns=${3:-16}
+here=$(cd "$(dirname "$0")" && pwd)
+export TAJIR_WRK_DIR="$here/wrk"
+work=$(mktemp -d)
+pg_pid_dir=""
+cleanup() {
+  [ -n "${server_pid:-}" ] && kill "$server_pid" 2>/dev/null || true
+  if [ -n "$pg_pid_dir" ]; then runuser -u postgres -- "$pgbin/pg_ctl" -D "$pg_pid_dir/data" -m immediate stop >/dev/null 2>&1 || true; fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+start_server() {  # $1: db url
+  local port; port=$(free_port)
+  "$build/tajir" serve --port "$port" --db "$1" --log-level off > "$work/serve.log" 2>&1 &
+  server_pid=$!
+  for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
+  base="http://127.0.0.1:$port"
+}
+
+login() {
+  curl -sf -X POST -H 'Content-Type: application/json' \
+    -d '{"username":"owner1","password":"tajir-demo-2026"}' "$base/api/auth/login" |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])'
+}
+
+run_wrk() {  # $1 label, rest: wrk args
+  local label=$1; shift
+  local line
+  line=$(wrk -t2 -c"$conns" -d"${secs}s" --latency "$@" | grep '^RESULT')
+  echo "| $backend | $label | $(echo "$line" | sed -E 's/RESULT rps=([0-9.]+) p50_us=([0-9]+) p99_us=([0-9]+) errors=([0-9]+) non2xx=([0-9]+)/\1 | \2 | \3 | \4+\5/') |"
+}
+
+bench_backend() {  # $1 backend name, $2 db url
+  backend=$1
+  "$build/tajir" seed --db "$2" > "$work/seed.log" 2>/dev/null
+  start_server "$2"
+  export TAJIR_TOKEN; TAJIR_TOKEN=$(login)
+  local first
+  first=$(curl -sf -H "Authorization: Bearer $TAJIR_TOKEN" "$base/api/products?per_page=1" |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["items"][0]["id"])')
+  export TAJIR_FIRST_PRODUCT=$first TAJIR_PRODUCTS=1500
+  run_wrk "GET /api/products (50 items)" -s "$here/wrk/get.lua" "$base/api/products?per_page=50"
+  run_wrk "GET /api/dashboard" -s "$here/wrk/get.lua" "$base/api/dashboard"
+  run_wrk "GET /api/customers (50 items)" -s "$here/wrk/get.lua" "$base/api/customers?per_page=50"
+  run_wrk "POST /api/bills" -s "$here/wrk/post_bill.lua" "$base"
+  kill "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=""
+}
+
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
+echo "wrk: 2 threads, $conns connections, ${secs}s per row; server: tajir serve (one io thread per core)"
+echo
+echo "| db | request | req/s | p50 us | p99 us | errors |"
+echo "|---|---|---:|---:|---:|---:|"
+bench_backend sqlite "sqlite:$work/bench.db"
+
+pgbin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+pg_pid_dir="$work/pg"; mkdir -p "$pg_pid_dir"; chown postgres "$pg_pid_dir"
+pgport=$(free_port)
+runuser -u postgres -- "$pgbin/initdb" -D "$pg_pid_dir/data" -A trust -U tajir >/dev/null
+runuser -u postgres -- "$pgbin/pg_ctl" -D "$pg_pid_dir/data" -l "$pg_pid_dir/log" -w \
+  -o "-p $pgport -k $pg_pid_dir -c listen_addresses=127.0.0.1" start >/dev/null
+runuser -u postgres -- "$pgbin/createdb" -h "$pg_pid_dir" -p "$pgport" -U tajir bench
+bench_backend postgresql "postgresql://tajir@127.0.0.1:$pgport/bench"

@@ -1,0 +1,182 @@
+"""Integration tests: the real tajir binary, over HTTP, against SQLite and a real PostgreSQL.
+
+The PostgreSQL cluster is started by these fixtures themselves (initdb + pg_ctl on a free
+loopback port, as the postgres user when run as root) and removed afterwards. Each test gets a
+fresh database and a fresh server process.
+"""
+import glob
+import json
+import os
+import pwd
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+ADMIN_TOKEN = "operator-token-for-tests-0123456789"
+
+
+def tajir_binary():
+    path = os.environ.get("TAJIR_BIN", os.path.join(ROOT, "build", "tajir"))
+    if not os.access(path, os.X_OK):
+        pytest.fail(f"tajir binary not found at {path} (build first, or set TAJIR_BIN)")
+    return path
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Postgres:
+    """A throwaway cluster: trust auth, superuser 'tajir', socket and data in a temp dir."""
+
+    def __init__(self):
+        bindirs = sorted(glob.glob("/usr/lib/postgresql/*/bin"), key=lambda d: int(d.split("/")[-2]))
+        if not bindirs:
+            pytest.fail("PostgreSQL server binaries not found (scripts/install-deps.sh installs them)")
+        self.bindir = bindirs[-1]
+        self.dir = tempfile.mkdtemp(prefix="tajir-pg-")
+        self.port = free_port()
+        self.as_root = os.geteuid() == 0
+        if self.as_root:
+            pw = pwd.getpwnam("postgres")
+            os.chown(self.dir, pw.pw_uid, pw.pw_gid)
+        data = os.path.join(self.dir, "data")
+        self._run(["initdb", "-D", data, "-A", "trust", "-U", "tajir", "-E", "UTF8", "--no-sync"])
+        opts = f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off"
+        self._run(["pg_ctl", "-D", data, "-o", opts, "-l", os.path.join(self.dir, "log"), "-w", "start"])
+        self.counter = 0
+
+    def _run(self, argv):
+        argv = [os.path.join(self.bindir, argv[0])] + argv[1:]
+        if self.as_root:
+            argv = ["runuser", "-u", "postgres", "--"] + argv
+        subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+    def new_database(self):
+        self.counter += 1
+        name = f"t{self.counter}"
+        self._run(["createdb", "-h", self.dir, "-p", str(self.port), "-U", "tajir", name])
+        return f"postgresql://tajir@127.0.0.1:{self.port}/{name}"
+
+    def stop(self):
+        try:
+            self._run(["pg_ctl", "-D", os.path.join(self.dir, "data"), "-m", "immediate", "stop"])
+        finally:
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    pg = Postgres()
+    yield pg
+    pg.stop()
+
+
+class Server:
+    """A running `tajir serve` and a small JSON client for it."""
+
+    def __init__(self, db_url, extra_args=()):
+        self.db_url = db_url
+        self.extra_args = list(extra_args)
+        self.proc = None
+        self.start()
+
+    def start(self):
+        self.proc = subprocess.Popen(
+            [tajir_binary(), "serve", "--port", "0", "--db", self.db_url, "--admin-token", ADMIN_TOKEN,
+             "--log-level", "warn"] + self.extra_args,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        line = self.proc.stdout.readline()
+        m = re.search(r"http://([\d.]+):(\d+)", line)
+        if not m:
+            self.proc.kill()
+            raise RuntimeError(f"tajir did not start: {line!r} {self.proc.stderr.read()}")
+        self.base = f"http://{m.group(1)}:{m.group(2)}"
+
+    def stop(self, sig=signal.SIGTERM):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+    def request(self, method, path, body=None, token=None, headers=None, raw=None):
+        data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
+        req = urllib.request.Request(self.base + path, data=data, method=method)
+        if data is not None and not (headers and "Content-Type" in headers):
+            req.add_header("Content-Type", "application/json")
+        if token:
+            req.add_header("Authorization", f"Bearer {token}")
+        for k, v in (headers or {}).items():
+            req.add_header(k, v)
+        try:
+            with urllib.request.urlopen(req, timeout=30) as resp:
+                return Reply(resp.status, dict(resp.headers), resp.read())
+        except urllib.error.HTTPError as e:
+            return Reply(e.code, dict(e.headers), e.read())
+
+    # Shorthands.
+    def get(self, path, token=None, **kw):
+        return self.request("GET", path, token=token, **kw)
+
+    def post(self, path, body=None, token=None, **kw):
+        return self.request("POST", path, body, token=token, **kw)
+
+    def put(self, path, body=None, token=None, **kw):
+        return self.request("PUT", path, body, token=token, **kw)
+
+    def delete(self, path, token=None, **kw):
+        return self.request("DELETE", path, token=token, **kw)
+
+    def register(self, shop="Test Shop", username=None, password="correct-horse-1"):
+        username = username or f"owner{time.monotonic_ns()}"
+        r = self.post("/api/auth/register", {"shop_name": shop, "username": username, "password": password})
+        assert r.status == 201, r.text
+        return r.json["token"], r.json["user"]
+
+
+class Reply:
+    def __init__(self, status, headers, body):
+        self.status = status
+        self.headers = headers
+        self.body = body
+        self.text = body.decode(errors="replace")
+        try:
+            self.json = json.loads(body) if body else None
+        except ValueError:
+            self.json = None
+
+    def error(self):
+        return self.json["error"] if self.json and "error" in self.json else None
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def backend(request):
+    return request.param
+
+
+@pytest.fixture
+def db_url(backend, request, tmp_path):
+    if backend == "sqlite":
+        return f"sqlite:{tmp_path}/tajir.db"
+    return request.getfixturevalue("postgres").new_database()
+
+
+@pytest.fixture
+def server(db_url):
+    s = Server(db_url)
+    yield s
+    s.stop()
