@@ -138,10 +138,15 @@ Result<pos::BillInput> bill_input(const Request& req) {
       *target = *n;
     }
   }
-  b.discount = in->integer("discount", 0, kMaxMoney).value_or(0);
-  b.tax_rate_bp = in->integer("tax_rate_bp", 0, 10000).value_or(0);
+  // Optional fields may also be sent as null, meaning absent.
+  auto present = [&](const char* name) {
+    const json* v = in->member(name);
+    return v != nullptr && !v->is_null();
+  };
+  if (present("discount")) b.discount = in->integer("discount", 0, kMaxMoney).value_or(0);
+  if (present("tax_rate_bp")) b.tax_rate_bp = in->integer("tax_rate_bp", 0, 10000).value_or(0);
   auto method = in->text("payment_method", 20);
-  b.notes = in->text("notes", 2000);
+  b.notes = in->nullable_text("notes", 2000).value_or(std::nullopt);
   if (!in->status().ok()) return in->status();
   if (!method) return InvalidArgument("payment_method is required", "payment_method");
   b.payment_method = *method;

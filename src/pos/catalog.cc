@@ -77,10 +77,11 @@ Result<Page<Product>> Pos::list_products(const Principal& p, const ProductFilter
   std::string where = " FROM products WHERE shop_id = ?";
   std::vector<db::Value> params{p.shop_id};
   if (f.q && !f.q->empty()) {
-    where += " AND (name_lower LIKE ? ESCAPE '\\' OR sku LIKE ? ESCAPE '\\' OR barcode LIKE ? ESCAPE '\\')";
-    params.push_back(internal::like_pattern(internal::ascii_lower(*f.q)));
-    params.push_back(internal::like_pattern(*f.q, /*prefix_only=*/true));
-    params.push_back(internal::like_pattern(*f.q, /*prefix_only=*/true));
+    // Name: a case-insensitive substring. Sku and barcode: an exact prefix, compared the same
+    // way on both databases (LIKE's case rules differ between them).
+    where += " AND (name_lower LIKE ? ESCAPE '\\' OR substr(sku, 1, ?) = ? OR substr(barcode, 1, ?) = ?)";
+    const int64_t len = static_cast<int64_t>(f.q->size());
+    params.insert(params.end(), {internal::like_pattern(internal::ascii_lower(*f.q)), len, *f.q, len, *f.q});
   }
   if (f.category) {
     where += " AND category = ?";

@@ -102,8 +102,8 @@ std::string ascii_lower(std::string_view s) {
   return out;
 }
 
-std::string like_pattern(std::string_view s, bool prefix_only) {
-  std::string out = prefix_only ? "" : "%";
+std::string like_pattern(std::string_view s) {
+  std::string out = "%";
   for (char c : s) {
     if (c == '%' || c == '_' || c == '\\') out += '\\';
     out += c;

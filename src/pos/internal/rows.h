@@ -127,6 +127,6 @@ Boundaries local_boundaries(std::string_view timezone, int64_t now_ms);
 std::string ascii_lower(std::string_view s);
 
 // "%" + s + "%" with LIKE's wildcards in s escaped by '\'.
-std::string like_pattern(std::string_view s, bool prefix_only = false);
+std::string like_pattern(std::string_view s);
 
 }  // namespace tajir::pos::internal
