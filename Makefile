@@ -14,14 +14,21 @@ build: deps
 	@cmake -S . -B $(BUILD) $(CMAKE_FLAGS) > /dev/null
 	@cmake --build $(BUILD) -j$(JOBS)
 
+DB ?= tajir.db
+PORT ?= 8080
+
+# Seeds a demo database the first time, then serves it.
 run: build
-	./$(BUILD)/tajir demo
+	@if [ ! -f "$(DB)" ]; then ./$(BUILD)/tajir seed --db sqlite:$(DB); \
+	else echo "demo logins: owner1 / cashier1 ... (password tajir-demo-2026); 'rm $(DB)' to reseed"; fi
+	./$(BUILD)/tajir serve --db sqlite:$(DB) --port $(PORT)
 
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
 
 bench: build
 	bash bench/run.sh $(BUILD)
+	bash bench/http_bench.sh $(BUILD)
 
 # ASan+UBSan, then TSan, each a build of its own.
 test-sanitize: deps

@@ -1,0 +1,93 @@
+#include "http/http.h"
+
+#include <gtest/gtest.h>
+
+namespace tajir::http {
+namespace {
+
+TEST(PercentDecode, DecodesEscapesAndPlusOnlyInQueries) {
+  EXPECT_EQ(*percent_decode("a%20b+c%2Fd", false), "a b+c/d");
+  EXPECT_EQ(*percent_decode("a%20b+c", true), "a b c");
+  EXPECT_EQ(*percent_decode("%e2%82%AC", false), "\xe2\x82\xac");
+}
+
+TEST(PercentDecode, RejectsMalformedEscapesAndNul) {
+  for (std::string_view bad : {"%", "%2", "abc%zz", "%g0", "%00"}) {
+    auto r = percent_decode(bad, true);
+    EXPECT_FALSE(r.ok()) << bad;
+    EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+  }
+}
+
+TEST(ParseQuery, KeepsOrderRepeatsAndEmptyValues) {
+  auto q = parse_query("a=1&b=x%20y&&a=2&flag&c=");
+  ASSERT_TRUE(q.ok());
+  Fields expected = {{"a", "1"}, {"b", "x y"}, {"a", "2"}, {"flag", ""}, {"c", ""}};
+  EXPECT_EQ(*q, expected);
+}
+
+TEST(Request, SetTargetSplitsAndDecodes) {
+  Request req;
+  ASSERT_TRUE(req.set_target("/api/products%2Fx?q=tea+bag&page=2&q=second").ok());
+  EXPECT_EQ(req.target, "/api/products%2Fx?q=tea+bag&page=2&q=second");
+  EXPECT_EQ(req.path, "/api/products/x");
+  EXPECT_EQ(req.query("q"), "tea bag");  // the first of repeated values
+  EXPECT_EQ(req.query("page"), "2");
+  EXPECT_EQ(req.query("missing"), std::nullopt);
+  EXPECT_EQ(req.query("Q"), std::nullopt);  // query names are case-sensitive
+}
+
+TEST(Request, SetTargetRejectsNonOriginFormAndBadEscapes) {
+  Request req;
+  EXPECT_FALSE(req.set_target("http://example.com/").ok());
+  EXPECT_FALSE(req.set_target("*").ok());
+  EXPECT_FALSE(req.set_target("").ok());
+  EXPECT_FALSE(req.set_target("/a%zz").ok());
+  Status st = req.set_target("/a?x=%zz");
+  EXPECT_EQ(st.code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(st.field(), "x");
+}
+
+TEST(Request, HeadersAreCaseInsensitiveParamsAreNot) {
+  Request req;
+  req.headers = {{"Content-Type", "application/json"}, {"X-Thing", "1"}, {"x-thing", "2"}};
+  req.path_params = {{"id", "42"}};
+  EXPECT_EQ(req.header("content-type"), "application/json");
+  EXPECT_EQ(req.header("X-THING"), "1");
+  EXPECT_EQ(req.header("Authorization"), std::nullopt);
+  EXPECT_EQ(req.param("id"), "42");
+  EXPECT_EQ(req.param("ID"), "");
+}
+
+TEST(Response, HelpersSetTypeAndShareTheBody) {
+  Response j = Response::json(201, R"({"id":1})");
+  EXPECT_EQ(j.status, 201);
+  EXPECT_EQ(j.header("content-type"), "application/json");
+  EXPECT_EQ(j.body_view(), R"({"id":1})");
+
+  auto cached = std::make_shared<const std::string>("cached bytes");
+  Response b = Response::bytes(200, cached, "text/plain");
+  EXPECT_EQ(b.body.get(), cached.get());  // shared, not copied
+  EXPECT_EQ(b.header("Content-Type"), "text/plain");
+
+  Response e = Response::empty(204);
+  EXPECT_EQ(e.body_size(), 0u);
+  EXPECT_TRUE(e.headers.empty());
+
+  e.set_header("ETag", "\"a\"");
+  e.set_header("etag", "\"b\"");
+  ASSERT_EQ(e.headers.size(), 1u);
+  EXPECT_EQ(e.header("ETAG"), "\"b\"");
+}
+
+TEST(Method, RoundTripsAndIsCaseSensitive) {
+  for (Method m : {Method::kGet, Method::kHead, Method::kPost, Method::kPut, Method::kDelete,
+                   Method::kPatch, Method::kOptions}) {
+    EXPECT_EQ(parse_method(to_string(m)), m);
+  }
+  EXPECT_EQ(parse_method("get"), std::nullopt);
+  EXPECT_EQ(parse_method("TRACE"), std::nullopt);
+}
+
+}  // namespace
+}  // namespace tajir::http
