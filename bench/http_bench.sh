@@ -10,6 +10,7 @@ conns=${3:-16}
 here=$(cd "$(dirname "$0")" && pwd)
 export TAJIR_WRK_DIR="$here/wrk"
 work=$(mktemp -d)
+chmod 755 "$work"  # the postgres user must reach its data directory
 pg_pid_dir=""
 cleanup() {
   [ -n "${server_pid:-}" ] && kill "$server_pid" 2>/dev/null || true

@@ -1,6 +1,10 @@
 #include "api/api.h"
 
 #include <sodium.h>
+#include <xxhash.h>
+
+#include <algorithm>
+#include <cstdio>
 
 #include "api/input.h"
 #include "api/serialize.h"
@@ -34,8 +38,15 @@ unsigned bit(Role r) {
   return 0;
 }
 
-Response reply(int status, const json& body) {
-  return Response::json(status, body.dump(-1, ' ', false, json::error_handler_t::replace));
+std::string dump(const json& body) { return body.dump(-1, ' ', false, json::error_handler_t::replace); }
+
+Response reply(int status, const json& body) { return Response::json(status, dump(body)); }
+
+// A one-object read: its JSON and the tags CacheMap gives it.
+template <typename T>
+Result<Filled> filled(const Result<T>& r, std::vector<std::string> tags) {
+  if (!r.ok()) return r.status();
+  return Filled{dump(to_json(*r)), std::move(tags), std::nullopt};
 }
 
 template <typename T>
@@ -160,7 +171,98 @@ std::optional<std::string> optional_query(const Request& req, std::string_view n
 
 }  // namespace
 
-Api::Api(pos::Pos& pos, ApiOptions options) : pos_(&pos), options_(std::move(options)) {}
+
+// The caller's principal: a user's session (cached, so that a hit touches no database), or the
+// operator acting on a named shop.
+Result<Principal> Api::principal(const Request& req) {
+  auto header = req.header("Authorization");
+  constexpr std::string_view kBearer = "Bearer ";
+  if (!header || header->size() <= kBearer.size() || !header->starts_with(kBearer)) {
+    return Status(StatusCode::kUnauthenticated, "missing bearer token");
+  }
+  std::string_view token = header->substr(kBearer.size());
+  const std::string& admin = options_.admin_token;
+  if (!admin.empty() && token.size() == admin.size() &&
+      sodium_memcmp(token.data(), admin.data(), admin.size()) == 0) {
+    auto shop = req.query("shop_id");
+    if (!shop) shop = req.header("X-Shop-Id");
+    if (!shop) return InvalidArgument("the operator names a shop with ?shop_id=", "shop_id");
+    auto id = parse_id(*shop, "shop_id");
+    if (!id.ok()) return id.status();
+    auto exists = pos_->shop_exists(*id);
+    if (!exists.ok()) return exists.status();
+    if (!*exists) return NotFound("shop not found");
+    return Principal{0, *id, Role::kOperator, "operator", 0};
+  }
+  cache::Cache* c = options_.cache;
+  if (c == nullptr || token.size() != 64) return pos_->authenticate(token);
+  // The key holds a hash of the token, never the token.
+  XXH128_hash_t h = XXH3_128bits(token.data(), token.size());
+  char key[48];
+  std::snprintf(key, sizeof key, "session|%016llx%016llx", static_cast<unsigned long long>(h.high64),
+                static_cast<unsigned long long>(h.low64));
+  std::optional<Principal> fresh;
+  auto hit = c->get_or_fill(key, [&]() -> Result<cache::Loaded> {
+    auto p = pos_->authenticate(token);
+    if (!p.ok()) return p.status();  // not cached: a bad token is looked up every time
+    fresh = *p;
+    auto ttl = std::chrono::milliseconds(std::clamp<int64_t>(p->expires_at - pos::now_ms(), 1, 600'000));
+    return cache::Loaded{std::to_string(p->user_id) + "," + std::to_string(p->shop_id) + "," +
+                             pos::role_name(p->role) + "," + std::to_string(p->expires_at) + "," + p->username,
+                         reads_.map().session(p->shop_id, p->user_id), ttl};
+  }, {.type = reads_.type_id("sessions")});
+  if (!hit.ok()) return hit.status();
+  if (fresh) return *fresh;
+  Principal p;
+  char role[16] = {0};
+  long long uid = 0, sid = 0, exp = 0;
+  int used = 0;
+  if (std::sscanf(hit->value->c_str(), "%lld,%lld,%15[a-z],%lld,%n", &uid, &sid, role, &exp, &used) < 4) {
+    return Internal("corrupt cached session");
+  }
+  p.user_id = uid;
+  p.shop_id = sid;
+  p.role = std::string_view(role) == "owner" ? Role::kOwner : Role::kCashier;
+  p.expires_at = exp;
+  p.username = hit->value->substr(static_cast<size_t>(used));
+  if (p.expires_at <= pos::now_ms()) return Status(StatusCode::kUnauthenticated, "invalid or expired token");
+  return p;
+}
+
+Filler Api::product_page(const Principal& p, pos::ProductFilter f, pos::PageRequest page) {
+  return [this, p, f = std::move(f), page]() -> Result<Filled> {
+    auto r = pos_->list_products(p, f, page);
+    if (!r.ok()) return r.status();
+    std::vector<int64_t> ids;
+    for (const auto& x : r->items) ids.push_back(x.id);
+    return Filled{dump(to_json(*r)), reads_.map().product_page(p.shop_id, f, ids), std::nullopt};
+  };
+}
+
+Filler Api::customer_page(const Principal& p, std::optional<std::string> q, pos::PageRequest page) {
+  return [this, p, q = std::move(q), page]() -> Result<Filled> {
+    auto r = pos_->list_customers(p, q, page);
+    if (!r.ok()) return r.status();
+    std::vector<int64_t> ids;
+    for (const auto& x : r->items) ids.push_back(x.id);
+    return Filled{dump(to_json(*r)), reads_.map().customer_page(p.shop_id, q.has_value(), ids), std::nullopt};
+  };
+}
+
+Filler Api::dashboard(const Principal& p) {
+  return [this, p]() -> Result<Filled> {
+    auto d = pos_->dashboard(p);
+    if (!d.ok()) return d.status();
+    std::vector<int64_t> low;
+    for (const auto& x : d->low_stock) low.push_back(x.id);
+    // A cached dashboard ends at the shop's midnight: it never shows yesterday's "today".
+    auto ttl = std::chrono::milliseconds(std::max<int64_t>(1, d->valid_until - pos::now_ms()));
+    return Filled{dump(to_json(*d)), reads_.map().dashboard(p.shop_id, low), ttl};
+  };
+}
+
+Api::Api(pos::Pos& pos, ApiOptions options)
+    : pos_(&pos), options_(std::move(options)), reads_(options_.cache, pos::CacheMap(options_.invalidation)) {}
 
 std::vector<std::pair<http::Method, std::string>> Api::routes() {
   Api api(ApiOptions{});
@@ -170,29 +272,7 @@ std::vector<std::pair<http::Method, std::string>> Api::routes() {
 }
 
 void Api::register_routes(http::Router& router) {
-  // The caller's principal: a user's session, or the operator acting on a named shop.
-  auto principal = [this](const Request& req) -> Result<Principal> {
-    auto header = req.header("Authorization");
-    constexpr std::string_view kBearer = "Bearer ";
-    if (!header || header->size() <= kBearer.size() || !header->starts_with(kBearer)) {
-      return Status(StatusCode::kUnauthenticated, "missing bearer token");
-    }
-    std::string_view token = header->substr(kBearer.size());
-    const std::string& admin = options_.admin_token;
-    if (!admin.empty() && token.size() == admin.size() &&
-        sodium_memcmp(token.data(), admin.data(), admin.size()) == 0) {
-      auto shop = req.query("shop_id");
-      if (!shop) shop = req.header("X-Shop-Id");
-      if (!shop) return InvalidArgument("the operator names a shop with ?shop_id=", "shop_id");
-      auto id = parse_id(*shop, "shop_id");
-      if (!id.ok()) return id.status();
-      auto exists = pos_->shop_exists(*id);
-      if (!exists.ok()) return exists.status();
-      if (!*exists) return NotFound("shop not found");
-      return Principal{0, *id, Role::kOperator, "operator"};
-    }
-    return pos_->authenticate(token);
-  };
+  auto principal = [this](const Request& req) { return this->principal(req); };
   auto guarded = [principal](unsigned allow, auto handler) -> http::Handler {
     return [principal, allow, handler](Request& req) -> Response {
       auto p = principal(req);
@@ -240,21 +320,24 @@ void Api::register_routes(http::Router& router) {
     if (!pass) return http::from_status(InvalidArgument("password is required", "password"));
     return reply(200, pos_->login(*user, *pass));
   });
-  router.add(Method::kPost, "/api/auth/logout", guarded(kOwner | kCashier, [this](Request& req, const Principal&) {
-    auto header = req.header("Authorization");
-    return reply_empty(pos_->logout(header->substr(7)));
+  router.add(Method::kPost, "/api/auth/logout", guarded(kOwner | kCashier, [this](Request& req, const Principal& p) {
+    Status st = pos_->logout(req.header("Authorization")->substr(7));
+    if (st.ok()) reads_.invalidate(reads_.map().user_sessions_ended(p.user_id));
+    return reply_empty(st);
   }));
 
   // --- shop ---
-  router.add(Method::kGet, "/api/shop", guarded(kEveryone, [this](Request&, const Principal& p) {
-    return reply(200, pos_->shop(p));
+  router.add(Method::kGet, "/api/shop", guarded(kEveryone, [this](Request& req, const Principal& p) {
+    return reads_.serve(req, p.shop_id, "shop", [&] { return filled(pos_->shop(p), reads_.map().shop(p.shop_id)); });
   }));
   router.add(Method::kPut, "/api/shop", guarded(kManagers, [this](Request& req, const Principal& p) {
     auto in = Input::parse(req.body);
     if (!in.ok()) return http::from_status(in.status());
     pos::ShopInput s{in->text("name", 200), in->text("currency", 3), in->text("timezone", 64)};
     if (!in->status().ok()) return http::from_status(in->status());
-    return reply(200, pos_->update_shop(p, s));
+    auto r = pos_->update_shop(p, s);
+    if (r.ok()) reads_.invalidate(reads_.map().shop_written(p.shop_id));
+    return reply(200, r);
   }));
 
   // --- products ---
@@ -268,23 +351,34 @@ void Api::register_routes(http::Router& router) {
     if (!active.ok()) return http::from_status(active.status());
     f.low_stock = low->value_or(false);
     f.active = *active;
-    return reply(200, pos_->list_products(p, f, *page));
+    return reads_.serve(req, p.shop_id, "products", product_page(p, f, *page));
   }));
   router.add(Method::kPost, "/api/products", guarded(kManagers, [this](Request& req, const Principal& p) {
     auto in = product_input(req);
     if (!in.ok()) return http::from_status(in.status());
-    return reply(201, pos_->create_product(p, *in));
+    auto r = pos_->create_product(p, *in);
+    if (r.ok()) reads_.invalidate(reads_.map().product_written(p.shop_id, nullptr, &*r));
+    return reply(201, r);
   }));
-  router.add(Method::kGet, "/api/products/{id}", guarded(kEveryone, with_id([this](Request&, const Principal& p, int64_t id) {
-    return reply(200, pos_->product(p, id));
+  router.add(Method::kGet, "/api/products/{id}", guarded(kEveryone, with_id([this](Request& req, const Principal& p, int64_t id) {
+    return reads_.serve(req, p.shop_id, "products", [&] { return filled(pos_->product(p, id), reads_.map().product(p.shop_id, id)); });
   })));
   router.add(Method::kPut, "/api/products/{id}", guarded(kManagers, with_id([this](Request& req, const Principal& p, int64_t id) {
     auto in = product_input(req);
     if (!in.ok()) return http::from_status(in.status());
-    return reply(200, pos_->update_product(p, id, *in));
+    auto before = pos_->product(p, id);
+    auto r = pos_->update_product(p, id, *in);
+    if (r.ok()) reads_.invalidate(reads_.map().product_written(p.shop_id, before.ok() ? &*before : nullptr, &*r));
+    return reply(200, r);
   })));
   router.add(Method::kDelete, "/api/products/{id}", guarded(kManagers, with_id([this](Request&, const Principal& p, int64_t id) {
+    auto before = pos_->product(p, id);
     auto r = pos_->delete_product(p, id);
+    if (r.ok() && before.ok()) {
+      pos::Product after = *before;
+      after.active = false;  // deactivated when it is on bills
+      reads_.invalidate(reads_.map().product_written(p.shop_id, &*before, *r ? nullptr : &after));
+    }
     return reply_empty(r.ok() ? OkStatus() : r.status());
   })));
 
@@ -292,46 +386,67 @@ void Api::register_routes(http::Router& router) {
   router.add(Method::kGet, "/api/customers", guarded(kEveryone, [this](Request& req, const Principal& p) {
     auto page = page_of(req);
     if (!page.ok()) return http::from_status(page.status());
-    return reply(200, pos_->list_customers(p, optional_query(req, "q"), *page));
+    return reads_.serve(req, p.shop_id, "customers", customer_page(p, optional_query(req, "q"), *page));
   }));
   router.add(Method::kPost, "/api/customers", guarded(kEveryone, [this](Request& req, const Principal& p) {
     auto in = customer_input(req);
     if (!in.ok()) return http::from_status(in.status());
-    return reply(201, pos_->create_customer(p, *in));
+    auto r = pos_->create_customer(p, *in);
+    if (r.ok()) reads_.invalidate(reads_.map().customer_written(p.shop_id, r->id, true, true));
+    return reply(201, r);
   }));
-  router.add(Method::kGet, "/api/customers/{id}", guarded(kEveryone, with_id([this](Request&, const Principal& p, int64_t id) {
-    return reply(200, pos_->customer(p, id));
+  router.add(Method::kGet, "/api/customers/{id}", guarded(kEveryone, with_id([this](Request& req, const Principal& p, int64_t id) {
+    return reads_.serve(req, p.shop_id, "customers", [&] { return filled(pos_->customer(p, id), reads_.map().customer(p.shop_id, id)); });
   })));
   router.add(Method::kPut, "/api/customers/{id}", guarded(kManagers, with_id([this](Request& req, const Principal& p, int64_t id) {
     auto in = customer_input(req);
     if (!in.ok()) return http::from_status(in.status());
-    return reply(200, pos_->update_customer(p, id, *in));
+    auto r = pos_->update_customer(p, id, *in);
+    if (r.ok()) {
+      bool searchable = in->name.has_value() || in->phone.has_value() || in->email.has_value();
+      reads_.invalidate(reads_.map().customer_written(p.shop_id, id, false, searchable));
+    }
+    return reply(200, r);
   })));
   router.add(Method::kDelete, "/api/customers/{id}", guarded(kManagers, with_id([this](Request&, const Principal& p, int64_t id) {
-    return reply_empty(pos_->delete_customer(p, id));
+    Status st = pos_->delete_customer(p, id);
+    if (st.ok()) reads_.invalidate(reads_.map().customer_written(p.shop_id, id, true, true));
+    return reply_empty(st);
   })));
 
   // --- employees (owner and operator only) ---
   router.add(Method::kGet, "/api/employees", guarded(kManagers, [this](Request& req, const Principal& p) {
     auto page = page_of(req);
     if (!page.ok()) return http::from_status(page.status());
-    return reply(200, pos_->list_employees(p, *page));
+    return reads_.serve(req, p.shop_id, "employees", [&]() -> Result<Filled> {
+      auto r = pos_->list_employees(p, *page);
+      if (!r.ok()) return r.status();
+      std::vector<int64_t> ids;
+      for (const auto& e : r->items) ids.push_back(e.id);
+      return Filled{dump(to_json(*r)), reads_.map().employee_page(p.shop_id, ids), std::nullopt};
+    });
   }));
   router.add(Method::kPost, "/api/employees", guarded(kManagers, [this](Request& req, const Principal& p) {
     auto in = employee_input(req);
     if (!in.ok()) return http::from_status(in.status());
-    return reply(201, pos_->create_employee(p, *in));
+    auto r = pos_->create_employee(p, *in);
+    if (r.ok()) reads_.invalidate(reads_.map().employee_written(p.shop_id, r->id, true, false));
+    return reply(201, r);
   }));
-  router.add(Method::kGet, "/api/employees/{id}", guarded(kManagers, with_id([this](Request&, const Principal& p, int64_t id) {
-    return reply(200, pos_->employee(p, id));
+  router.add(Method::kGet, "/api/employees/{id}", guarded(kManagers, with_id([this](Request& req, const Principal& p, int64_t id) {
+    return reads_.serve(req, p.shop_id, "employees", [&] { return filled(pos_->employee(p, id), reads_.map().employee(p.shop_id, id)); });
   })));
   router.add(Method::kPut, "/api/employees/{id}", guarded(kManagers, with_id([this](Request& req, const Principal& p, int64_t id) {
     auto in = employee_input(req);
     if (!in.ok()) return http::from_status(in.status());
-    return reply(200, pos_->update_employee(p, id, *in));
+    auto r = pos_->update_employee(p, id, *in);
+    if (r.ok()) reads_.invalidate(reads_.map().employee_written(p.shop_id, id, false, in->active.has_value()));
+    return reply(200, r);
   })));
   router.add(Method::kDelete, "/api/employees/{id}", guarded(kManagers, with_id([this](Request&, const Principal& p, int64_t id) {
-    return reply_empty(pos_->delete_employee(p, id));
+    Status st = pos_->delete_employee(p, id);
+    if (st.ok()) reads_.invalidate(reads_.map().employee_written(p.shop_id, id, true, true));
+    return reply_empty(st);
   })));
 
   // --- bills ---
@@ -355,7 +470,7 @@ void Api::register_routes(http::Router& router) {
       if (*v != "paid" && *v != "void") return http::from_status(InvalidArgument("status must be paid or void", "status"));
       f.status = std::string(*v);
     }
-    return reply(200, pos_->list_bills(p, f, *page));
+    return reads_.serve(req, p.shop_id, "bills", [&] { return filled(pos_->list_bills(p, f, *page), reads_.map().bill_page(p.shop_id)); });
   }));
   router.add(Method::kPost, "/api/bills", guarded(kEveryone, [this](Request& req, const Principal& p) {
     auto in = bill_input(req);
@@ -364,23 +479,28 @@ void Api::register_routes(http::Router& router) {
     if (auto k = req.header("Idempotency-Key")) key = std::string(*k);
     bool replayed = false;
     auto bill = pos_->create_bill(p, *in, key, &replayed);
+    if (bill.ok() && !replayed) reads_.invalidate(reads_.map().bill_written(p.shop_id, *bill));
     if (!bill.ok() && bill.status().code() == StatusCode::kFailedPrecondition &&
         bill.status().message().starts_with("insufficient stock")) {
       return http::error(bill.status(), "insufficient_stock");
     }
     return reply(replayed ? 200 : 201, bill);
   }));
-  router.add(Method::kGet, "/api/bills/{id}", guarded(kEveryone, with_id([this](Request&, const Principal& p, int64_t id) {
-    return reply(200, pos_->bill(p, id));
+  router.add(Method::kGet, "/api/bills/{id}", guarded(kEveryone, with_id([this](Request& req, const Principal& p, int64_t id) {
+    return reads_.serve(req, p.shop_id, "bills", [&] { return filled(pos_->bill(p, id), reads_.map().bill(p.shop_id, id)); });
   })));
   router.add(Method::kPost, "/api/bills/{id}/void", guarded(kManagers, with_id([this](Request&, const Principal& p, int64_t id) {
-    return reply(200, pos_->void_bill(p, id));
+    auto r = pos_->void_bill(p, id);
+    if (r.ok()) reads_.invalidate(reads_.map().bill_written(p.shop_id, *r));
+    return reply(200, r);
   })));
 
   // --- dashboard ---
-  router.add(Method::kGet, "/api/dashboard", guarded(kEveryone, [this](Request&, const Principal& p) {
-    return reply(200, pos_->dashboard(p));
+  router.add(Method::kGet, "/api/dashboard", guarded(kEveryone, [this](Request& req, const Principal& p) {
+    return reads_.serve(req, p.shop_id, "dashboard", dashboard(p));
   }));
+
+  register_cache_routes(router);
 }
 
 }  // namespace tajir::api

@@ -8,7 +8,10 @@
 
 #include <string>
 
+#include "api/read_cache.h"
+#include "cache/cache.h"
 #include "http/router.h"
+#include "pos/cache_map.h"
 #include "pos/pos.h"
 
 namespace tajir::api {
@@ -16,6 +19,16 @@ namespace tajir::api {
 struct ApiOptions {
   std::string admin_token;  // empty: no operator
   bool metrics_enabled = true;
+  cache::Cache* cache = nullptr;  // null: every read goes to the database
+  pos::InvalidationMode invalidation = pos::InvalidationMode::kPrecise;
+  size_t warm_parallelism = 4;
+};
+
+// What warm() did, per type.
+struct WarmSummary {
+  std::vector<std::pair<std::string, size_t>> warmed;  // type -> entries loaded or present
+  size_t total = 0;
+  std::chrono::milliseconds took{0};
 };
 
 class Api {
@@ -26,10 +39,24 @@ class Api {
   // Every (method, pattern) the API serves, without a database (for `tajir routes`).
   static std::vector<std::pair<http::Method, std::string>> routes();
 
+  // Fills the cache with the reads every till makes first: each shop's first product page,
+  // dashboard and first customer page (the types asked for), `parallelism` at a time.
+  WarmSummary warm(const std::vector<int64_t>& shops, const std::vector<std::string>& types);
+
  private:
-  explicit Api(ApiOptions options) : pos_(nullptr), options_(std::move(options)) {}
+  explicit Api(ApiOptions options)
+      : pos_(nullptr), options_(std::move(options)), reads_(nullptr, pos::CacheMap()) {}
+  void register_cache_routes(http::Router& router);
+  Result<pos::Principal> principal(const http::Request& req);
+
+  // The loaders of the cached reads, shared by the GET handlers and warm().
+  Filler product_page(const pos::Principal& p, pos::ProductFilter f, pos::PageRequest page);
+  Filler customer_page(const pos::Principal& p, std::optional<std::string> q, pos::PageRequest page);
+  Filler dashboard(const pos::Principal& p);
+
   pos::Pos* pos_;  // never null but in routes(), whose handlers are never called
   ApiOptions options_;
+  ReadCache reads_;
 };
 
 }  // namespace tajir::api

@@ -46,6 +46,13 @@ const std::vector<Setting>& settings() {
          c.cache_memory = *n;
          return OkStatus();
        }},
+      {"cache", "cache reads (true|false)", [](Config& c, const std::string& v) { return parse_bool(v, c.cache); }},
+      {"invalidation", "precise|coarse", [](Config& c, const std::string& v) {
+         if (v != "precise" && v != "coarse") return InvalidArgument("must be precise or coarse");
+         c.invalidation = v;
+         return OkStatus();
+       }},
+      {"warm", "warm the cache at start-up (true|false)", [](Config& c, const std::string& v) { return parse_bool(v, c.warm); }},
       {"admin-token", "the operator's bearer token (empty: no operator)", [](Config& c, const std::string& v) {
          if (!v.empty() && v.size() < 16) return InvalidArgument("must be at least 16 characters");
          c.admin_token = v;

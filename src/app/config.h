@@ -23,6 +23,9 @@ struct Config {
   std::string db = "sqlite:tajir.db";
   std::string redis;  // empty: no second tier (not built yet)
   uint64_t cache_memory = 256ull << 20;
+  bool cache = true;                      // false: every read goes to the database
+  std::string invalidation = "precise";   // or "coarse": per-type clearing, to measure against
+  bool warm = true;                       // warm every shop's essentials before serving
   std::string admin_token;
   int threads = 0;  // 0: one io thread per core
   uint64_t body_limit = 1ull << 20;

@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "api/api.h"
+#include "cache/cache.h"
 #include "app/commands.h"
 #include "db/database.h"
 #include "http/router.h"
@@ -33,9 +34,22 @@ int serve(const Config& c) {
   auto db = open_and_migrate(c);
   if (!db.ok()) return fail("database " + c.db, db.status());
   pos::Pos pos(**db);
-  api::Api api(pos, {c.admin_token, c.metrics});
+  std::unique_ptr<cache::Cache> cache;
+  if (c.cache) cache = std::make_unique<cache::Cache>(cache::Options{.memory_limit_bytes = c.cache_memory});
+  api::Api api(pos, {.admin_token = c.admin_token,
+                     .metrics_enabled = c.metrics,
+                     .cache = cache.get(),
+                     .invalidation = c.invalidation == "coarse" ? pos::InvalidationMode::kCoarse
+                                                                : pos::InvalidationMode::kPrecise});
   http::Router router;
   api.register_routes(router);
+  if (cache && c.warm) {
+    auto shops = pos.shop_ids();
+    if (!shops.ok()) return fail("warming", shops.status());
+    api::WarmSummary w = api.warm(*shops, {"products", "dashboard", "customers"});
+    std::printf("warmed %zu entries for %zu shops in %lld ms\n", w.total, shops->size(),
+                static_cast<long long>(w.took.count()));
+  }
   http::Server server({.address = c.address,
                        .port = c.port,
                        .io_threads = c.threads,

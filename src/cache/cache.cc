@@ -113,6 +113,7 @@ struct Cache::Flight {
   Status error;        // GUARDED_BY(mu)
   Value value;         // GUARDED_BY(mu)
   Ticket ticket;       // GUARDED_BY(mu): taken before the load
+  PutOptions options;  // GUARDED_BY(mu): what the value was stored with (its tags)
 };
 
 struct alignas(64) Cache::Shard {
@@ -397,10 +398,19 @@ bool Cache::still_fresh(Shard& s, uint64_t h, const PutOptions& options, const T
 
 Result<Lookup> Cache::get_or_load(std::string_view key, const Loader& loader,
                                   const PutOptions& options) {
+  return get_or_fill(key, [&]() -> Result<Loaded> {
+    auto r = loader();
+    if (!r.ok()) return r.status();
+    return Loaded{std::move(*r), {}, std::nullopt};
+  }, options);
+}
+
+Result<Lookup> Cache::get_or_fill(std::string_view key, const TaggedLoader& loader,
+                                  const PutOptions& options) {
   return load_once(key, hash_key(key), loader, options, /*warmup=*/false, nullptr);
 }
 
-Result<Lookup> Cache::load_once(std::string_view key, uint64_t h, const Loader& loader,
+Result<Lookup> Cache::load_once(std::string_view key, uint64_t h, const TaggedLoader& loader,
                                 const PutOptions& options, bool warmup, PutResult* put_result) {
   Shard& s = shard_for(h);
   const TypeId type = options.type < kMaxTypes ? options.type : 0;
@@ -444,7 +454,7 @@ Result<Lookup> Cache::load_once(std::string_view key, uint64_t h, const Loader& 
       if (!flight->error.ok()) return flight->error;
       // The leader's value is good for us only if nothing it depends on was invalidated since
       // its load began: we may have joined after an invalidation that came after its put.
-      if (!flight->stale && still_fresh(s, h, options, flight->ticket)) {
+      if (!flight->stale && still_fresh(s, h, flight->options, flight->ticket)) {
         return Lookup{flight->value, false};
       }
       continue;  // loaded across an invalidation: load again
@@ -452,7 +462,7 @@ Result<Lookup> Cache::load_once(std::string_view key, uint64_t h, const Loader& 
 
     const Ticket t = ticket();
     add_shared(s.counter(type, Counter::loads));
-    Result<std::string> loaded = Status(StatusCode::kInternal, "loader threw");
+    Result<Loaded> loaded = Status(StatusCode::kInternal, "loader threw");
     try {
       loaded = loader();
     } catch (const std::exception& ex) {
@@ -461,9 +471,12 @@ Result<Lookup> Cache::load_once(std::string_view key, uint64_t h, const Loader& 
     }
     Value value;
     PutResult pr = PutResult::kStale;
+    PutOptions final_options = options;
     if (loaded.ok()) {
-      value = to_value(std::move(*loaded));
-      pr = store(key, h, value, options, &t);
+      value = to_value(std::move(loaded->value));
+      final_options.tags.insert(final_options.tags.end(), loaded->tags.begin(), loaded->tags.end());
+      if (loaded->ttl) final_options.ttl = loaded->ttl;
+      pr = store(key, h, value, final_options, &t);
       if (warmup && pr == PutResult::kStored) add_shared(s.counter(type, Counter::warmups));
     } else {
       add_shared(s.counter(type, Counter::load_errors));
@@ -481,6 +494,7 @@ Result<Lookup> Cache::load_once(std::string_view key, uint64_t h, const Loader& 
         flight->stale = loaded.ok() && pr == PutResult::kStale;
         flight->value = value;
         flight->ticket = t;
+        flight->options = std::move(final_options);
         if (!loaded.ok()) flight->error = loaded.status();
       }
       flight->cv.notify_all();

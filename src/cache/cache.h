@@ -108,9 +108,19 @@ struct Lookup {
 // A loader produces a value's bytes, or an error that every waiter receives and nothing caches.
 using Loader = std::function<Result<std::string>()>;
 
+// What a TaggedLoader produces: the bytes, and tags (and a TTL) that depend on what it loaded,
+// such as the ids of the items on a page. They are added to the PutOptions' tags (and replace
+// its TTL). The ticket taken before the load covers them too.
+struct Loaded {
+  std::string value;
+  std::vector<std::string> tags;
+  std::optional<std::chrono::milliseconds> ttl;
+};
+using TaggedLoader = std::function<Result<Loaded>()>;
+
 struct WarmItem {
   std::string key;
-  Loader loader;
+  TaggedLoader loader;
   PutOptions options;
 };
 
@@ -151,6 +161,9 @@ class Cache {
   // write whose invalidation finished before the call. REQUIRES: the loader does not
   // get_or_load `key` itself.
   Result<Lookup> get_or_load(std::string_view key, const Loader& loader,
+                             const PutOptions& options = {});
+  // As get_or_load(), with tags chosen by the loader from what it loaded.
+  Result<Lookup> get_or_fill(std::string_view key, const TaggedLoader& loader,
                              const PutOptions& options = {});
 
   // Removes the key and refuses fills of it that started before. Returns whether it was there.
@@ -215,7 +228,7 @@ class Cache {
   // Removes e (if not null) as invalidated, or as expired when it is. Returns whether it was live.
   bool drop_locked(Shard& shard, Entry* e, int64_t now);
   size_t erase_keys(const std::vector<std::string>& keys);
-  Result<Lookup> load_once(std::string_view key, uint64_t hash, const Loader& loader,
+  Result<Lookup> load_once(std::string_view key, uint64_t hash, const TaggedLoader& loader,
                            const PutOptions& options, bool warmup, PutResult* put_result);
   void maintenance_loop(std::stop_token stop);
   void note_memory(int64_t delta);

@@ -344,6 +344,28 @@ TEST(Cache, WaitersOfAStaleLoadLoadAgain) {
   EXPECT_EQ(get_str(c, "k"), "v2");
 }
 
+TEST(Cache, LoaderChosenTagsAreLinkedAndCoveredByTheTicket) {
+  ManualClock clock;
+  Cache c(test_options(&clock));
+  auto page = c.get_or_fill("page:1", []() -> Result<Loaded> {
+    return Loaded{"items 7 and 8", {"product:7", "product:8"}, std::chrono::milliseconds(1000)};
+  }, {.tags = {"list"}});
+  ASSERT_TRUE(page.ok());
+  EXPECT_EQ(c.invalidate_tags({"product:8"}), 1u) << "a tag the loader chose";
+  // An invalidation of a loader-chosen tag during the load refuses the put.
+  auto again = c.get_or_fill("page:1", [&]() -> Result<Loaded> {
+    c.invalidate_tags({"product:7"});
+    return Loaded{"stale", {"product:7"}, std::nullopt};
+  }, {.tags = {"list"}});
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(*again->value, "stale") << "the loading caller gets its value";
+  EXPECT_EQ(get_str(c, "page:1"), "<miss>") << "but it is not cached";
+  // The loader's TTL replaces the default.
+  ASSERT_TRUE(c.get_or_fill("short", []() -> Result<Loaded> { return Loaded{"v", {}, std::chrono::milliseconds(10)}; }).ok());
+  clock.advance(std::chrono::milliseconds(11));
+  EXPECT_EQ(get_str(c, "short"), "<miss>");
+}
+
 // --- 5. the byte budget -------------------------------------------------------------------
 
 TEST(Cache, BudgetIsNeverExceededAndLruEvictsTheOldest) {
@@ -496,7 +518,7 @@ TEST(Cache, WarmFillsWithBoundedParallelism) {
   std::atomic<int> running{0}, max_running{0};
   std::vector<WarmItem> items;
   for (int i = 0; i < 64; ++i) {
-    items.push_back({"k" + std::to_string(i), [&, i]() -> Result<std::string> {
+    items.push_back({"k" + std::to_string(i), [&, i]() -> Result<Loaded> {
                        int now = ++running;
                        int seen = max_running.load();
                        while (now > seen && !max_running.compare_exchange_weak(seen, now)) {
@@ -504,7 +526,7 @@ TEST(Cache, WarmFillsWithBoundedParallelism) {
                        std::this_thread::sleep_for(1ms);
                        --running;
                        if (i == 13) return Status(StatusCode::kUnavailable, "down");
-                       return "v" + std::to_string(i);
+                       return Loaded{"v" + std::to_string(i), {}, {}};
                      }, {}});
   }
   WarmReport r = c.warm(items, 4);

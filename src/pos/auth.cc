@@ -173,14 +173,14 @@ Result<Principal> Pos::authenticate(std::string_view token) {
   std::optional<Principal> p;
   Status st = db_.read([&](db::Transaction& tx) -> Status {
     auto rows = tx.query(
-        "SELECT u.id, u.shop_id, u.role, u.username FROM sessions s "
+        "SELECT u.id, u.shop_id, u.role, u.username, s.expires_at FROM sessions s "
         "JOIN users u ON u.id = s.user_id "
         "WHERE s.token_hash = ? AND s.expires_at > ? AND u.active = 1",
         {token_hash(token), now_ms()});
     if (!rows.ok()) return rows.status();
     if (!rows->empty()) {
       const auto& r = (*rows)[0];
-      p = Principal{r.integer(0), r.integer(1), parse_role(r.text(2)), r.text(3)};
+      p = Principal{r.integer(0), r.integer(1), parse_role(r.text(2)), r.text(3), r.integer(4)};
     }
     return OkStatus();
   });

@@ -23,6 +23,7 @@ Result<Dashboard> Pos::dashboard(const Principal& p) {
     if (!shop.ok()) return shop.status();
     if (shop->empty()) return NotFound("shop not found");
     internal::Boundaries b = internal::local_boundaries((*shop)[0].text(0), d.generated_at);
+    d.valid_until = b.next_day;
 
     auto totals = tx.query(
         "SELECT "

@@ -76,7 +76,7 @@ Boundaries local_boundaries(std::string_view timezone, int64_t now) {
     auto sys = zone->to_sys(date::local_seconds(d), date::choose::earliest);
     return std::chrono::duration_cast<std::chrono::milliseconds>(sys.time_since_epoch()).count();
   };
-  return {to_ms(local_day), to_ms(week_start), to_ms(month_start)};
+  return {to_ms(local_day), to_ms(week_start), to_ms(month_start), to_ms(local_day + date::days(1))};
 }
 
 }  // namespace internal

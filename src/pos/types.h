@@ -18,6 +18,7 @@ struct Principal {
   int64_t shop_id = 0;
   Role role = Role::kCashier;
   std::string username;
+  int64_t expires_at = 0;  // when the session ends (unix ms); 0 for the operator
 };
 
 struct Shop {
@@ -147,6 +148,7 @@ struct Dashboard {
   std::vector<Product> low_stock;
   std::vector<Bill> recent_bills;  // summaries: without items
   int64_t generated_at = 0;
+  int64_t valid_until = 0;  // the shop's next local midnight: "today" changes then
 };
 
 }  // namespace tajir::pos

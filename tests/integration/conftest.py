@@ -98,6 +98,8 @@ class Server:
              "--log-level", "warn"] + self.extra_args,
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         line = self.proc.stdout.readline()
+        if line.startswith("warmed"):
+            line = self.proc.stdout.readline()
         m = re.search(r"http://([\d.]+):(\d+)", line)
         if not m:
             self.proc.kill()

@@ -120,6 +120,7 @@ Status load_items(db::Transaction& tx, Bill& bill);
 
 struct Boundaries {
   int64_t day = 0, week = 0, month = 0;
+  int64_t next_day = 0;  // the next local midnight
 };
 Boundaries local_boundaries(std::string_view timezone, int64_t now_ms);
 

@@ -1,0 +1,340 @@
+// The cache's management endpoints (API.md "Cache management", "Operations"): warm, stats,
+// clear, optimize, stats/history, and /metrics in Prometheus' text format.
+//
+// The owner acts on its own shop; the operator on the shop it names ("shop_id" in the body) or,
+// without one, on every shop. Statistics are the whole cache's (they are counted per value
+// type, not per shop).
+#include <cstdio>
+
+#include "api/api.h"
+#include "api/input.h"
+#include "http/errors.h"
+
+namespace tajir::api {
+namespace {
+
+using http::Method;
+using http::Request;
+using http::Response;
+using nlohmann::json;
+
+Response reply(int status, const json& body) {
+  return Response::json(status, body.dump(-1, ' ', false, json::error_handler_t::replace));
+}
+
+std::string human_bytes(uint64_t b) {
+  char buf[32];
+  if (b >= (1ull << 30)) std::snprintf(buf, sizeof buf, "%.2f GiB", static_cast<double>(b) / (1ull << 30));
+  else if (b >= (1ull << 20)) std::snprintf(buf, sizeof buf, "%.2f MiB", static_cast<double>(b) / (1ull << 20));
+  else std::snprintf(buf, sizeof buf, "%.1f KiB", static_cast<double>(b) / 1024);
+  return buf;
+}
+
+json stats_json(const cache::Cache* c, pos::InvalidationMode mode) {
+  if (c == nullptr) {
+    return {{"enabled", false}, {"hits", 0}, {"misses", 0}, {"hit_rate", 0.0}, {"keys", 0},
+            {"memory_bytes", 0}, {"total_keys", 0}, {"memory_usage", "0 B"}, {"redis_status", "disabled"},
+            {"tiers", {{"local", {{"enabled", false}}}, {"redis", {{"enabled", false}, {"connected", false}}}}}};
+  }
+  cache::Stats st = c->stats();
+  json out;
+  auto put_counters = [](json& j, const cache::TypeStats& t) {
+    for (size_t i = 0; i < cache::kNumCounters; ++i) {
+      j[cache::kCounterInfo[i].json_name] = t.get(static_cast<cache::Counter>(i));
+    }
+    j["hit_rate"] = t.hit_rate();
+    j["keys"] = t.keys;
+    j["memory_bytes"] = t.memory_bytes;
+  };
+  put_counters(out, st.total);
+  out["enabled"] = true;
+  out["peak_memory_bytes"] = st.peak_memory_bytes;
+  out["memory_limit_bytes"] = st.memory_limit_bytes;
+  out["compression_ratio"] = st.compression_ratio();
+  out["compressed_values"] = st.compressed_values;
+  out["ghost_hits"] = st.ghost_hits;
+  out["tags"] = st.tags;
+  out["policy"] = st.policy;
+  out["shards"] = st.shards;
+  out["invalidation"] = mode == pos::InvalidationMode::kPrecise ? "precise" : "coarse";
+  json by_type = json::object();
+  for (const auto& [name, t] : st.by_type) {
+    if (name == "default") continue;
+    json j;
+    put_counters(j, t);
+    by_type[name] = std::move(j);
+  }
+  out["by_type"] = std::move(by_type);
+  out["tiers"] = {{"local", {{"enabled", true}, {"hits", st.total.hits}, {"misses", st.total.misses},
+                             {"keys", st.total.keys}, {"memory_bytes", st.total.memory_bytes}}},
+                  {"redis", {{"enabled", false}, {"connected", false}}}};
+  // Fields of the original Python design's clients.
+  out["total_keys"] = st.total.keys;
+  out["memory_usage"] = human_bytes(st.total.memory_bytes);
+  out["redis_status"] = "disabled";
+  return out;
+}
+
+// "types": ["products", ...] | "all" (default), or the legacy "cache_type": "all" | "products".
+Result<std::vector<std::string>> requested_types(const Input& in, const std::vector<std::string>& allowed) {
+  const json* types = in.member("types");
+  if (types == nullptr) types = in.member("cache_type");
+  if (types == nullptr || (types->is_string() && types->get<std::string>() == "all")) return allowed;
+  std::vector<std::string> out;
+  auto take = [&](const json& v) -> Status {
+    if (!v.is_string()) return InvalidArgument("types must be \"all\" or a list of type names", "types");
+    const std::string& t = v.get_ref<const std::string&>();
+    if (std::find(allowed.begin(), allowed.end(), t) == allowed.end()) {
+      std::string list;
+      for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
+      return InvalidArgument("unknown type '" + t + "' (known: " + list + ")", "types");
+    }
+    out.push_back(t);
+    return OkStatus();
+  };
+  if (types->is_string()) {
+    if (Status st = take(*types); !st.ok()) return st;
+  } else if (types->is_array() && !types->empty()) {
+    for (const auto& v : *types) {
+      if (Status st = take(v); !st.ok()) return st;
+    }
+  } else {
+    return InvalidArgument("types must be \"all\" or a non-empty list of type names", "types");
+  }
+  return out;
+}
+
+// The shops a management call acts on: the owner's own; the operator's named one, or all.
+Result<std::vector<int64_t>> target_shops(pos::Pos& pos, const pos::Principal& p, const Input& in,
+                                          const Request& req) {
+  if (p.role != pos::Role::kOperator) return std::vector<int64_t>{p.shop_id};
+  const json* shop = in.member("shop_id");
+  if (shop != nullptr && !shop->is_null()) {
+    auto id = integer_value(*shop, "shop_id", 1, INT64_MAX);
+    if (!id.ok()) return id.status();
+    auto exists = pos.shop_exists(*id);
+    if (!exists.ok()) return exists.status();
+    if (!*exists) return NotFound("shop not found");
+    return std::vector<int64_t>{*id};
+  }
+  if (req.query("shop_id")) return std::vector<int64_t>{p.shop_id};
+  return pos.shop_ids();
+}
+
+Result<Input> body_or_empty(const Request& req) {
+  return Input::parse(req.body.empty() ? std::string_view("{}") : std::string_view(req.body));
+}
+
+}  // namespace
+
+WarmSummary Api::warm(const std::vector<int64_t>& shops, const std::vector<std::string>& types) {
+  WarmSummary out;
+  cache::Cache* c = options_.cache;
+  if (c == nullptr) return out;
+  std::vector<cache::WarmItem> items;
+  std::vector<std::string> item_types;
+  for (int64_t shop : shops) {
+    pos::Principal p{0, shop, pos::Role::kOperator, "warm", 0};
+    for (const auto& t : types) {
+      if (t == "products") {
+        items.push_back(reads_.warm_item(ReadCache::key(shop, t, "/api/products"), t, product_page(p, {}, {})));
+      } else if (t == "customers") {
+        items.push_back(reads_.warm_item(ReadCache::key(shop, t, "/api/customers"), t, customer_page(p, {}, {})));
+      } else if (t == "dashboard") {
+        items.push_back(reads_.warm_item(ReadCache::key(shop, t, "/api/dashboard"), t, dashboard(p)));
+      } else {
+        continue;
+      }
+      item_types.push_back(t);
+    }
+  }
+  const auto start = std::chrono::steady_clock::now();
+  // Warm one type at a time so that the counts per type come out of the engine's report.
+  for (const auto& t : types) {
+    std::vector<cache::WarmItem> of_type;
+    for (size_t i = 0; i < items.size(); ++i) {
+      if (item_types[i] == t) of_type.push_back(items[i]);
+    }
+    cache::WarmReport r = c->warm(std::move(of_type), options_.warm_parallelism);
+    out.warmed.emplace_back(t, r.loaded + r.present);
+    out.total += r.loaded + r.present;
+  }
+  out.took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
+  return out;
+}
+
+void Api::register_cache_routes(http::Router& router) {
+  const std::vector<std::string> warmable = {"products", "dashboard", "customers"};
+  const std::vector<std::string> clearable = {"products", "customers", "dashboard", "bills",
+                                              "employees", "shop", "sessions"};
+  auto managers = [this](auto handler) -> http::Handler {
+    return [this, handler](Request& req) -> Response {
+      auto p = principal(req);
+      if (!p.ok()) return http::from_status(p.status());
+      if (p->role == pos::Role::kCashier) {
+        return http::from_status({StatusCode::kPermissionDenied, "your role may not do this"});
+      }
+      return handler(req, *p);
+    };
+  };
+  // The operator may call without naming a shop here: resolve it only if named.
+  auto operator_or_owner = [this, managers](auto handler) -> http::Handler {
+    return [this, managers, handler](Request& req) -> Response {
+      auto auth = req.header("Authorization");
+      const std::string& admin = options_.admin_token;
+      if (auth && !admin.empty() && *auth == "Bearer " + admin && !req.query("shop_id") && !req.header("X-Shop-Id")) {
+        return handler(req, pos::Principal{0, 0, pos::Role::kOperator, "operator", 0});
+      }
+      return managers(handler)(req);
+    };
+  };
+
+  router.add(Method::kPost, "/api/cache/warm", operator_or_owner([this, warmable](Request& req, const pos::Principal& p) {
+    auto in = body_or_empty(req);
+    if (!in.ok()) return http::from_status(in.status());
+    auto types = requested_types(*in, warmable);
+    if (!types.ok()) return http::from_status(types.status());
+    auto shops = target_shops(*pos_, p, *in, req);
+    if (!shops.ok()) return http::from_status(shops.status());
+    WarmSummary w = warm(*shops, *types);
+    json warmed = json::object();
+    for (const auto& [t, n] : w.warmed) warmed[t] = n;
+    return reply(200, {{"warmed", warmed}, {"total", w.total}, {"ms", w.took.count()}, {"shops", shops->size()}});
+  }));
+
+  router.add(Method::kPost, "/api/cache/clear", operator_or_owner([this, clearable](Request& req, const pos::Principal& p) {
+    auto in = body_or_empty(req);
+    if (!in.ok()) return http::from_status(in.status());
+    auto types = requested_types(*in, clearable);
+    if (!types.ok()) return http::from_status(types.status());
+    std::vector<std::string> tags;
+    const json* shop = in->member("shop_id");
+    bool everywhere = p.role == pos::Role::kOperator && p.shop_id == 0 && (shop == nullptr || shop->is_null());
+    if (everywhere) {
+      for (const auto& t : *types) tags.push_back(pos::CacheMap::type_tag(t));
+    } else {
+      auto shops = target_shops(*pos_, p, *in, req);
+      if (!shops.ok()) return http::from_status(shops.status());
+      for (int64_t s : *shops) {
+        for (const auto& t : *types) tags.push_back(pos::CacheMap::type_tag(t, s));
+      }
+    }
+    return reply(200, {{"cleared", reads_.invalidate(tags)}});
+  }));
+
+  router.add(Method::kGet, "/api/cache/stats", operator_or_owner([this](Request&, const pos::Principal&) {
+    return reply(200, stats_json(options_.cache, options_.invalidation));
+  }));
+
+  router.add(Method::kGet, "/api/cache/stats/history", operator_or_owner([this](Request& req, const pos::Principal&) {
+    auto minutes = parse_query_int(req.query("minutes"), "minutes", 1, 7 * 24 * 60, 60);
+    if (!minutes.ok()) return http::from_status(minutes.status());
+    json points = json::array();
+    if (cache::Cache* c = options_.cache) {
+      auto per_point = std::max<int64_t>(1, c->options().history_interval.count() / 60'000);
+      for (const auto& pt : c->history(static_cast<size_t>(*minutes / per_point))) {
+        points.push_back({{"at", pos::format_time(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                      pt.at.time_since_epoch()).count())},
+                          {"hits", pt.hits}, {"misses", pt.misses}, {"hit_rate", pt.hit_rate()},
+                          {"keys", pt.keys}, {"memory_bytes", pt.memory_bytes}});
+      }
+    }
+    return reply(200, {{"points", points}});
+  }));
+
+  router.add(Method::kPost, "/api/cache/optimize", operator_or_owner([this, warmable](Request& req, const pos::Principal& p) {
+    cache::Cache* c = options_.cache;
+    if (c == nullptr) return http::from_status({StatusCode::kFailedPrecondition, "the cache is off"});
+    auto in = body_or_empty(req);
+    if (!in.ok()) return http::from_status(in.status());
+    auto shops = target_shops(*pos_, p, *in, req);
+    if (!shops.ok()) return http::from_status(shops.status());
+    json before = stats_json(c, options_.invalidation);
+    cache::Stats st = c->stats();
+    json actions = json::array(), recommendations = json::array();
+    actions.push_back({{"action", "reclaim_expired"}, {"entries", c->run_maintenance()}});
+    // Warm the warmable types that miss more than they hit.
+    std::vector<std::string> cold;
+    for (const auto& [name, t] : st.by_type) {
+      if (std::find(warmable.begin(), warmable.end(), name) != warmable.end() && t.misses > t.hits) {
+        cold.push_back(name);
+      }
+    }
+    if (!cold.empty()) {
+      WarmSummary w = warm(*shops, cold);
+      for (const auto& [t, n] : w.warmed) {
+        const auto& ts = std::find_if(st.by_type.begin(), st.by_type.end(), [&](const auto& x) { return x.first == t; })->second;
+        actions.push_back({{"action", "warm"}, {"type", t}, {"entries", n},
+                           {"because", "hit rate " + std::to_string(ts.hit_rate()).substr(0, 4) + " (" +
+                                           std::to_string(ts.hits) + " hits, " + std::to_string(ts.misses) + " misses)"}});
+      }
+    }
+    // Memory: ghost hits are misses on keys evicted recently, that more memory would have served.
+    if (st.total.evictions > 0 && st.ghost_hits > 0 && st.total.misses > 0) {
+      double share = static_cast<double>(st.ghost_hits) / static_cast<double>(st.total.misses);
+      uint64_t suggest = st.memory_limit_bytes + static_cast<uint64_t>(static_cast<double>(st.memory_limit_bytes) * std::min(1.0, share));
+      recommendations.push_back({{"setting", "cache-memory"}, {"recommended_bytes", suggest},
+                                 {"current_bytes", st.memory_limit_bytes},
+                                 {"because", std::to_string(st.ghost_hits) + " of " + std::to_string(st.total.misses) +
+                                                 " misses were for recently evicted keys (" +
+                                                 std::to_string(st.total.evictions) + " evictions)"}});
+    } else if (st.total.evictions == 0 && st.peak_memory_bytes < st.memory_limit_bytes / 2) {
+      recommendations.push_back({{"setting", "cache-memory"},
+                                 {"recommended_bytes", std::max<uint64_t>(st.peak_memory_bytes * 2, 16ull << 20)},
+                                 {"current_bytes", st.memory_limit_bytes},
+                                 {"because", "no evictions, and the peak use was " + human_bytes(st.peak_memory_bytes) +
+                                                 " of " + human_bytes(st.memory_limit_bytes)}});
+    }
+    // TTLs: where entries expire far more often than they are invalidated, a longer TTL would
+    // keep them without risk (writes invalidate them anyway); the reverse needs nothing.
+    for (const auto& [name, t] : st.by_type) {
+      if (name == "default" || name == "dashboard" || name == "sessions") continue;  // their TTLs are set by meaning
+      if (t.expirations > 10 && t.expirations > 4 * t.invalidations) {
+        recommendations.push_back({{"setting", "ttl"}, {"type", name},
+                                   {"recommended_seconds", 2 * c->options().default_ttl.count() / 1000},
+                                   {"because", std::to_string(t.expirations) + " expirations against " +
+                                                   std::to_string(t.invalidations) + " invalidations: entries expire "
+                                                   "before any write changes them"}});
+      }
+    }
+    return reply(200, {{"actions", actions}, {"recommendations", recommendations}, {"before", before},
+                       {"after", stats_json(c, options_.invalidation)}});
+  }));
+
+  router.add(Method::kGet, "/metrics", [this](Request&) {
+    if (!options_.metrics_enabled) return http::error(404, "not_found", "metrics are turned off");
+    std::string out;
+    auto line = [&](const std::string& s) { out += s + "\n"; };
+    if (cache::Cache* c = options_.cache) {
+      cache::Stats st = c->stats();
+      for (size_t i = 0; i < cache::kNumCounters; ++i) {
+        const auto& info = cache::kCounterInfo[i];
+        line(std::string("# HELP ") + info.prometheus_name + " " + info.help);
+        line(std::string("# TYPE ") + info.prometheus_name + " counter");
+        for (const auto& [name, t] : st.by_type) {
+          line(std::string(info.prometheus_name) + "{type=\"" + name + "\"} " +
+               std::to_string(t.get(static_cast<cache::Counter>(i))));
+        }
+      }
+#define TAJIR_X(member, json_name, prom, help)                                              \
+  line("# HELP " prom " " help);                                                             \
+  line("# TYPE " prom " gauge");                                                             \
+  for (const auto& [name, t] : st.by_type) line(std::string(prom) + "{type=\"" + name + "\"} " + std::to_string(t.member));
+      TAJIR_CACHE_GAUGES(TAJIR_X)
+#undef TAJIR_X
+      line("# HELP tajir_cache_memory_limit_bytes The cache's memory budget.");
+      line("# TYPE tajir_cache_memory_limit_bytes gauge");
+      line("tajir_cache_memory_limit_bytes " + std::to_string(st.memory_limit_bytes));
+      line("# HELP tajir_cache_ghost_hits_total Misses on recently evicted keys.");
+      line("# TYPE tajir_cache_ghost_hits_total counter");
+      line("tajir_cache_ghost_hits_total " + std::to_string(st.ghost_hits));
+    }
+    line("# HELP tajir_db_statements_total SQL statements run since start.");
+    line("# TYPE tajir_db_statements_total counter");
+    line("tajir_db_statements_total " + std::to_string(pos_->database().statements()));
+    return Response::bytes(200, std::make_shared<const std::string>(std::move(out)),
+                           "text/plain; version=0.0.4");
+  });
+}
+
+}  // namespace tajir::api

@@ -1,0 +1,124 @@
+#include "api/read_cache.h"
+
+#include <xxhash.h>
+
+#include <algorithm>
+#include <cstdio>
+
+#include "http/errors.h"
+
+namespace tajir::api {
+namespace {
+
+std::string etag_of(std::string_view body) {
+  char buf[24];
+  std::snprintf(buf, sizeof buf, "\"%016llx\"",
+                static_cast<unsigned long long>(XXH3_64bits(body.data(), body.size())));
+  return buf;
+}
+
+bool etag_matches(std::optional<std::string_view> header, std::string_view etag) {
+  if (!header) return false;
+  std::string_view h = *header;
+  if (h == "*") return true;
+  // A list of tags, possibly weak ("W/"): any equal one matches.
+  size_t pos = 0;
+  while (pos < h.size()) {
+    size_t comma = h.find(',', pos);
+    std::string_view item = h.substr(pos, comma == std::string_view::npos ? h.size() - pos : comma - pos);
+    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+    if (item.starts_with("W/")) item.remove_prefix(2);
+    if (item == etag) return true;
+    if (comma == std::string_view::npos) break;
+    pos = comma + 1;
+  }
+  return false;
+}
+
+http::Response with_cache_headers(http::Response r, bool hit, const http::Request& req) {
+  std::string etag = etag_of(r.body_view());
+  if (etag_matches(req.header("If-None-Match"), etag)) {
+    http::Response not_modified = http::Response::empty(304);
+    not_modified.set_header("ETag", etag);
+    not_modified.set_header("X-Cache", hit ? "HIT" : "MISS");
+    return not_modified;
+  }
+  r.set_header("ETag", std::move(etag));
+  r.set_header("X-Cache", hit ? "HIT" : "MISS");
+  r.set_header("Cache-Control", "private, no-cache");
+  return r;
+}
+
+}  // namespace
+
+ReadCache::ReadCache(cache::Cache* cache, pos::CacheMap map) : cache_(cache), map_(map) {
+  for (std::string_view t : pos::kCacheTypes) {
+    types_.emplace_back(std::string(t), cache_ != nullptr ? cache_->register_type(t) : 0);
+  }
+}
+
+cache::TypeId ReadCache::type_id(std::string_view type) const {
+  for (const auto& [name, id] : types_) {
+    if (name == type) return id;
+  }
+  return 0;
+}
+
+std::string ReadCache::key(int64_t shop, std::string_view type, std::string_view path) {
+  return std::to_string(shop) + "|" + std::string(type) + "|" + std::string(path);
+}
+
+std::string ReadCache::key(int64_t shop, std::string_view type, const http::Request& req) {
+  std::vector<std::pair<std::string, std::string>> q;
+  for (const auto& [name, value] : req.query_params) {
+    if (name != "shop_id") q.emplace_back(name, value);  // the shop is the key's first part
+  }
+  std::sort(q.begin(), q.end());
+  std::string k = key(shop, type, req.path);
+  char sep = '?';
+  for (const auto& [name, value] : q) {
+    k += sep;
+    k += name;
+    k += '=';
+    k += value;
+    sep = '&';
+  }
+  return k;
+}
+
+http::Response ReadCache::serve(const http::Request& req, int64_t shop, std::string_view type,
+                                const Filler& fill) {
+  if (cache_ == nullptr) {
+    auto filled = fill();
+    if (!filled.ok()) return http::from_status(filled.status());
+    return with_cache_headers(http::Response::json(200, std::move(filled->body)), false, req);
+  }
+  auto lookup = cache_->get_or_fill(key(shop, type, req), [&]() -> Result<cache::Loaded> {
+    auto filled = fill();
+    if (!filled.ok()) return filled.status();
+    return cache::Loaded{std::move(filled->body), std::move(filled->tags), filled->ttl};
+  }, {.type = type_id(type)});
+  if (!lookup.ok()) return http::from_status(lookup.status());
+  return with_cache_headers(http::Response::bytes(200, lookup->value, "application/json"),
+                            lookup->hit, req);
+}
+
+cache::WarmItem ReadCache::warm_item(std::string key, std::string_view type, Filler fill) {
+  return cache::WarmItem{std::move(key),
+                         [fill = std::move(fill)]() -> Result<cache::Loaded> {
+                           auto filled = fill();
+                           if (!filled.ok()) return filled.status();
+                           return cache::Loaded{std::move(filled->body), std::move(filled->tags),
+                                                filled->ttl};
+                         },
+                         {.type = type_id(type)}};
+}
+
+size_t ReadCache::invalidate(const std::vector<std::string>& tags) {
+  if (cache_ == nullptr || tags.empty()) return 0;
+  std::vector<std::string_view> views(tags.begin(), tags.end());
+  return cache_->invalidate_tags(views);
+}
+
+}  // namespace tajir::api

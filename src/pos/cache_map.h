@@ -1,0 +1,86 @@
+// CacheMap: the one place that decides which tags a cached read carries and which tags a write
+// invalidates. Nothing else in tajir names a tag.
+//
+// Precise mode (the default) drops exactly what a write changed:
+//   - a product list page carries its shop's list tag, one tag per filter it uses (q, category,
+//     low_stock, active) and the tag of every product on it. Changing product 7 drops its
+//     detail, the pages that show it, the filtered pages whose filter reads a field that
+//     changed (a rename may move it into a search, a sale into the low-stock list), and the
+//     dashboard only if product 7 is, or was, in its low-stock list. Creating or deleting a
+//     product drops every list page of the shop (ids shift across pages).
+//   - a bill drops the shop's bill lists and dashboard, its customer (detail and the pages that
+//     show it), and every product whose stock it moved (detail, pages that show it, and the
+//     low-stock filtered pages).
+//   - customers and employees: as products, with the q filter for customers.
+//   - the shop's settings: its own read, and the dashboard (the time zone moves its days).
+//   - sessions: logging out or losing an employee drops that user's cached sessions.
+// Coarse mode (the original design, kept to be measured against) drops every cached read of
+// the written type, plus the dashboard and, for bills, products and customers, of the shop.
+//
+// Every entry also carries `type:T` and `type:SHOP:T` and `shop:SHOP`, so the cache endpoints
+// can clear by type, per shop or everywhere.
+//
+// Thread safety: immutable after construction; all methods are const.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "pos/types.h"
+
+namespace tajir::pos {
+
+enum class InvalidationMode { kPrecise, kCoarse };
+
+// The value types statistics are kept for (and /api/cache/clear and /warm accept).
+inline constexpr std::string_view kCacheTypes[] = {"products", "customers", "employees", "bills",
+                                                   "dashboard", "shop", "sessions"};
+bool is_cache_type(std::string_view type);
+
+class CacheMap {
+ public:
+  explicit CacheMap(InvalidationMode mode = InvalidationMode::kPrecise) : mode_(mode) {}
+  InvalidationMode mode() const { return mode_; }
+
+  // --- what reads carry ---
+  std::vector<std::string> product_page(int64_t shop, const ProductFilter& f,
+                                        const std::vector<int64_t>& ids) const;
+  std::vector<std::string> product(int64_t shop, int64_t id) const;
+  std::vector<std::string> customer_page(int64_t shop, bool searched,
+                                         const std::vector<int64_t>& ids) const;
+  std::vector<std::string> customer(int64_t shop, int64_t id) const;
+  std::vector<std::string> employee_page(int64_t shop, const std::vector<int64_t>& ids) const;
+  std::vector<std::string> employee(int64_t shop, int64_t id) const;
+  std::vector<std::string> bill_page(int64_t shop) const;
+  std::vector<std::string> bill(int64_t shop, int64_t id) const;
+  std::vector<std::string> dashboard(int64_t shop, const std::vector<int64_t>& low_stock_ids) const;
+  std::vector<std::string> shop(int64_t shop) const;
+  std::vector<std::string> session(int64_t shop, int64_t user_id) const;
+
+  // --- what writes drop ---
+  // before/after: the product before and after the write (null when created / deleted).
+  std::vector<std::string> product_written(int64_t shop, const Product* before,
+                                           const Product* after) const;
+  std::vector<std::string> customer_written(int64_t shop, int64_t id, bool created_or_deleted,
+                                            bool searchable_fields_changed) const;
+  // logins_changed: the employee was deleted or (de)activated, so its sessions end.
+  std::vector<std::string> employee_written(int64_t shop, int64_t id, bool created_or_deleted,
+                                            bool logins_changed) const;
+  // A bill created or voided.
+  std::vector<std::string> bill_written(int64_t shop, const Bill& bill) const;
+  std::vector<std::string> shop_written(int64_t shop) const;
+  std::vector<std::string> user_sessions_ended(int64_t user_id) const;
+
+  // --- management ---
+  // Every entry of a type ("products"), in one shop or (shop 0) in all.
+  static std::string type_tag(std::string_view type, int64_t shop = 0);
+  static std::string shop_tag(int64_t shop);
+
+ private:
+  std::vector<std::string> base(int64_t shop, std::string_view type) const;
+  InvalidationMode mode_;
+};
+
+}  // namespace tajir::pos

@@ -1,0 +1,202 @@
+"""The cache as clients see it: X-Cache, ETags, tenancy of cached bytes, precise invalidation,
+single-flight, no stale reads under racing writers, and the management endpoints."""
+import random
+import re
+import threading
+
+from conftest import ADMIN_TOKEN, Server
+
+
+def shop_with_products(server, n=5, stock=50):
+    token, user = server.register()
+    ids = [server.post("/api/products", {"name": f"Item {i}", "sku": f"S{i}", "price": 100 + i, "stock": stock,
+                                         "low_stock_threshold": 2}, token).json["id"] for i in range(n)]
+    return token, user, ids
+
+
+def metric(server, name):
+    text = server.get("/metrics").text
+    return sum(float(v) for v in re.findall(rf"^{name}(?:{{[^}}]*}})? (\S+)$", text, re.M))
+
+
+def test_hit_miss_etag_304(server):
+    token, _, ids = shop_with_products(server)
+    first = server.get("/api/products", token)
+    assert first.headers["X-Cache"] == "MISS" and first.headers["ETag"].startswith('"')
+    second = server.get("/api/products", token)
+    assert second.headers["X-Cache"] == "HIT" and second.body == first.body
+    assert second.headers["ETag"] == first.headers["ETag"]
+    r = server.get("/api/products", token, headers={"If-None-Match": first.headers["ETag"]})
+    assert r.status == 304 and r.body == b""
+    server.put(f"/api/products/{ids[0]}", {"price": 999}, token)
+    r = server.get("/api/products", token, headers={"If-None-Match": first.headers["ETag"]})
+    assert r.status == 200 and r.json["items"][0]["price"] == 999 and r.headers["ETag"] != first.headers["ETag"]
+
+
+def test_cached_bytes_never_cross_shops(server):
+    a, _, a_ids = shop_with_products(server, n=3)
+    b, _, _ = shop_with_products(server, n=1)
+    server.post("/api/customers", {"name": "Ann"}, a)
+    server.post("/api/customers", {"name": "Bob"}, b)
+    server.post("/api/bills", {"items": [{"product_id": a_ids[0], "quantity": 1}], "payment_method": "cash"}, a)
+    for path in ["/api/products", "/api/products?page=1&per_page=50", "/api/dashboard", "/api/shop", "/api/customers"]:
+        ra1, ra2 = server.get(path, a), server.get(path, a)
+        rb = server.get(path, b)
+        assert ra2.headers["X-Cache"] == "HIT"
+        assert rb.headers["X-Cache"] == "MISS", path
+        assert rb.body != ra1.body, path
+    assert server.get("/api/products", b).json["total"] == 1
+
+
+def test_precise_invalidation_drops_exactly_what_changed(server):
+    token, _, ids = shop_with_products(server)
+    c = server.post("/api/customers", {"name": "Dan"}, token).json
+    paths = [f"/api/products/{i}" for i in ids] + ["/api/products", "/api/customers", f"/api/customers/{c['id']}",
+                                                   "/api/dashboard", "/api/bills", "/api/shop"]
+    for p in paths:
+        server.get(p, token)
+    server.put(f"/api/products/{ids[1]}", {"price": 555}, token)
+    state = {p: server.get(p, token).headers["X-Cache"] for p in paths}
+    assert state[f"/api/products/{ids[1]}"] == "MISS" and state["/api/products"] == "MISS"
+    assert all(state[f"/api/products/{i}"] == "HIT" for i in ids if i != ids[1])
+    assert state["/api/customers"] == state["/api/dashboard"] == state["/api/bills"] == state["/api/shop"] == "HIT"
+    # A bill drops the bill lists, the dashboard, its customer and the products it sold.
+    server.post("/api/bills", {"items": [{"product_id": ids[2], "quantity": 1}], "customer_id": c["id"],
+                               "payment_method": "cash"}, token)
+    state = {p: server.get(p, token).headers["X-Cache"] for p in paths}
+    for p in ["/api/bills", "/api/dashboard", f"/api/customers/{c['id']}", "/api/customers", f"/api/products/{ids[2]}"]:
+        assert state[p] == "MISS", p
+    assert state[f"/api/products/{ids[0]}"] == "HIT" and state["/api/shop"] == "HIT"
+    assert server.get(f"/api/customers/{c['id']}", token).json["bill_count"] == 1
+
+
+def test_coarse_invalidation_setting(db_url):
+    server = Server(db_url, ["--invalidation", "coarse"])
+    try:
+        token, _, ids = shop_with_products(server, n=2)
+        for i in ids:
+            server.get(f"/api/products/{i}", token)
+        server.put(f"/api/products/{ids[0]}", {"price": 1}, token)
+        assert server.get(f"/api/products/{ids[1]}", token).headers["X-Cache"] == "MISS", "coarse drops the type"
+        assert server.get("/api/cache/stats", token).json["invalidation"] == "coarse"
+    finally:
+        server.stop()
+
+
+def test_concurrent_cold_dashboard_loads_once(server):
+    token, _, _ = shop_with_products(server)
+    server.get("/api/dashboard", token)  # the session is cached now
+    server.post("/api/cache/clear", {"types": ["dashboard"]}, token)
+    before = metric(server, "tajir_db_statements_total")
+    results = []
+    barrier = threading.Barrier(40)
+
+    def reader():
+        barrier.wait()
+        results.append(server.get("/api/dashboard", token).status)
+
+    threads = [threading.Thread(target=reader) for _ in range(40)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results == [200] * 40
+    spent = metric(server, "tajir_db_statements_total") - before
+    assert spent <= 6, f"40 concurrent cold dashboards ran {spent} statements: one load is 5"
+
+
+def test_no_stale_reads_under_racing_writers(server):
+    token, _, ids = shop_with_products(server, n=6, stock=10**6)
+    acked = {i: 0 for i in ids}  # the newest price acknowledged to a writer
+    lock = threading.Lock()
+    stale = []
+    reads = [0]
+    stop = threading.Event()
+
+    def writer(seed):
+        # Each writer owns two products, so that each product's prices only grow.
+        rng = random.Random(seed)
+        mine = ids[2 * seed:2 * seed + 2]
+        for _ in range(150):
+            pid = rng.choice(mine)
+            with lock:
+                price = max(acked.values()) + 1
+            if rng.random() < 0.3:  # a sale moves stock too
+                server.post("/api/bills", {"items": [{"product_id": pid, "quantity": 1}], "payment_method": "cash"}, token)
+            r = server.put(f"/api/products/{pid}", {"price": price}, token)
+            assert r.status == 200
+            with lock:
+                acked[pid] = max(acked[pid], price)
+        stop.set()
+
+    def reader(seed):
+        rng = random.Random(seed)
+        while not stop.is_set():
+            pid = rng.choice(ids)
+            with lock:
+                floor = acked[pid]
+            if rng.random() < 0.5:
+                seen = server.get(f"/api/products/{pid}", token).json["price"]
+            else:
+                page = server.get("/api/products", token).json["items"]
+                seen = next(p["price"] for p in page if p["id"] == pid)
+            reads[0] += 1
+            if floor > 0 and seen < floor:
+                stale.append((pid, seen, floor))
+
+    threads = [threading.Thread(target=writer, args=(s,)) for s in range(3)] + \
+              [threading.Thread(target=reader, args=(s,)) for s in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert reads[0] > 300
+    assert stale == [], f"{len(stale)} stale reads of {reads[0]}, e.g. {stale[:3]}"
+    stats = server.get("/api/cache/stats", token).json
+    assert stats["hits"] > 0 and stats["invalidations"] > 0
+
+
+def test_management_endpoints(server):
+    token, user, ids = shop_with_products(server, n=3)
+    server.post("/api/employees", {"name": "Cy", "username": "cashier_cy", "password": "cashier-pass"}, token)
+    cashier = server.post("/api/auth/login", {"username": "cashier_cy", "password": "cashier-pass"}).json["token"]
+    assert server.get("/api/cache/stats", cashier).status == 403
+
+    w = server.post("/api/cache/warm", {"types": ["products", "dashboard"]}, token)
+    assert w.status == 200 and w.json["warmed"] == {"products": 1, "dashboard": 1} and w.json["total"] == 2
+    assert server.get("/api/products", token).headers["X-Cache"] == "HIT", "warming filled what a GET reads"
+    w = server.post("/api/cache/warm", {"cache_type": "all"}, token)
+    assert set(w.json["warmed"]) == {"products", "dashboard", "customers"}
+
+    bad = server.post("/api/cache/clear", {"types": ["products", "bogus"]}, token)
+    assert bad.status == 400 and bad.error()["field"] == "types"
+    assert server.get("/api/products", token).headers["X-Cache"] == "HIT", "a refused clear changes nothing"
+    cleared = server.post("/api/cache/clear", {"types": ["products"]}, token)
+    assert cleared.status == 200 and cleared.json["cleared"] >= 1
+    assert server.get("/api/products", token).headers["X-Cache"] == "MISS"
+    assert server.get("/api/dashboard", token).headers["X-Cache"] == "HIT"
+
+    s = server.get("/api/cache/stats", token).json
+    for field in ["hits", "misses", "hit_rate", "invalidations", "warmups", "evictions", "keys", "memory_bytes",
+                  "peak_memory_bytes", "memory_limit_bytes", "by_type", "tiers", "memory_usage", "total_keys",
+                  "redis_status"]:
+        assert field in s, field
+    assert 0 <= s["hit_rate"] <= 1 and s["warmups"] >= 2
+    assert {"hits", "misses", "keys"} <= set(s["by_type"]["products"])
+    assert s["tiers"]["redis"] == {"enabled": False, "connected": False}
+
+    o = server.post("/api/cache/optimize", token=token)
+    assert o.status == 200 and o.json["actions"][0]["action"] == "reclaim_expired"
+    for rec in o.json["recommendations"]:
+        assert rec["because"], "every recommendation names its figure"
+    assert "before" in o.json and "after" in o.json
+    h = server.get("/api/cache/stats/history?minutes=60", token)
+    assert h.status == 200 and isinstance(h.json["points"], list)
+    assert server.get("/api/cache/stats/history?minutes=0", token).status == 400
+
+    # The operator: all shops, or one.
+    w = server.post("/api/cache/warm", {"types": "all"}, ADMIN_TOKEN)
+    assert w.status == 200 and w.json["shops"] >= 1
+    assert server.post("/api/cache/clear", {"types": "all", "shop_id": user["shop_id"]}, ADMIN_TOKEN).json["cleared"] >= 1
+    metrics = server.get("/metrics")
+    assert metrics.status == 200 and "tajir_cache_hits_total{type=\"products\"}" in metrics.text
