@@ -117,7 +117,7 @@ Result<std::vector<int64_t>> target_shops(pos::Pos& pos, const pos::Principal& p
     if (!*exists) return NotFound("shop not found");
     return std::vector<int64_t>{*id};
   }
-  if (req.query("shop_id")) return std::vector<int64_t>{p.shop_id};
+  if (req.query("shop_id") || req.header("X-Shop-Id")) return std::vector<int64_t>{p.shop_id};
   return pos.shop_ids();
 }
 

@@ -6,7 +6,7 @@
 // intrusive node, the expiry and the tags; the value is a shared immutable buffer, handed out by
 // reference on a hit.
 //
-// Locks. Each shard has one mutex guarding its set, its policy, its expiry index and its
+// Locks. Each shard has one mutex guarding its set, its policy, its expiry wheel and its
 // in-flight loads. Tag index shards have their own mutexes, always taken after a cache shard's
 // (put and eviction link and unlink tags under the cache shard's lock); invalidation takes a tag
 // shard's lock, lets it go, then takes cache shards' locks. No lock is ever held while a loader
@@ -34,7 +34,6 @@
 #include <random>
 #include <stdexcept>
 
-#include "absl/container/btree_set.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "cache/eviction_policy.h"
@@ -73,6 +72,8 @@ struct Cache::Entry : PolicyNode {
   TypeId type = 0;
   int64_t expires_ns = kNever;
   std::vector<std::string> tags;
+  Entry* expiry_prev = nullptr;  // the expiry wheel's intrusive list (entries with a TTL)
+  Entry* expiry_next = nullptr;
 };
 
 namespace {
@@ -97,13 +98,57 @@ struct EntryEq {
   bool operator()(const HashedKey& a, const E* b) const { return a.key == b->key; }
 };
 
-constexpr uint64_t kExpiryOverhead = 32;  // a btree slot of (expiry, Entry*) with node slack
+constexpr uint64_t kExpiryOverhead = 0;  // the wheel's links live in the Entry itself
 // A tag on an entry: the tag's string in the entry, the key's copy and slot in the tag's key set,
 // and a share of the tag's own state (most tags in a POS cache tag a handful of keys).
 // Calibrated against malloc's in-use bytes in bench/cache_rss.cc.
 constexpr uint64_t kTagOverhead = 160;
 
 }  // namespace
+
+// ExpiryWheel: a hashed timing wheel of the entries that have a TTL. Bucket b holds, in an
+// intrusive doubly-linked list, the entries whose expiry second is b modulo kBuckets, so adding
+// and removing an entry is O(1) whatever the cache's size (a sorted index costs a log n walk
+// through cold memory, which made invalidation slower in large caches). The reaper visits the
+// buckets of the seconds that passed since its last run, removing what has expired and skipping
+// entries of a later lap (TTLs longer than the wheel's span: they are looked at once a lap).
+// The current second's bucket is visited again next time, since it may still fill.
+class Cache::ExpiryWheel {
+ public:
+  static constexpr size_t kBuckets = 1024;
+  static constexpr int64_t kTickNs = 1'000'000'000;
+
+  void insert(Entry* e) {
+    Entry*& head = heads_[bucket(e->expires_ns)];
+    e->expiry_prev = nullptr;
+    e->expiry_next = head;
+    if (head != nullptr) head->expiry_prev = e;
+    head = e;
+  }
+  void erase(Entry* e) {
+    if (e->expiry_prev != nullptr) {
+      e->expiry_prev->expiry_next = e->expiry_next;
+    } else {
+      heads_[bucket(e->expires_ns)] = e->expiry_next;
+    }
+    if (e->expiry_next != nullptr) e->expiry_next->expiry_prev = e->expiry_prev;
+    e->expiry_prev = e->expiry_next = nullptr;
+  }
+  // The buckets to visit for `now`, and the cursor to keep afterwards.
+  std::pair<int64_t, int64_t> ticks_due(int64_t now) const {
+    const int64_t now_tick = now / kTickNs;
+    int64_t from = cursor_ < 0 ? now_tick - static_cast<int64_t>(kBuckets) + 1 : cursor_;
+    from = std::max(from, now_tick - static_cast<int64_t>(kBuckets) + 1);  // one lap at most
+    return {from, now_tick};
+  }
+  Entry* head(int64_t tick) const { return heads_[static_cast<size_t>(tick) % kBuckets]; }
+  void set_cursor(int64_t tick) { cursor_ = tick; }
+
+ private:
+  static size_t bucket(int64_t expires_ns) { return static_cast<size_t>(expires_ns / kTickNs) % kBuckets; }
+  std::array<Entry*, kBuckets> heads_{};
+  int64_t cursor_ = -1;
+};
 
 struct Cache::Flight {
   std::mutex mu;
@@ -121,7 +166,7 @@ struct alignas(64) Cache::Shard {
   // Everything below: GUARDED_BY(mu), except the counters (see add_locked / add_shared).
   absl::flat_hash_set<Entry*, EntryHash<Entry>, EntryEq<Entry>> entries;
   std::unique_ptr<EvictionPolicy> policy;
-  absl::btree_set<std::pair<int64_t, Entry*>> expiry;
+  ExpiryWheel expiry;
   internal::StringMap<std::shared_ptr<Flight>> flights;
   std::array<uint64_t, kEraseSlots> erase_epochs{};
 
@@ -255,7 +300,7 @@ void Cache::remove_locked(Shard& s, Entry* e, std::optional<Counter> why,
 void Cache::unlink_locked(Shard& s, Entry* e, std::optional<Counter> why,
                           const std::vector<std::string>* keep_tags) {
   s.entries.erase(e);
-  if (e->expires_ns != kNever) s.expiry.erase({e->expires_ns, e});
+  if (e->expires_ns != kNever) s.expiry.erase(e);
   for (const auto& t : e->tags) {
     if (keep_tags == nullptr || std::find(keep_tags->begin(), keep_tags->end(), t) == keep_tags->end()) {
       tags_->unlink(t, e->key);
@@ -364,7 +409,7 @@ PutResult Cache::store(std::string_view key, uint64_t h, const Value& raw,
   if (old != nullptr) remove_locked(s, old, std::nullopt, &e->tags);
   Entry* p = e.release();
   s.entries.insert(p);
-  if (p->expires_ns != kNever) s.expiry.insert({p->expires_ns, p});
+  if (p->expires_ns != kNever) s.expiry.insert(p);
   s.policy->insert(p);
   add_locked(s.counter(p->type, Counter::puts));
   add_locked(s.keys[p->type]);
@@ -605,21 +650,29 @@ WarmReport Cache::warm(std::vector<WarmItem> items, size_t parallelism) {
 }
 
 size_t Cache::run_maintenance() {
-  constexpr size_t kBatch = 512;  // entries reclaimed per lock hold, so gets wait little
   size_t reclaimed = 0;
   const int64_t now = now_ns();
   for (size_t i = 0; i < shard_count_; ++i) {
     Shard& s = shards_[i];
-    for (bool more = true; more;) {
+    int64_t from = 0, to = 0;
+    {
       std::lock_guard lock(s.mu);
-      size_t n = 0;
-      while (!s.expiry.empty() && s.expiry.begin()->first <= now && n < kBatch) {
-        remove_locked(s, s.expiry.begin()->second, Counter::expirations);
-        ++n;
-      }
-      reclaimed += n;
-      more = n == kBatch;
+      std::tie(from, to) = s.expiry.ticks_due(now);
     }
+    // One bucket per lock hold, so that gets wait little.
+    for (int64_t tick = from; tick <= to; ++tick) {
+      std::lock_guard lock(s.mu);
+      for (Entry* e = s.expiry.head(tick); e != nullptr;) {
+        Entry* next = e->expiry_next;
+        if (e->expires_ns <= now) {
+          remove_locked(s, e, Counter::expirations);
+          ++reclaimed;
+        }
+        e = next;
+      }
+    }
+    std::lock_guard lock(s.mu);
+    s.expiry.set_cursor(to);
   }
   tags_->collect_garbage(now - std::chrono::nanoseconds(options_.ticket_horizon).count());
   return reclaimed;

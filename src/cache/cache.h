@@ -204,6 +204,7 @@ class Cache {
   struct Entry;
   struct Flight;
   struct Shard;
+  class ExpiryWheel;
 
   int64_t now_ns() const;
   Shard& shard_for(uint64_t hash) const;

@@ -97,6 +97,22 @@ TEST(Cache, DefaultTtlAppliesAndJitterOnlyShortens) {
   EXPECT_EQ(early + c.run_maintenance(), 200u) << "no TTL is extended";
 }
 
+TEST(Cache, TtlsLongerThanTheExpiryWheelAreReclaimedOnTime) {
+  ManualClock clock;
+  Cache c(test_options(&clock));
+  ASSERT_EQ(c.put("long", "v", {.ttl = std::chrono::hours(3)}), PutResult::kStored);
+  ASSERT_EQ(c.put("short", "v", {.ttl = 5s}), PutResult::kStored);
+  for (int minute = 1; minute < 180; ++minute) {  // the reaper runs every minute for 3 hours
+    clock.advance(std::chrono::minutes(1));
+    size_t n = c.run_maintenance();
+    ASSERT_EQ(n, minute == 1 ? 1u : 0u) << "minute " << minute;
+  }
+  EXPECT_EQ(get_str(c, "long"), "v");
+  clock.advance(std::chrono::minutes(1));
+  EXPECT_EQ(c.run_maintenance(), 1u);
+  EXPECT_EQ(c.stats().total.keys, 0u);
+}
+
 TEST(Cache, BackgroundThreadReclaimsExpiredMemory) {
   ManualClock clock;
   Options o = test_options(&clock);

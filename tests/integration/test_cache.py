@@ -197,6 +197,8 @@ def test_management_endpoints(server):
     # The operator: all shops, or one.
     w = server.post("/api/cache/warm", {"types": "all"}, ADMIN_TOKEN)
     assert w.status == 200 and w.json["shops"] >= 1
+    w = server.post("/api/cache/warm", {"types": ["products"]}, ADMIN_TOKEN, headers={"X-Shop-Id": str(user["shop_id"])})
+    assert w.status == 200 and w.json["shops"] == 1
     assert server.post("/api/cache/clear", {"types": "all", "shop_id": user["shop_id"]}, ADMIN_TOKEN).json["cleared"] >= 1
     metrics = server.get("/metrics")
     assert metrics.status == 200 and "tajir_cache_hits_total{type=\"products\"}" in metrics.text
