@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Uncached HTTP figures of the POS API: every read goes to the database (the "before" the cache
-# is judged against). Seeds the default demo (3 shops, 2,000 products and 5,000 customers each,
+# HTTP figures of the POS API, uncached (--cache false: every read goes to the database) and
+# cached, in the same run, and the cached products page against nginx serving the same bytes
+# as a static file. Seeds the default demo (3 shops, 2,000 products and 5,000 customers each,
 # 100,000 bills) into SQLite and into a PostgreSQL this script starts, then runs wrk on loopback.
 # Usage: bench/http_bench.sh [build-dir] [duration-seconds] [connections]
 set -euo pipefail
@@ -21,9 +22,10 @@ trap cleanup EXIT
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
-start_server() {  # $1: db url
+start_server() {  # $1: db url, rest: extra settings
   local port; port=$(free_port)
-  "$build/tajir" serve --port "$port" --db "$1" --log-level off > "$work/serve.log" 2>&1 &
+  local db=$1; shift
+  "$build/tajir" serve --port "$port" --db "$db" --log-level off "$@" > "$work/serve.log" 2>&1 &
   server_pid=$!
   for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
   base="http://127.0.0.1:$port"
@@ -35,34 +37,69 @@ login() {
     python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])'
 }
 
-run_wrk() {  # $1 label, rest: wrk args
-  local label=$1; shift
+run_wrk() {  # $1 label, $2 connections, rest: wrk args
+  local label=$1 c=$2; shift 2
   local line
-  line=$(wrk -t2 -c"$conns" -d"${secs}s" --latency "$@" | grep '^RESULT')
-  echo "| $backend | $label | $(echo "$line" | sed -E 's/RESULT rps=([0-9.]+) p50_us=([0-9]+) p99_us=([0-9]+) errors=([0-9]+) non2xx=([0-9]+)/\1 | \2 | \3 | \4+\5/') |"
+  line=$(wrk -t2 -c"$c" -d"${secs}s" --latency "$@" | grep '^RESULT')
+  echo "| $backend | $label | $c | $(echo "$line" | sed -E 's/RESULT rps=([0-9.]+) p50_us=([0-9]+) p99_us=([0-9]+) errors=([0-9]+) non2xx=([0-9]+)/\1 | \2 | \3 | \4+\5/') |"
+}
+
+reads() {  # $1: label suffix
+  run_wrk "GET /api/products (50 items)$1" "$conns" -s "$here/wrk/get.lua" "$base/api/products?per_page=50"
+  run_wrk "GET /api/dashboard$1" "$conns" -s "$here/wrk/get.lua" "$base/api/dashboard"
+  run_wrk "GET /api/customers (50 items)$1" "$conns" -s "$here/wrk/get.lua" "$base/api/customers?per_page=50"
 }
 
 bench_backend() {  # $1 backend name, $2 db url
   backend=$1
   "$build/tajir" seed --db "$2" > "$work/seed.log" 2>/dev/null
-  start_server "$2"
+  start_server "$2" --cache false
   export TAJIR_TOKEN; TAJIR_TOKEN=$(login)
   local first
   first=$(curl -sf -H "Authorization: Bearer $TAJIR_TOKEN" "$base/api/products?per_page=1" |
     python3 -c 'import json,sys; print(json.load(sys.stdin)["items"][0]["id"])')
   export TAJIR_FIRST_PRODUCT=$first TAJIR_PRODUCTS=1500
-  run_wrk "GET /api/products (50 items)" -s "$here/wrk/get.lua" "$base/api/products?per_page=50"
-  run_wrk "GET /api/dashboard" -s "$here/wrk/get.lua" "$base/api/dashboard"
-  run_wrk "GET /api/customers (50 items)" -s "$here/wrk/get.lua" "$base/api/customers?per_page=50"
-  run_wrk "POST /api/bills" -s "$here/wrk/post_bill.lua" "$base"
+  reads ", uncached"
+  run_wrk "POST /api/bills, uncached" "$conns" -s "$here/wrk/post_bill.lua" "$base"
+  kill "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=""
+
+  start_server "$2"
+  TAJIR_TOKEN=$(login)
+  reads ", cached"
+  run_wrk "POST /api/bills, cached (invalidates)" "$conns" -s "$here/wrk/post_bill.lua" "$base"
+  if [ "$backend" = sqlite ]; then
+    # The same bytes as a static file from nginx, and the cached page, both at 64 connections.
+    curl -sf -H "Authorization: Bearer $TAJIR_TOKEN" "$base/api/products?per_page=50" > "$work/products.json"
+    run_wrk "GET /api/products (50 items), cached" 64 -s "$here/wrk/get.lua" "$base/api/products?per_page=50"
+    local nport; nport=$(free_port)
+    mkdir -p "$work/nginx"
+    cat > "$work/nginx/nginx.conf" <<NGINX
+worker_processes $(nproc);
+pid $work/nginx/nginx.pid;
+error_log $work/nginx/error.log;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  keepalive_requests 100000;
+  default_type application/json;
+  server { listen 127.0.0.1:$nport; root $work; location / { } }
+}
+NGINX
+    chmod 755 "$work" && chmod 644 "$work/products.json"
+    nginx -c "$work/nginx/nginx.conf"
+    backend="nginx (static file)"
+    run_wrk "GET /products.json (same bytes)" 64 -s "$here/wrk/get.lua" "http://127.0.0.1:$nport/products.json"
+    backend=$1
+    kill "$(cat "$work/nginx/nginx.pid")"
+  fi
   kill "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=""
 }
 
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
 echo "wrk: 2 threads, $conns connections, ${secs}s per row; server: tajir serve (one io thread per core)"
 echo
-echo "| db | request | req/s | p50 us | p99 us | errors |"
-echo "|---|---|---:|---:|---:|---:|"
+echo "| server | request | conns | req/s | p50 us | p99 us | errors+non-2xx |"
+echo "|---|---|---:|---:|---:|---:|---:|"
 bench_backend sqlite "sqlite:$work/bench.db"
 
 pgbin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)

@@ -13,6 +13,7 @@ packages=(
   libhowardhinnant-date-dev libtomlplusplus-dev tzdata
   # tests and benchmarks: a real PostgreSQL the tests start themselves, wrk for load
   libgtest-dev libgmock-dev libbenchmark-dev python3 python3-pytest postgresql wrk curl
+  nginx-light
 )
 
 missing=()

@@ -26,11 +26,14 @@
 #include "cache/cache.h"
 
 #include <fnmatch.h>
+#include <malloc.h>
 #include <time.h>
 #include <xxhash.h>
 
 #include <algorithm>
 #include <bit>
+#include <cstring>
+#include <new>
 #include <random>
 #include <stdexcept>
 
@@ -64,8 +67,29 @@ double random_unit() {
 
 }  // namespace
 
+// An entry and its key are one allocation: the key's bytes (and a NUL) follow the struct, so a
+// lookup's key comparison touches no second cache line far away.
 struct Cache::Entry : PolicyNode {
-  std::string key;
+  static Entry* make(std::string_view k) {
+    void* mem = ::operator new(sizeof(Entry) + k.size() + 1);
+    Entry* e = new (mem) Entry();
+    char* bytes = reinterpret_cast<char*>(e + 1);
+    std::memcpy(bytes, k.data(), k.size());
+    bytes[k.size()] = '\0';
+    e->key_size = static_cast<uint32_t>(k.size());
+    return e;
+  }
+  static void destroy(Entry* e) {
+    e->~Entry();
+    ::operator delete(e);
+  }
+  struct Deleter {
+    void operator()(Entry* e) const { destroy(e); }
+  };
+  std::string_view key() const { return {reinterpret_cast<const char*>(this + 1), key_size}; }
+  const char* key_cstr() const { return reinterpret_cast<const char*>(this + 1); }
+
+  uint32_t key_size = 0;
   Value stored;  // compressed when codec != kNone
   uint32_t raw_size = 0;
   Codec codec = Codec::kNone;
@@ -94,8 +118,8 @@ template <typename E>
 struct EntryEq {
   using is_transparent = void;
   bool operator()(const E* a, const E* b) const { return a == b; }
-  bool operator()(const E* a, const HashedKey& b) const { return a->key == b.key; }
-  bool operator()(const HashedKey& a, const E* b) const { return a.key == b->key; }
+  bool operator()(const E* a, const HashedKey& b) const { return a->key() == b.key; }
+  bool operator()(const HashedKey& a, const E* b) const { return a.key == b->key(); }
 };
 
 constexpr uint64_t kExpiryOverhead = 0;  // the wheel's links live in the Entry itself
@@ -212,7 +236,7 @@ Cache::~Cache() {
     maintenance_.join();
   }
   for (size_t i = 0; i < shard_count_; ++i) {
-    for (Entry* e : shards_[i].entries) delete e;
+    for (Entry* e : shards_[i].entries) Entry::destroy(e);
   }
 }
 
@@ -265,8 +289,11 @@ uint64_t Cache::charge_of(std::string_view key, size_t stored_bytes,
                           const PutOptions& options) const {
   // Bytes of bookkeeping per entry beyond its key, value and tags: the Entry allocation and its
   // malloc header, the set slot at the table's load factor, the value's shared_ptr control
-  // block and string, the value buffer's malloc header.
-  constexpr uint64_t kEntryOverhead = sizeof(Entry) + 16 + 12 + 48 + 16;
+  // block and string, the value buffer's malloc header, and the eviction policy's share (its
+  // frequency sketch and ghost records grow with the entries). Calibrated against malloc's
+  // in-use bytes in bench/cache_rss.cc.
+  constexpr uint64_t kPolicyOverhead = 64;
+  constexpr uint64_t kEntryOverhead = sizeof(Entry) + 16 + 12 + 48 + 16 + kPolicyOverhead;
   uint64_t c = kEntryOverhead + key.size() + stored_bytes;
   if (options.ttl.value_or(options_.default_ttl).count() > 0) c += kExpiryOverhead;
   for (const auto& t : options.tags) c += kTagOverhead + t.size() + key.size();
@@ -303,7 +330,7 @@ void Cache::unlink_locked(Shard& s, Entry* e, std::optional<Counter> why,
   if (e->expires_ns != kNever) s.expiry.erase(e);
   for (const auto& t : e->tags) {
     if (keep_tags == nullptr || std::find(keep_tags->begin(), keep_tags->end(), t) == keep_tags->end()) {
-      tags_->unlink(t, e->key);
+      tags_->unlink(t, e->key());
     }
   }
   if (why) add_locked(s.counter(e->type, *why));
@@ -315,7 +342,7 @@ void Cache::unlink_locked(Shard& s, Entry* e, std::optional<Counter> why,
     add_locked(s.compression_stored, -static_cast<uint64_t>(e->stored->size()));
   }
   note_memory(-static_cast<int64_t>(e->charge));
-  delete e;
+  Entry::destroy(e);
 }
 
 void Cache::evict_locked(Shard& s) {
@@ -361,7 +388,7 @@ PutResult Cache::put(std::string_view key, std::string value, const PutOptions& 
 
 PutResult Cache::store(std::string_view key, uint64_t h, const Value& raw,
                        const PutOptions& options, const Ticket* ticket) {
-  auto e = std::make_unique<Entry>();
+  std::unique_ptr<Entry, Entry::Deleter> e(Entry::make(key));
   e->stored = raw;
   e->raw_size = static_cast<uint32_t>(raw->size());
   if (options_.codec != Codec::kNone && raw->size() >= options_.compress_min_bytes &&
@@ -371,7 +398,6 @@ PutResult Cache::store(std::string_view key, uint64_t h, const Value& raw,
       e->codec = options_.codec;
     }
   }
-  e->key = std::string(key);
   e->hash = h;
   e->type = options.type < kMaxTypes ? options.type : 0;
   e->tags = options.tags;
@@ -396,10 +422,10 @@ PutResult Cache::store(std::string_view key, uint64_t h, const Value& raw,
   // refused put leaves the old entry, and the links it shares with the new one, as they were.
   std::vector<bool> linked(e->tags.size(), false);
   for (size_t i = 0; i < e->tags.size(); ++i) {
-    auto r = tags_->link(e->tags[i], e->key, epoch);
+    auto r = tags_->link(e->tags[i], e->key(), epoch);
     if (r == TagIndex::LinkResult::kStale) {
       for (size_t j = 0; j < i; ++j) {
-        if (linked[j]) tags_->unlink(e->tags[j], e->key);
+        if (linked[j]) tags_->unlink(e->tags[j], e->key());
       }
       add_locked(s.counter(e->type, Counter::stale_puts));
       return PutResult::kStale;
@@ -598,7 +624,7 @@ size_t Cache::invalidate_matching(std::string_view pattern) {
     std::lock_guard lock(s.mu);
     std::vector<Entry*> doomed;
     for (Entry* e : s.entries) {
-      if (fnmatch(pat.c_str(), e->key.c_str(), 0) == 0) doomed.push_back(e);
+      if (fnmatch(pat.c_str(), e->key_cstr(), 0) == 0) doomed.push_back(e);
     }
     for (Entry* e : doomed) removed += drop_locked(s, e, now);
   }
@@ -766,6 +792,11 @@ void Cache::maintenance_loop(std::stop_token stop) {
     }
     if (stop.stop_requested()) break;
     run_maintenance();
+#ifdef __GLIBC__
+    // Evicted and expired values leave holes in the middle of malloc's heap that it never
+    // hands back by itself; returning their pages keeps resident memory near the budget.
+    malloc_trim(0);
+#endif
     if (std::chrono::steady_clock::now() >= next_point) {
       record_history_point();
       next_point += options_.history_interval;
