@@ -7,6 +7,7 @@
 #include <cstdio>
 
 #include "api/input.h"
+#include "api/reply.h"
 #include "api/serialize.h"
 #include "http/errors.h"
 
@@ -38,9 +39,6 @@ unsigned bit(Role r) {
   return 0;
 }
 
-std::string dump(const json& body) { return body.dump(-1, ' ', false, json::error_handler_t::replace); }
-
-Response reply(int status, const json& body) { return Response::json(status, dump(body)); }
 
 // A one-object read: its JSON and the tags CacheMap gives it.
 template <typename T>
@@ -48,6 +46,8 @@ Result<Filled> filled(const Result<T>& r, std::vector<std::string> tags) {
   if (!r.ok()) return r.status();
   return Filled{dump(to_json(*r)), std::move(tags), std::nullopt};
 }
+
+using api::reply;  // the JSON overload, beside this one for results
 
 template <typename T>
 Response reply(int status, const Result<T>& r) {

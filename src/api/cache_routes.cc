@@ -8,6 +8,7 @@
 
 #include "api/api.h"
 #include "api/input.h"
+#include "api/reply.h"
 #include "http/errors.h"
 
 namespace tajir::api {
@@ -18,9 +19,6 @@ using http::Request;
 using http::Response;
 using nlohmann::json;
 
-Response reply(int status, const json& body) {
-  return Response::json(status, body.dump(-1, ' ', false, json::error_handler_t::replace));
-}
 
 std::string human_bytes(uint64_t b) {
   char buf[32];
