@@ -262,7 +262,22 @@ Filler Api::dashboard(const Principal& p) {
 }
 
 Api::Api(pos::Pos& pos, ApiOptions options)
-    : pos_(&pos), options_(std::move(options)), reads_(options_.cache, pos::CacheMap(options_.invalidation)) {}
+    : pos_(&pos), options_(std::move(options)), reads_(options_.cache, pos::CacheMap(options_.invalidation)) {
+  if (options_.cache == nullptr) return;
+  const std::vector<std::string> essentials = {"products", "dashboard", "customers"};
+  if (options_.warm_on_login) {
+    login_warmer_ = std::make_unique<BackgroundWarmer>(
+        [this, essentials](int64_t shop) { warm({shop}, essentials); }, std::chrono::minutes(1));
+  }
+  if (options_.refill) {
+    refiller_ = std::make_unique<BackgroundWarmer>(
+        [this, essentials](int64_t shop) { warm({shop}, essentials); }, std::chrono::milliseconds(0));
+  }
+}
+
+void Api::refill(int64_t shop) {
+  if (refiller_) refiller_->request(shop);
+}
 
 std::vector<std::pair<http::Method, std::string>> Api::routes() {
   Api api(ApiOptions{});
@@ -318,7 +333,9 @@ void Api::register_routes(http::Router& router) {
     if (!in->status().ok()) return http::from_status(in->status());
     if (!user) return http::from_status(InvalidArgument("username is required", "username"));
     if (!pass) return http::from_status(InvalidArgument("password is required", "password"));
-    return reply(200, pos_->login(*user, *pass));
+    auto r = pos_->login(*user, *pass);
+    if (r.ok() && login_warmer_) login_warmer_->request(r->user.shop_id);
+    return reply(200, r);
   });
   router.add(Method::kPost, "/api/auth/logout", guarded(kOwner | kCashier, [this](Request& req, const Principal& p) {
     Status st = pos_->logout(req.header("Authorization")->substr(7));
@@ -479,7 +496,10 @@ void Api::register_routes(http::Router& router) {
     if (auto k = req.header("Idempotency-Key")) key = std::string(*k);
     bool replayed = false;
     auto bill = pos_->create_bill(p, *in, key, &replayed);
-    if (bill.ok() && !replayed) reads_.invalidate(reads_.map().bill_written(p.shop_id, *bill));
+    if (bill.ok() && !replayed) {
+      reads_.invalidate(reads_.map().bill_written(p.shop_id, *bill));
+      refill(p.shop_id);
+    }
     if (!bill.ok() && bill.status().code() == StatusCode::kFailedPrecondition &&
         bill.status().message().starts_with("insufficient stock")) {
       return http::error(bill.status(), "insufficient_stock");
@@ -491,7 +511,10 @@ void Api::register_routes(http::Router& router) {
   })));
   router.add(Method::kPost, "/api/bills/{id}/void", guarded(kManagers, with_id([this](Request&, const Principal& p, int64_t id) {
     auto r = pos_->void_bill(p, id);
-    if (r.ok()) reads_.invalidate(reads_.map().bill_written(p.shop_id, *r));
+    if (r.ok()) {
+      reads_.invalidate(reads_.map().bill_written(p.shop_id, *r));
+      refill(p.shop_id);
+    }
     return reply(200, r);
   })));
 

@@ -6,9 +6,11 @@
 // `?shop_id=` or an `X-Shop-Id` header.
 #pragma once
 
+#include <memory>
 #include <string>
 
 #include "api/read_cache.h"
+#include "api/warmer.h"
 #include "cache/cache.h"
 #include "http/router.h"
 #include "pos/cache_map.h"
@@ -22,6 +24,8 @@ struct ApiOptions {
   cache::Cache* cache = nullptr;  // null: every read goes to the database
   pos::InvalidationMode invalidation = pos::InvalidationMode::kPrecise;
   size_t warm_parallelism = 4;
+  bool warm_on_login = true;   // warm the shop's essentials in the background at login
+  bool refill = true;          // reload the shop's essentials in the background after writes
 };
 
 // What warm() did, per type.
@@ -54,9 +58,14 @@ class Api {
   Filler customer_page(const pos::Principal& p, std::optional<std::string> q, pos::PageRequest page);
   Filler dashboard(const pos::Principal& p);
 
+  // After a write: queue the shop's essentials for reloading (when refill is on).
+  void refill(int64_t shop);
+
   pos::Pos* pos_;  // never null but in routes(), whose handlers are never called
   ApiOptions options_;
   ReadCache reads_;
+  std::unique_ptr<BackgroundWarmer> login_warmer_;   // null without a cache
+  std::unique_ptr<BackgroundWarmer> refiller_;       // null without a cache or refill
 };
 
 }  // namespace tajir::api

@@ -52,7 +52,8 @@ const std::vector<Setting>& settings() {
          c.invalidation = v;
          return OkStatus();
        }},
-      {"warm", "warm the cache at start-up (true|false)", [](Config& c, const std::string& v) { return parse_bool(v, c.warm); }},
+      {"warm", "warm the cache at start-up and at login (true|false)", [](Config& c, const std::string& v) { return parse_bool(v, c.warm); }},
+      {"refill", "reload a shop's essentials in the background after a bill (true|false)", [](Config& c, const std::string& v) { return parse_bool(v, c.refill); }},
       {"admin-token", "the operator's bearer token (empty: no operator)", [](Config& c, const std::string& v) {
          if (!v.empty() && v.size() < 16) return InvalidArgument("must be at least 16 characters");
          c.admin_token = v;

@@ -40,7 +40,9 @@ int serve(const Config& c) {
                      .metrics_enabled = c.metrics,
                      .cache = cache.get(),
                      .invalidation = c.invalidation == "coarse" ? pos::InvalidationMode::kCoarse
-                                                                : pos::InvalidationMode::kPrecise});
+                                                                : pos::InvalidationMode::kPrecise,
+                     .warm_on_login = c.warm,
+                     .refill = c.refill});
   http::Router router;
   api.register_routes(router);
   if (cache && c.warm) {

@@ -526,6 +526,7 @@ Result<Lookup> Cache::load_once(std::string_view key, uint64_t h, const TaggedLo
       // The leader's value is good for us only if nothing it depends on was invalidated since
       // its load began: we may have joined after an invalidation that came after its put.
       if (!flight->stale && still_fresh(s, h, flight->options, flight->ticket)) {
+        if (put_result != nullptr) *put_result = PutResult::kStored;  // by the caller we joined
         return Lookup{flight->value, false};
       }
       continue;  // loaded across an invalidation: load again

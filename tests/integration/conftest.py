@@ -179,6 +179,8 @@ def db_url(backend, request, tmp_path):
 
 @pytest.fixture
 def server(db_url):
-    s = Server(db_url)
+    # Background warming and refilling are off here, so that tests see exactly what a request
+    # did; test_cache.py starts a server with them on to test them.
+    s = Server(db_url, ["--warm", "false", "--refill", "false"])
     yield s
     s.stop()

@@ -202,3 +202,33 @@ def test_management_endpoints(server):
     assert server.post("/api/cache/clear", {"types": "all", "shop_id": user["shop_id"]}, ADMIN_TOKEN).json["cleared"] >= 1
     metrics = server.get("/metrics")
     assert metrics.status == 200 and "tajir_cache_hits_total{type=\"products\"}" in metrics.text
+
+
+def test_login_warms_and_bills_refill_in_the_background(db_url):
+    server = Server(db_url)
+    try:
+        check_background_warming(server)
+    finally:
+        server.stop()
+
+
+def check_background_warming(server):
+    import time
+    token, user, ids = shop_with_products(server, n=2)
+    username = user["username"]
+    server.post("/api/cache/clear", {"types": "all"}, token)
+    server.post("/api/auth/login", {"username": username, "password": "correct-horse-1"})
+    deadline = time.time() + 10
+    while time.time() < deadline and server.get("/api/cache/stats", token).json["by_type"]["dashboard"]["keys"] == 0:
+        time.sleep(0.05)
+    assert server.get("/api/dashboard", token).headers["X-Cache"] == "HIT", "login warmed the dashboard"
+    server.post("/api/bills", {"items": [{"product_id": ids[0], "quantity": 1}], "payment_method": "cash"}, token)
+    deadline = time.time() + 10
+    hit = False
+    while time.time() < deadline and not hit:
+        r = server.get("/api/cache/stats", token).json
+        hit = r["by_type"]["dashboard"]["keys"] == 1 and r["by_type"]["products"]["keys"] >= 1
+        time.sleep(0.05)
+    d = server.get("/api/dashboard", token)
+    assert d.headers["X-Cache"] == "HIT", "the bill's invalidation was refilled"
+    assert d.json["bills"]["all_time"] == 1, "and the refill shows the bill"
