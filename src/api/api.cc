@@ -290,12 +290,18 @@ void Api::register_routes(http::Router& router) {
   auto principal = [this](const Request& req) { return this->principal(req); };
   auto guarded = [principal](unsigned allow, auto handler) -> http::Handler {
     return [principal, allow, handler](Request& req) -> Response {
+      uint64_t statements = db::thread_statements();
       auto p = principal(req);
       if (!p.ok()) return http::from_status(p.status());
       if ((allow & bit(p->role)) == 0) {
         return http::from_status({StatusCode::kPermissionDenied, "your role may not do this"});
       }
-      return handler(req, *p);
+      Response r = handler(req, *p);
+      // What the request cost the database, for load generators; absent when it cost nothing.
+      if (uint64_t n = db::thread_statements() - statements; n > 0) {
+        r.headers.emplace_back("X-DB-Statements", std::to_string(n));
+      }
+      return r;
     };
   };
   // Handlers that take an id from the path.

@@ -171,6 +171,8 @@ void ConnectionPool::release(std::unique_ptr<Connection> conn) {
 
 namespace {
 
+thread_local uint64_t statements_of_this_thread = 0;
+
 class PooledTransaction final : public Transaction {
  public:
   PooledTransaction(Connection& conn, std::atomic<uint64_t>* statements)
@@ -201,6 +203,7 @@ class PooledTransaction final : public Transaction {
                     "transaction aborted by an earlier error: " + failure_.message());
     }
     statements_->fetch_add(1, std::memory_order_relaxed);
+    ++statements_of_this_thread;
     Status st = conn_.run(sql, params, rows, changed);
     if (!st.ok()) failure_ = st;
     return st;
@@ -262,4 +265,7 @@ Status ping(ConnectionPool& pool) {
 }
 
 }  // namespace internal
+
+uint64_t thread_statements() { return internal::statements_of_this_thread; }
+
 }  // namespace tajir::db

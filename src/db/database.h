@@ -119,6 +119,10 @@ class Database {
   virtual std::string describe() const = 0;
 };
 
+// Statements this thread has run on any Database, for attributing database work to one request
+// (a request is handled on one thread): take it before and after.
+uint64_t thread_statements();
+
 struct Options {
   size_t pool_size = 0;  // connections; 0: 2 x hardware threads (SQLite: readers; one writer more)
   std::chrono::milliseconds busy_timeout{5000};

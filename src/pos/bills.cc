@@ -44,7 +44,7 @@ Result<Bill> find_bill(db::Transaction& tx, int64_t shop_id, int64_t id) {
   auto b = internal::find_in_shop<Bill>(tx, internal::kBillColumns, "bills", shop_id, id,
                                         internal::bill_from, "bill");
   if (!b.ok()) return b;
-  if (Status st = internal::load_items(tx, *b); !st.ok()) return st;
+  if (Status st = internal::load_items(tx, {&*b, 1}); !st.ok()) return st;
   return b;
 }
 
@@ -214,7 +214,7 @@ Result<Page<Bill>> Pos::list_bills(const Principal& p, const BillFilter& f, cons
   Status st = db_.read([&](db::Transaction& tx) {
     Status s = internal::read_page(tx, internal::kBillColumns, where, params,
                                    "created_at DESC, id DESC", page, internal::bill_from, out);
-    for (size_t i = 0; s.ok() && i < out.items.size(); ++i) s = internal::load_items(tx, out.items[i]);
+    if (s.ok()) s = internal::load_items(tx, out.items);
     return s;
   });
   if (!st.ok()) return st;

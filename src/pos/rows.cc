@@ -1,5 +1,7 @@
 #include "pos/internal/rows.h"
 
+#include <unordered_map>
+
 namespace tajir::pos::internal {
 
 Product product_from(const db::Row& r) {
@@ -81,15 +83,24 @@ db::Value nullable(const std::optional<int64_t>& v) {
   return v ? db::Value(*v) : db::Value(std::monostate{});
 }
 
-Status load_items(db::Transaction& tx, Bill& bill) {
-  auto rows = tx.query(
-      "SELECT product_id, name, quantity, unit_price, line_total FROM bill_items "
-      "WHERE bill_id = ? ORDER BY id",
-      {bill.id});
+Status load_items(db::Transaction& tx, std::span<Bill> bills) {
+  if (bills.empty()) return OkStatus();
+  // One query for a whole page of bills, not one per bill.
+  std::string sql =
+      "SELECT bill_id, product_id, name, quantity, unit_price, line_total FROM bill_items WHERE bill_id IN (?";
+  std::vector<db::Value> ids{bills[0].id};
+  std::unordered_map<int64_t, Bill*> by_id{{bills[0].id, &bills[0]}};
+  for (size_t i = 1; i < bills.size(); ++i) {
+    sql += ",?";
+    ids.push_back(bills[i].id);
+    by_id[bills[i].id] = &bills[i];
+  }
+  sql += ") ORDER BY bill_id, id";
+  auto rows = tx.query(sql, ids);
   if (!rows.ok()) return rows.status();
-  bill.items.clear();
+  for (Bill& b : bills) b.items.clear();
   for (const auto& r : *rows) {
-    bill.items.push_back({r.integer(0), r.text(1), r.integer(2), r.integer(3), r.integer(4)});
+    by_id[r.integer(0)]->items.push_back({r.integer(1), r.text(2), r.integer(3), r.integer(4), r.integer(5)});
   }
   return OkStatus();
 }

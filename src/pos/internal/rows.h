@@ -2,6 +2,7 @@
 #pragma once
 
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -115,8 +116,8 @@ Result<T> write_value(db::Database& db, Fn fn) {
   return transact<T>(db, true, std::move(fn));
 }
 
-// Loads the items of `bill` (by its id).
-Status load_items(db::Transaction& tx, Bill& bill);
+// Loads the items of each bill (by its id), in one query.
+Status load_items(db::Transaction& tx, std::span<Bill> bills);
 
 struct Boundaries {
   int64_t day = 0, week = 0, month = 0;

@@ -1,0 +1,574 @@
+// tajir-loadgen: replays a POS day against a running tajir server and reports what it cost.
+//
+//   tajir-loadgen --url http://127.0.0.1:8080 --shops 20 --connections 16 --duration 30
+//
+// It logs in as the demo cashier and owner of shops 1..N (tajir seed makes them), reads each
+// shop's products and customers as the baseline, then runs closed-loop workers, each on one
+// keep-alive connection: Zipf-popular shops, products and customers, about 80% reads, 15% bills
+// and 5% edits (workload.h). Every read that shows a product, customer, bill list or dashboard
+// is checked against what was acknowledged before it began (oracle.h). It reports throughput,
+// p50/p99 latency, the hit rate (X-Cache), the reads that touched no database and the database
+// statements per request (X-DB-Statements, and the server's /metrics counter, which also counts
+// background work), and the stale reads. It is the only writer while it runs.
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <random>
+#include <string>
+#include <thread>
+#include <unordered_set>
+#include <vector>
+
+#include "loadgen/http_client.h"
+#include "loadgen/oracle.h"
+#include "loadgen/workload.h"
+#include "util/args.h"
+
+namespace tajir::loadgen {
+namespace {
+
+using nlohmann::json;
+using Clock = std::chrono::steady_clock;
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
+struct Settings {
+  std::string host = "127.0.0.1";
+  uint16_t port = 8080;
+  int shops = 3;
+  std::string password = "tajir-demo-2026";
+  int connections = 16;
+  double duration_s = 30;
+  double warmup_s = 5;
+  double shop_skew = 1.0;
+  double product_skew = 0.9;
+  uint64_t seed = 42;
+  std::string label;
+  std::string json_path;
+};
+
+// What a worker knows of one shop.
+struct Shop {
+  int64_t id = 0;
+  std::string cashier;  // "Bearer ..." headers
+  std::string owner;
+  std::vector<int64_t> products;  // by popularity: rank 0 sells most
+  std::vector<std::string> product_names;
+  std::vector<std::string> categories;
+  std::vector<int64_t> customers;  // regulars first
+  std::vector<std::string> customer_names;
+  int64_t product_pages = 1;
+  std::optional<Zipf> product_rank, customer_rank, page_rank;
+  std::mutex edit_mu;  // one edit of a shop in flight: acknowledgement order is commit order
+  std::mutex bills_mu;
+  std::vector<int64_t> recent_bills;  // GUARDED_BY(bills_mu)
+};
+
+[[noreturn]] void fail(const std::string& why) {
+  std::fprintf(stderr, "tajir-loadgen: %s\n", why.c_str());
+  std::exit(1);
+}
+
+json get_json(HttpClient& c, const std::string& target, const std::string& auth) {
+  HttpReply r = c.request("GET", target, "", {{"Authorization", auth}});
+  if (r.status != 200) fail("GET " + target + ": " + std::to_string(r.status) + " " + r.error + r.body);
+  return json::parse(r.body);
+}
+
+std::string login(HttpClient& c, const std::string& user, const std::string& password) {
+  HttpReply r = c.request("POST", "/api/auth/login", json{{"username", user}, {"password", password}}.dump(), {});
+  if (r.status != 200) fail("login " + user + ": " + std::to_string(r.status) + " " + r.error + r.body);
+  return "Bearer " + json::parse(r.body)["token"].get<std::string>();
+}
+
+int64_t notes_version(const json& notes) {
+  if (!notes.is_string()) return 0;
+  const std::string& s = notes.get_ref<const std::string&>();
+  constexpr std::string_view kPrefix = "loadgen edit ";
+  return s.starts_with(kPrefix) ? std::stoll(s.substr(kPrefix.size())) : 0;
+}
+
+CustomerState customer_state(const json& c) {
+  return {c["bill_count"].get<int64_t>(), c["total_spent"].get<int64_t>(), notes_version(c["notes"])};
+}
+
+// Logs in and reads the baseline of shop `n` (1-based, as tajir seed numbers its logins).
+void load_shop(HttpClient& c, const Settings& s, int n, Shop& shop, Oracle& oracle, std::mt19937_64& rng) {
+  shop.cashier = login(c, "cashier" + std::to_string(n), s.password);
+  shop.owner = login(c, "owner" + std::to_string(n), s.password);
+  shop.id = get_json(c, "/api/shop", shop.owner)["id"].get<int64_t>();
+  std::unordered_set<std::string> categories;
+  for (int64_t page = 1;; ++page) {
+    json j = get_json(c, "/api/products?active=true&per_page=200&page=" + std::to_string(page), shop.owner);
+    for (const json& p : j["items"]) {
+      shop.products.push_back(p["id"].get<int64_t>());
+      shop.product_names.push_back(p["name"].get<std::string>());
+      if (p["category"].is_string()) categories.insert(p["category"].get<std::string>());
+      oracle.add_product(shop.id, p["id"].get<int64_t>(), {p["price"].get<int64_t>(), p["stock"].get<int64_t>()});
+    }
+    if (page * 200 >= j["total"].get<int64_t>()) break;
+  }
+  if (shop.products.empty()) fail("shop " + std::to_string(n) + " has no active products");
+  shop.product_pages = (static_cast<int64_t>(shop.products.size()) + 49) / 50;
+  shop.categories.assign(categories.begin(), categories.end());
+  std::sort(shop.categories.begin(), shop.categories.end());
+  // Popularity is a random order of the catalogue, fixed by the seed.
+  std::vector<size_t> order(shop.products.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::shuffle(order.begin(), order.end(), rng);
+  std::vector<int64_t> ids;
+  std::vector<std::string> names;
+  for (size_t i : order) {
+    ids.push_back(shop.products[i]);
+    names.push_back(shop.product_names[i]);
+  }
+  shop.products = std::move(ids);
+  shop.product_names = std::move(names);
+  for (int64_t page = 1; page <= 10; ++page) {  // the first 2,000 customers are the regulars
+    json j = get_json(c, "/api/customers?per_page=200&page=" + std::to_string(page), shop.owner);
+    for (const json& x : j["items"]) {
+      shop.customers.push_back(x["id"].get<int64_t>());
+      shop.customer_names.push_back(x["name"].get<std::string>());
+      oracle.add_customer(shop.id, x["id"].get<int64_t>(), customer_state(x));
+    }
+    if (page * 200 >= j["total"].get<int64_t>()) break;
+  }
+  shop.product_rank.emplace(shop.products.size(), s.product_skew);
+  shop.page_rank.emplace(static_cast<size_t>(std::min<int64_t>(shop.product_pages, 20)), 1.2);
+  shop.customer_rank.emplace(std::max<size_t>(1, shop.customers.size()), 0.8);
+  json d = get_json(c, "/api/dashboard", shop.owner);
+  json bills = get_json(c, "/api/bills?per_page=20", shop.owner);
+  int64_t newest = bills["items"].empty() ? 0 : bills["items"][0]["number"].get<int64_t>();
+  for (const json& b : bills["items"]) shop.recent_bills.push_back(b["id"].get<int64_t>());
+  oracle.add_shop(shop.id, {d["bills"]["all_time"].get<int64_t>(), d["revenue"]["all_time"].get<int64_t>(), newest});
+}
+
+// --- measurement ------------------------------------------------------------------------------
+
+struct OpStats {
+  uint64_t count = 0, ok = 0, hits = 0, no_db = 0, statements = 0, conflicts = 0, errors = 0;
+  std::vector<uint32_t> latency_us;
+
+  void merge(const OpStats& o) {
+    count += o.count, ok += o.ok, hits += o.hits, no_db += o.no_db, statements += o.statements;
+    conflicts += o.conflicts, errors += o.errors;
+    latency_us.insert(latency_us.end(), o.latency_us.begin(), o.latency_us.end());
+  }
+};
+
+double percentile(std::vector<uint32_t>& v, double q) {
+  if (v.empty()) return 0;
+  size_t i = std::min(v.size() - 1, static_cast<size_t>(q * static_cast<double>(v.size())));
+  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(i), v.end());
+  return v[i] / 1000.0;
+}
+
+uint64_t server_statements(HttpClient& c) {
+  HttpReply r = c.request("GET", "/metrics", "", {});
+  if (r.status != 200) return 0;
+  constexpr std::string_view kName = "\ntajir_db_statements_total ";
+  size_t at = r.body.find(kName);
+  return at == std::string::npos ? 0 : std::stoull(r.body.substr(at + kName.size()));
+}
+
+// --- the workers ------------------------------------------------------------------------------
+
+class Worker {
+ public:
+  Worker(const Settings& s, std::vector<std::unique_ptr<Shop>>& shops, const Zipf& shop_rank, const Mix& mix,
+         Oracle& oracle, int index)
+      : s_(s), shops_(shops), shop_rank_(shop_rank), mix_(mix), oracle_(oracle), index_(index),
+        client_(s.host, s.port), rng_(s.seed * 7919 + static_cast<uint64_t>(index)) {}
+
+  void run(const std::atomic<bool>& stop, const std::atomic<bool>& measuring) {
+    while (!stop.load(std::memory_order_relaxed)) {
+      Shop& shop = *shops_[shop_rank_(rng_)];
+      Op op = mix_(rng_);
+      auto t0 = Clock::now();
+      HttpReply r = step(shop, op);
+      auto us = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - t0).count();
+      if (!measuring.load(std::memory_order_relaxed)) continue;
+      OpStats& st = stats_[static_cast<size_t>(op)];
+      ++st.count;
+      st.latency_us.push_back(static_cast<uint32_t>(us));
+      st.statements += r.db_statements;
+      if (r.db_statements == 0) ++st.no_db;
+      if (r.x_cache == "HIT") ++st.hits;
+      if (r.status >= 200 && r.status < 300) ++st.ok;
+      else if (r.status == 409) ++st.conflicts;
+      else ++st.errors;
+      if (r.status == 0 || (r.status >= 400 && r.status != 409)) note_error(op, r);
+    }
+  }
+
+  const std::array<OpStats, kNumOps>& stats() const { return stats_; }
+  const std::vector<std::string>& errors() const { return error_examples_; }
+
+ private:
+  HttpReply step(Shop& shop, Op op) {
+    switch (op) {
+      case Op::kProductsPage: {
+        return read_products(shop, "/api/products?page=" + std::to_string((*shop.page_rank)(rng_) + 1));
+      }
+      case Op::kProductsByCategory:
+        return read_products(shop, "/api/products?category=" + escape(pick(shop.categories)));
+      case Op::kProductSearch: {
+        const std::string& name = shop.product_names[(*shop.product_rank)(rng_)];
+        return read_products(shop, "/api/products?q=" + escape(name.substr(0, 3)));
+      }
+      case Op::kProduct: {
+        int64_t id = shop.products[(*shop.product_rank)(rng_)];
+        uint64_t began = oracle_.now();
+        HttpReply r = get(shop, "/api/products/" + std::to_string(id));
+        if (r.status == 200) check_product(began, shop, json::parse(r.body));
+        return r;
+      }
+      case Op::kCustomersPage: return read_customers(shop, "/api/customers");
+      case Op::kCustomerSearch: {
+        if (shop.customers.empty()) return read_customers(shop, "/api/customers");
+        const std::string& name = shop.customer_names[(*shop.customer_rank)(rng_)];
+        return read_customers(shop, "/api/customers?q=" + escape(name.substr(0, name.find(' '))));
+      }
+      case Op::kCustomer: {
+        if (shop.customers.empty()) return read_customers(shop, "/api/customers");
+        int64_t id = shop.customers[(*shop.customer_rank)(rng_)];
+        uint64_t began = oracle_.now();
+        HttpReply r = get(shop, "/api/customers/" + std::to_string(id));
+        if (r.status == 200) {
+          json c = json::parse(r.body);
+          oracle_.check_customer(began, shop.id, id, customer_state(c));
+        }
+        return r;
+      }
+      case Op::kBillsPage: {
+        uint64_t began = oracle_.now();
+        HttpReply r = get(shop, "/api/bills");
+        if (r.status == 200) {
+          json j = json::parse(r.body);
+          if (!j["items"].empty()) oracle_.check_newest_bill(began, shop.id, j["items"][0]["number"].get<int64_t>());
+        }
+        return r;
+      }
+      case Op::kBill: {
+        int64_t id = 0;
+        {
+          std::lock_guard lock(shop.bills_mu);
+          if (shop.recent_bills.empty()) return get(shop, "/api/bills");
+          id = shop.recent_bills[rng_() % shop.recent_bills.size()];
+        }
+        return get(shop, "/api/bills/" + std::to_string(id));
+      }
+      case Op::kDashboard: {
+        uint64_t began = oracle_.now();
+        HttpReply r = get(shop, "/api/dashboard");
+        if (r.status == 200) {
+          json d = json::parse(r.body);
+          oracle_.check_dashboard(began, shop.id, d["bills"]["all_time"].get<int64_t>(),
+                                  d["revenue"]["all_time"].get<int64_t>());
+        }
+        return r;
+      }
+      case Op::kCreateBill: return create_bill(shop);
+      case Op::kEditPrice: {
+        int64_t id = shop.products[rng_() % shop.products.size()];  // back-office edits: any product
+        std::lock_guard lock(shop.edit_mu);
+        int64_t price = oracle_.product(shop.id, id).price + 1 + static_cast<int64_t>(rng_() % 50);
+        HttpReply r = client_.request("PUT", "/api/products/" + std::to_string(id), json{{"price", price}}.dump(),
+                                      {{"Authorization", shop.owner}});
+        if (r.status == 200) oracle_.price_acknowledged(shop.id, id, price);
+        return r;
+      }
+      case Op::kEditCustomer: {
+        if (shop.customers.empty()) return read_customers(shop, "/api/customers");
+        int64_t id = shop.customers[rng_() % shop.customers.size()];
+        std::lock_guard lock(shop.edit_mu);
+        int64_t version = oracle_.customer(shop.id, id).notes_version + 1;
+        HttpReply r = client_.request("PUT", "/api/customers/" + std::to_string(id),
+                                      json{{"notes", "loadgen edit " + std::to_string(version)}}.dump(),
+                                      {{"Authorization", shop.owner}});
+        if (r.status == 200) oracle_.notes_acknowledged(shop.id, id, version);
+        return r;
+      }
+    }
+    return {};
+  }
+
+  HttpReply get(Shop& shop, const std::string& target) {
+    return client_.request("GET", target, "", {{"Authorization", shop.cashier}});
+  }
+
+  HttpReply read_products(Shop& shop, const std::string& target) {
+    uint64_t began = oracle_.now();
+    HttpReply r = get(shop, target);
+    if (r.status == 200) {
+      for (const json& p : json::parse(r.body)["items"]) check_product(began, shop, p);
+    }
+    return r;
+  }
+
+  HttpReply read_customers(Shop& shop, const std::string& target) {
+    uint64_t began = oracle_.now();
+    HttpReply r = get(shop, target);
+    if (r.status == 200) {
+      for (const json& c : json::parse(r.body)["items"]) {
+        oracle_.check_customer(began, shop.id, c["id"].get<int64_t>(), customer_state(c));
+      }
+    }
+    return r;
+  }
+
+  void check_product(uint64_t began, const Shop& shop, const json& p) {
+    oracle_.check_product(began, shop.id, p["id"].get<int64_t>(), p["price"].get<int64_t>(), p["stock"].get<int64_t>());
+  }
+
+  // 1 to 4 lines of popular products the shelf still has, a regular customer on 40% of bills.
+  HttpReply create_bill(Shop& shop) {
+    json items = json::array();
+    std::unordered_set<int64_t> chosen;
+    int lines = 1 + static_cast<int>(rng_() % 4);
+    for (int tries = 0; static_cast<int>(items.size()) < lines && tries < 20; ++tries) {
+      int64_t id = shop.products[(*shop.product_rank)(rng_)];
+      int64_t quantity = 1 + static_cast<int64_t>(rng_() % 3);
+      if (chosen.contains(id) || oracle_.product(shop.id, id).stock < quantity) continue;
+      chosen.insert(id);
+      items.push_back({{"product_id", id}, {"quantity", quantity}});
+    }
+    if (items.empty()) return get(shop, "/api/products");  // the shop sold out of its best-sellers
+    json body{{"items", items}, {"payment_method", (rng_() % 3 == 0) ? "card" : "cash"}};
+    if (!shop.customers.empty() && rng_() % 10 < 4) body["customer_id"] = shop.customers[(*shop.customer_rank)(rng_)];
+    std::string key = "loadgen-" + std::to_string(s_.seed) + "-" + std::to_string(index_) + "-" + std::to_string(++bills_);
+    HttpReply r = client_.request("POST", "/api/bills", body.dump(), {{"Authorization", shop.cashier}, {"Idempotency-Key", key}});
+    if (r.status == 201) {
+      json b = json::parse(r.body);
+      BillAck ack{b["number"].get<int64_t>(), b["total"].get<int64_t>(),
+                  b["customer_id"].is_number() ? b["customer_id"].get<int64_t>() : 0, {}};
+      for (const json& line : b["items"]) {
+        ack.lines.push_back({line["product_id"].get<int64_t>(), line["quantity"].get<int64_t>()});
+      }
+      oracle_.bill_acknowledged(shop.id, ack);
+      std::lock_guard lock(shop.bills_mu);
+      if (shop.recent_bills.size() >= 50) shop.recent_bills.erase(shop.recent_bills.begin());
+      shop.recent_bills.push_back(b["id"].get<int64_t>());
+    }
+    return r;
+  }
+
+  template <typename T>
+  const T& pick(const std::vector<T>& v) { return v[rng_() % v.size()]; }
+
+  static std::string escape(std::string_view text) {
+    std::string out;
+    for (unsigned char ch : text) {
+      if (std::isalnum(ch) || ch == '-' || ch == '_' || ch == '.') {
+        out += static_cast<char>(ch);
+      } else {
+        char buf[4];
+        std::snprintf(buf, sizeof buf, "%%%02X", ch);
+        out += buf;
+      }
+    }
+    return out;
+  }
+
+  void note_error(Op op, const HttpReply& r) {
+    if (error_examples_.size() < 5) {
+      error_examples_.push_back(std::string(op_name(op)) + ": " + std::to_string(r.status) + " " + r.error +
+                                r.body.substr(0, 200));
+    }
+  }
+
+  const Settings& s_;
+  std::vector<std::unique_ptr<Shop>>& shops_;
+  const Zipf& shop_rank_;
+  const Mix& mix_;
+  Oracle& oracle_;
+  int index_;
+  HttpClient client_;
+  std::mt19937_64 rng_;
+  uint64_t bills_ = 0;
+  std::array<OpStats, kNumOps> stats_;
+  std::vector<std::string> error_examples_;
+};
+
+// --- the command ------------------------------------------------------------------------------
+
+Settings parse(int argc, char** argv) {
+  Settings s;
+  ArgReader args(argc, argv);
+  auto number = [&](double lo, double hi) {
+    auto v = args.value();
+    if (!v.ok()) fail(v.status().message());
+    double x = 0;
+    try {
+      x = std::stod(std::string(*v));
+    } catch (...) {
+      fail("bad number for " + std::string(args.flag()));
+    }
+    if (x < lo || x > hi) fail(std::string(args.flag()) + " out of range");
+    return x;
+  };
+  while (args.next()) {
+    std::string_view f = args.flag();
+    if (f == "--url") {
+      auto v = args.value();
+      if (!v.ok()) fail(v.status().message());
+      std::string url(*v);
+      if (!url.starts_with("http://")) fail("--url must be http://HOST:PORT");
+      url = url.substr(7);
+      size_t colon = url.rfind(':');
+      if (colon == std::string::npos) fail("--url needs a port");
+      s.host = url.substr(0, colon);
+      s.port = static_cast<uint16_t>(std::stoi(url.substr(colon + 1)));
+    } else if (f == "--shops") {
+      s.shops = static_cast<int>(number(1, 10000));
+    } else if (f == "--connections") {
+      s.connections = static_cast<int>(number(1, 1024));
+    } else if (f == "--duration") {
+      s.duration_s = number(0.1, 86400);
+    } else if (f == "--warmup") {
+      s.warmup_s = number(0, 3600);
+    } else if (f == "--shop-skew") {
+      s.shop_skew = number(0, 5);
+    } else if (f == "--product-skew") {
+      s.product_skew = number(0, 5);
+    } else if (f == "--seed") {
+      s.seed = static_cast<uint64_t>(number(0, 1e15));
+    } else if (f == "--password" || f == "--label" || f == "--json") {
+      auto v = args.value();
+      if (!v.ok()) fail(v.status().message());
+      (f == "--password" ? s.password : f == "--label" ? s.label : s.json_path) = std::string(*v);
+    } else if (f == "--help" || f == "-h") {
+      std::puts(
+          "usage: tajir-loadgen [--url http://127.0.0.1:8080] [--shops 3] [--connections 16]\n"
+          "         [--duration 30] [--warmup 5] [--shop-skew 1.0] [--product-skew 0.9] [--seed 42]\n"
+          "         [--password tajir-demo-2026] [--label TEXT] [--json FILE]");
+      std::exit(0);
+    } else {
+      fail("unknown argument '" + std::string(f) + "' (see --help)");
+    }
+  }
+  return s;
+}
+
+int run(const Settings& s) {
+  Oracle oracle;
+  std::vector<std::unique_ptr<Shop>> shops;
+  {
+    HttpClient c(s.host, s.port);
+    std::mt19937_64 rng(s.seed);
+    for (int n = 1; n <= s.shops; ++n) {
+      shops.push_back(std::make_unique<Shop>());
+      load_shop(c, s, n, *shops.back(), oracle, rng);
+    }
+  }
+  std::fprintf(stderr, "tajir-loadgen: %d shops loaded; %d connections, %.0f s warm-up, %.0f s measured\n",
+               s.shops, s.connections, s.warmup_s, s.duration_s);
+  Zipf shop_rank(shops.size(), s.shop_skew);
+  Mix mix = Mix::pos_day();
+  std::vector<std::unique_ptr<Worker>> workers;
+  for (int i = 0; i < s.connections; ++i) {
+    workers.push_back(std::make_unique<Worker>(s, shops, shop_rank, mix, oracle, i));
+  }
+  std::atomic<bool> stop{false}, measuring{false};
+  std::vector<std::thread> threads;
+  for (auto& w : workers) threads.emplace_back([&w, &stop, &measuring] { w->run(stop, measuring); });
+
+  HttpClient metrics(s.host, s.port);
+  std::this_thread::sleep_for(std::chrono::duration<double>(s.warmup_s));
+  uint64_t statements_before = server_statements(metrics);
+  uint64_t checks_before = oracle.checks();
+  auto t0 = Clock::now();
+  measuring = true;
+  std::this_thread::sleep_for(std::chrono::duration<double>(s.duration_s));
+  measuring = false;
+  double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+  uint64_t statements_after = server_statements(metrics);
+  stop = true;
+  for (auto& t : threads) t.join();
+
+  std::array<OpStats, kNumOps> by_op;
+  OpStats reads, writes, all;
+  std::vector<std::string> errors;
+  for (const auto& w : workers) {
+    for (size_t i = 0; i < kNumOps; ++i) by_op[i].merge(w->stats()[i]);
+    errors.insert(errors.end(), w->errors().begin(), w->errors().end());
+  }
+  for (size_t i = 0; i < kNumOps; ++i) {
+    (is_read(static_cast<Op>(i)) ? reads : writes).merge(by_op[i]);
+    all.merge(by_op[i]);
+  }
+  auto ratio = [](uint64_t a, uint64_t b) { return b == 0 ? 0.0 : static_cast<double>(a) / static_cast<double>(b); };
+
+  json out{{"label", s.label},
+           {"shops", s.shops},
+           {"connections", s.connections},
+           {"seconds", seconds},
+           {"requests", all.count},
+           {"throughput", static_cast<double>(all.count) / seconds},
+           {"reads", reads.count},
+           {"writes", writes.count},
+           {"read_p50_ms", percentile(reads.latency_us, 0.5)},
+           {"read_p99_ms", percentile(reads.latency_us, 0.99)},
+           {"write_p50_ms", percentile(writes.latency_us, 0.5)},
+           {"write_p99_ms", percentile(writes.latency_us, 0.99)},
+           {"p50_ms", percentile(all.latency_us, 0.5)},
+           {"p99_ms", percentile(all.latency_us, 0.99)},
+           {"hit_rate", ratio(reads.hits, reads.count)},
+           {"reads_without_db", ratio(reads.no_db, reads.count)},
+           {"statements_per_request", ratio(all.statements, all.count)},
+           {"statements_per_read", ratio(reads.statements, reads.count)},
+           {"server_statements_per_request", ratio(statements_after - statements_before, all.count)},
+           {"conflicts", all.conflicts},
+           {"errors", all.errors},
+           {"checks", oracle.checks() - checks_before},
+           {"stale_reads", oracle.stale_count()},
+           {"stale_examples", oracle.stale()},
+           {"error_examples", errors}};
+  json ops = json::object();
+  for (size_t i = 0; i < kNumOps; ++i) {
+    OpStats& o = by_op[i];
+    ops[std::string(op_name(static_cast<Op>(i)))] = {
+        {"count", o.count}, {"hit_rate", ratio(o.hits, o.count)}, {"statements", ratio(o.statements, o.count)},
+        {"p50_ms", percentile(o.latency_us, 0.5)}, {"p99_ms", percentile(o.latency_us, 0.99)},
+        {"conflicts", o.conflicts}, {"errors", o.errors}};
+  }
+  out["by_op"] = ops;
+
+  std::printf("%s%s%.1f s, %d shops, %d connections\n", s.label.c_str(), s.label.empty() ? "" : ": ", seconds,
+              s.shops, s.connections);
+  std::printf("  %-22s %8s %8s %9s %9s %9s\n", "operation", "count", "hit", "stmts/req", "p50 ms", "p99 ms");
+  for (const auto& [name, o] : ops.items()) {
+    std::printf("  %-22s %8llu %7.1f%% %9.2f %9.2f %9.2f\n", name.c_str(),
+                static_cast<unsigned long long>(o["count"].get<uint64_t>()), 100 * o["hit_rate"].get<double>(),
+                o["statements"].get<double>(), o["p50_ms"].get<double>(), o["p99_ms"].get<double>());
+  }
+  std::printf(
+      "  throughput %.0f req/s; reads p50 %.2f ms p99 %.2f ms; writes p50 %.2f ms p99 %.2f ms\n"
+      "  hit rate %.1f%%; reads that touched no database %.1f%%; statements per request %.2f "
+      "(server-wide, with background work: %.2f)\n"
+      "  stale reads %llu of %llu checks; sold-out conflicts %llu; errors %llu\n",
+      out["throughput"].get<double>(), out["read_p50_ms"].get<double>(), out["read_p99_ms"].get<double>(),
+      out["write_p50_ms"].get<double>(), out["write_p99_ms"].get<double>(), 100 * out["hit_rate"].get<double>(),
+      100 * out["reads_without_db"].get<double>(), out["statements_per_request"].get<double>(),
+      out["server_statements_per_request"].get<double>(), static_cast<unsigned long long>(oracle.stale_count()),
+      static_cast<unsigned long long>(oracle.checks()), static_cast<unsigned long long>(all.conflicts),
+      static_cast<unsigned long long>(all.errors));
+  for (const auto& e : oracle.stale()) std::printf("  STALE %s\n", e.c_str());
+  for (const auto& e : errors) std::printf("  ERROR %s\n", e.c_str());
+  if (!s.json_path.empty()) {
+    std::ofstream f(s.json_path);
+    f << out.dump(2) << "\n";
+    if (!f) fail("cannot write " + s.json_path);
+  }
+  return oracle.stale_count() == 0 && all.errors == 0 ? 0 : 2;
+}
+
+}  // namespace
+}  // namespace tajir::loadgen
+
+int main(int argc, char** argv) { return tajir::loadgen::run(tajir::loadgen::parse(argc, argv)); }
