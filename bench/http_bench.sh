@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # HTTP figures of the POS API, uncached (--cache false: every read goes to the database) and
-# cached, in the same run, and the cached products page against nginx serving the same bytes
-# as a static file. Seeds the default demo (3 shops, 2,000 products and 5,000 customers each,
-# 100,000 bills) into SQLite and into a PostgreSQL this script starts, then runs wrk on loopback.
+# cached, in the same run, and the cached products page against the same bytes served as a
+# static file by nginx and from Redis by the original Python design (Flask under gunicorn,
+# bench/peers/flask_redis). Seeds the default demo (3 shops, 2,000 products and 5,000 customers
+# each, 100,000 bills) into SQLite and into a PostgreSQL this script starts, then runs wrk on
+# loopback.
 # Usage: bench/http_bench.sh [build-dir] [duration-seconds] [connections]
 set -euo pipefail
 build=$(cd "${1:-build}" && pwd)
@@ -15,6 +17,8 @@ chmod 755 "$work"  # the postgres user must reach its data directory
 pg_pid_dir=""
 cleanup() {
   [ -n "${server_pid:-}" ] && kill "$server_pid" 2>/dev/null || true
+  [ -n "${gunicorn_pid:-}" ] && kill "$gunicorn_pid" 2>/dev/null || true
+  [ -n "${redis_pid:-}" ] && kill "$redis_pid" 2>/dev/null || true
   if [ -n "$pg_pid_dir" ]; then runuser -u postgres -- "$pgbin/pg_ctl" -D "$pg_pid_dir/data" -m immediate stop >/dev/null 2>&1 || true; fi
   rm -rf "$work"
 }
@@ -41,6 +45,7 @@ run_wrk() {  # $1 label, $2 connections, rest: wrk args
   local label=$1 c=$2; shift 2
   local line
   line=$(wrk -t2 -c"$c" -d"${secs}s" --latency "$@" | grep '^RESULT')
+  last_rps=$(echo "$line" | sed -E 's/.*rps=([0-9.]+).*/\1/')
   echo "| $backend | $label | $c | $(echo "$line" | sed -E 's/RESULT rps=([0-9.]+) p50_us=([0-9]+) p99_us=([0-9]+) errors=([0-9]+) non2xx=([0-9]+)/\1 | \2 | \3 | \4+\5/') |"
 }
 
@@ -48,6 +53,38 @@ reads() {  # $1: label suffix
   run_wrk "GET /api/products (50 items)$1" "$conns" -s "$here/wrk/get.lua" "$base/api/products?per_page=50"
   run_wrk "GET /api/dashboard$1" "$conns" -s "$here/wrk/get.lua" "$base/api/dashboard"
   run_wrk "GET /api/customers (50 items)$1" "$conns" -s "$here/wrk/get.lua" "$base/api/customers?per_page=50"
+}
+
+ratio() { python3 -c "print(f'{$1 / $2:.2f}x')"; }
+
+# The original Python design: Flask under gunicorn, the page cached in Redis. Redis is loaded
+# with the bytes nginx serves and a session for $TAJIR_TOKEN, so wrk sends the same request.
+bench_flask_redis() {
+  local peer="$here/peers/flask_redis" rport gport shop
+  rport=$(free_port); gport=$(free_port)
+  redis-server --port "$rport" --bind 127.0.0.1 --save '' --appendonly no --daemonize no \
+    > "$work/redis.log" 2>&1 &
+  redis_pid=$!
+  for _ in $(seq 50); do redis-cli -p "$rport" ping >/dev/null 2>&1 && break; sleep 0.1; done
+  shop=$(curl -sf -H "Authorization: Bearer $TAJIR_TOKEN" "$base/api/shop" |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+  # Debian's interpreter: a python3 earlier on PATH (pyenv) would not see python3-redis.
+  /usr/bin/python3 "$peer/load.py" --redis-port "$rport" --token "$TAJIR_TOKEN" --shop "$shop" \
+    --key-query 'page=1&per_page=50' --file "$work/products.json" >/dev/null
+  REDIS_PORT=$rport gunicorn -w "$(nproc)" -b "127.0.0.1:$gport" --chdir "$peer" app:app \
+    > "$work/gunicorn.log" 2>&1 &
+  gunicorn_pid=$!
+  for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$gport/api/products" && break; sleep 0.1; done
+  if ! curl -sf -H "Authorization: Bearer $TAJIR_TOKEN" "http://127.0.0.1:$gport/api/products?per_page=50" \
+    > "$work/peer.json" || ! cmp -s "$work/peer.json" "$work/products.json"; then
+    echo "flask+redis peer: no answer, or not the bytes of products.json" >&2
+    cat "$work/gunicorn.log" >&2; exit 1
+  fi
+  backend="flask+redis (gunicorn, $(nproc) sync workers)"
+  run_wrk "GET /api/products (50 items), cached in Redis" 64 -s "$here/wrk/get.lua" \
+    "http://127.0.0.1:$gport/api/products?per_page=50"
+  kill "$gunicorn_pid" "$redis_pid"; wait "$gunicorn_pid" "$redis_pid" 2>/dev/null || true
+  gunicorn_pid=""; redis_pid=""
 }
 
 bench_backend() {  # $1 backend name, $2 db url
@@ -71,6 +108,7 @@ bench_backend() {  # $1 backend name, $2 db url
     # The same bytes as a static file from nginx, and the cached page, both at 64 connections.
     curl -sf -H "Authorization: Bearer $TAJIR_TOKEN" "$base/api/products?per_page=50" > "$work/products.json"
     run_wrk "GET /api/products (50 items), cached" 64 -s "$here/wrk/get.lua" "$base/api/products?per_page=50"
+    local tajir_rps=$last_rps
     local nport; nport=$(free_port)
     mkdir -p "$work/nginx"
     cat > "$work/nginx/nginx.conf" <<NGINX
@@ -89,8 +127,12 @@ NGINX
     nginx -c "$work/nginx/nginx.conf"
     backend="nginx (static file)"
     run_wrk "GET /products.json (same bytes)" 64 -s "$here/wrk/get.lua" "http://127.0.0.1:$nport/products.json"
-    backend=$1
+    local nginx_rps=$last_rps
     kill "$(cat "$work/nginx/nginx.pid")"
+    bench_flask_redis
+    backend=$1
+    ratios="cached products page at 64 connections, req/s: tajir / nginx"
+    ratios+=" $(ratio "$tajir_rps" "$nginx_rps"), tajir / flask+redis $(ratio "$tajir_rps" "$last_rps")"
   fi
   kill "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=""
 }
@@ -110,3 +152,5 @@ runuser -u postgres -- "$pgbin/pg_ctl" -D "$pg_pid_dir/data" -l "$pg_pid_dir/log
   -o "-p $pgport -k $pg_pid_dir -c listen_addresses=127.0.0.1" start >/dev/null
 runuser -u postgres -- "$pgbin/createdb" -h "$pg_pid_dir" -p "$pgport" -U tajir bench
 bench_backend postgresql "postgresql://tajir@127.0.0.1:$pgport/bench"
+echo
+echo "$ratios"

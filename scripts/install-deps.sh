@@ -14,6 +14,8 @@ packages=(
   # tests and benchmarks: a real PostgreSQL the tests start themselves, wrk for load
   libgtest-dev libgmock-dev libbenchmark-dev python3 python3-pytest postgresql wrk curl
   nginx-light
+  # the Flask + Redis peer of the HTTP benchmark (bench/peers/flask_redis)
+  redis-server python3-flask python3-redis gunicorn
 )
 
 missing=()
