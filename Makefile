@@ -29,6 +29,7 @@ test: build
 bench: build
 	bash bench/run.sh $(BUILD)
 	bash bench/http_bench.sh $(BUILD)
+	bash bench/posday.sh $(BUILD)
 
 # ASan+UBSan, then TSan, each a build of its own.
 test-sanitize: deps

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# The POS day (tajir-loadgen) against tajir with no cache, coarse invalidation and precise
-# invalidation, each on a fresh copy of the same seeded SQLite database, in one run.
-# Usage: bench/posday.sh [build-dir] [seconds] [connections] [shops]
+# The POS day (tajir-loadgen) against tajir with no cache, coarse invalidation, precise
+# invalidation without and with the background refill, each on a fresh copy of the same seeded
+# SQLite database, in one run.
+# Usage: bench/posday.sh [build-dir] [seconds] [connections] [shops] [warm-up seconds]
 set -euo pipefail
 build=$(cd "${1:-build}" && pwd)
 secs=${2:-60}
 conns=${3:-16}
 shops=${4:-20}
+warmup=${5:-60}
 work=$(mktemp -d)
 server_pid=""
 cleanup() {
@@ -30,7 +32,7 @@ run_mode() {  # $1 label, rest: settings for tajir serve
   server_pid=$!
   for _ in $(seq 200); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
   "$build/tajir-loadgen" --url "http://127.0.0.1:$port" --shops "$shops" --connections "$conns" \
-    --duration "$secs" --warmup 10 --label "$label" --json "$work/$label.json" > "$work/$label.txt" || {
+    --duration "$secs" --warmup "$warmup" --label "$label" --json "$work/$label.json" > "$work/$label.txt" || {
     cat "$work/$label.txt"; echo "tajir-loadgen failed for $label" >&2; exit 1; }
   kill "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=""
   rm -f "$work/run.db" "$work/run.db-wal" "$work/run.db-shm"
@@ -38,21 +40,22 @@ run_mode() {  # $1 label, rest: settings for tajir serve
 
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
 echo "tajir-loadgen: $shops shops (1,000 products, 2,000 customers, 5,000 bills each), $conns connections,"
-echo "10 s warm-up then ${secs} s measured per row; SQLite; one server at a time on this machine"
+echo "${warmup} s warm-up then ${secs} s measured per row; SQLite; one server at a time on this machine"
 echo
 run_mode "no-cache" --cache false
 run_mode "coarse" --invalidation coarse
+run_mode "precise-no-refill" --refill false
 run_mode "precise"
 python3 - "$work" <<'PY'
 import json, sys, os
-rows = [json.load(open(os.path.join(sys.argv[1], f"{m}.json"))) for m in ("no-cache", "coarse", "precise")]
-print("| mode | req/s | read p50 ms | read p99 ms | write p99 ms | hit rate | reads with no DB | DB stmts/request (incl. background) | stale reads / checks |")
-print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+rows = [json.load(open(os.path.join(sys.argv[1], f"{m}.json"))) for m in ("no-cache", "coarse", "precise-no-refill", "precise")]
+print("| mode | req/s | read p50 ms | read p99 ms | write p99 ms | hit rate | first reads of a target | reads with no DB | DB stmts/request (incl. background) | stale reads / checks |")
+print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 for r in rows:
     print(f"| {r['label']} | {r['throughput']:.0f} | {r['read_p50_ms']:.2f} | {r['read_p99_ms']:.2f} | {r['write_p99_ms']:.2f} "
-          f"| {100*r['hit_rate']:.1f}% | {100*r['reads_without_db']:.1f}% | {r['statements_per_request']:.2f} ({r['server_statements_per_request']:.2f}) "
+          f"| {100*r['hit_rate']:.1f}% | {100*r['first_reads']:.1f}% | {100*r['reads_without_db']:.1f}% | {r['statements_per_request']:.2f} ({r['server_statements_per_request']:.2f}) "
           f"| {r['stale_reads']} / {r['checks']} |")
-none, coarse, precise = rows
+none, coarse, _, precise = rows
 print()
 print(f"precise vs coarse: hit rate {100*precise['hit_rate']:.1f}% vs {100*coarse['hit_rate']:.1f}% = "
       f"{100*(precise['hit_rate']-coarse['hit_rate']):+.1f} points (target >= +15); "

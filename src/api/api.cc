@@ -181,9 +181,11 @@ Result<Principal> Api::principal(const Request& req) {
     return Status(StatusCode::kUnauthenticated, "missing bearer token");
   }
   std::string_view token = header->substr(kBearer.size());
-  const std::string& admin = options_.admin_token;
-  if (!admin.empty() && token.size() == admin.size() &&
-      sodium_memcmp(token.data(), admin.data(), admin.size()) == 0) {
+  auto is = [token](const std::string& secret) {
+    return !secret.empty() && token.size() == secret.size() &&
+           sodium_memcmp(token.data(), secret.data(), secret.size()) == 0;
+  };
+  if (is(options_.admin_token) || is(internal_token_)) {
     auto shop = req.query("shop_id");
     if (!shop) shop = req.header("X-Shop-Id");
     if (!shop) return InvalidArgument("the operator names a shop with ?shop_id=", "shop_id");
@@ -264,19 +266,74 @@ Filler Api::dashboard(const Principal& p) {
 Api::Api(pos::Pos& pos, ApiOptions options)
     : pos_(&pos), options_(std::move(options)), reads_(options_.cache, pos::CacheMap(options_.invalidation)) {
   if (options_.cache == nullptr) return;
-  const std::vector<std::string> essentials = {"products", "dashboard", "customers"};
+  unsigned char secret[32];
+  randombytes_buf(secret, sizeof secret);
+  internal_token_.resize(2 * sizeof secret + 1);
+  sodium_bin2hex(internal_token_.data(), internal_token_.size(), secret, sizeof secret);
+  internal_token_.pop_back();  // the NUL bin2hex writes
   if (options_.warm_on_login) {
-    login_warmer_ = std::make_unique<BackgroundWarmer>(
-        [this, essentials](int64_t shop) { warm({shop}, essentials); }, std::chrono::minutes(1));
+    login_warmer_ = std::make_unique<BackgroundWarmer<int64_t>>(
+        [this](int64_t shop) { warm({shop}, {"products", "dashboard", "customers"}); }, std::chrono::minutes(1));
   }
   if (options_.refill) {
-    refiller_ = std::make_unique<BackgroundWarmer>(
-        [this, essentials](int64_t shop) { warm({shop}, essentials); }, std::chrono::milliseconds(0));
+    refiller_ = std::make_unique<BackgroundWarmer<std::string>>([this](const std::string& key) { replay(key); },
+                                                                std::chrono::milliseconds(0), kMaxPendingRefills);
   }
 }
 
-void Api::refill(int64_t shop) {
-  if (refiller_) refiller_->request(shop);
+Api::~Api() {
+  // The background threads use the router and the cache: stop them first.
+  refiller_.reset();
+  login_warmer_.reset();
+}
+
+void Api::invalidate(const std::vector<std::string>& tags) {
+  if (!refiller_) {
+    reads_.invalidate(tags);
+    return;
+  }
+  std::vector<cache::DroppedKey> dropped;
+  reads_.invalidate(tags, cache::InvalidationCause::kWrite, &dropped);
+  // An entry read since it was stored is loaded again, and keeps being loaded again after the
+  // next kRefillCredit writes even if none reads it meanwhile: a page that writes change faster
+  // than tills read it would otherwise go cold after one refill. Unread for that long, it stops.
+  std::lock_guard lock(credits_mu_);
+  if (credits_.size() > kMaxPendingRefills * 16) credits_.clear();  // keys evicted meanwhile
+  for (auto& d : dropped) {
+    auto it = credits_.find(d.key);
+    if (d.read) {
+      if (it == credits_.end()) it = credits_.emplace(d.key, 0).first;
+      it->second = kRefillCredit;
+    } else if (it == credits_.end()) {
+      continue;
+    } else if (--it->second <= 0) {
+      credits_.erase(it);
+      continue;
+    }
+    refiller_->request(d.key);
+  }
+}
+
+// A key is "SHOP|type|/path?query" (ReadCache::key): the GET that filled it, sent again through
+// the router as the shop's operator, loads it again (with a ticket, like any fill).
+void Api::replay(const std::string& key) {
+  size_t shop_end = key.find('|');
+  size_t type_end = shop_end == std::string::npos ? shop_end : key.find('|', shop_end + 1);
+  if (type_end == std::string::npos || router_ == nullptr) return;
+  std::string_view shop(key.data(), shop_end);
+  if (shop.empty() || !std::all_of(shop.begin(), shop.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    return;  // not a shop's read (sessions)
+  }
+  Request req;
+  req.method = Method::kGet;
+  if (!req.set_target(std::string_view(key).substr(type_end + 1)).ok()) return;
+  req.headers = {{"Authorization", "Bearer " + internal_token_}, {"X-Shop-Id", std::string(shop)}};
+  (void)router_->route(req);
+}
+
+RefillStats Api::refill_stats() const {
+  if (!refiller_) return {};
+  return {refiller_->completed(), refiller_->dropped()};
 }
 
 std::vector<std::pair<http::Method, std::string>> Api::routes() {
@@ -287,6 +344,7 @@ std::vector<std::pair<http::Method, std::string>> Api::routes() {
 }
 
 void Api::register_routes(http::Router& router) {
+  router_ = &router;
   auto principal = [this](const Request& req) { return this->principal(req); };
   auto guarded = [principal](unsigned allow, auto handler) -> http::Handler {
     return [principal, allow, handler](Request& req) -> Response {
@@ -359,7 +417,7 @@ void Api::register_routes(http::Router& router) {
     pos::ShopInput s{in->text("name", 200), in->text("currency", 3), in->text("timezone", 64)};
     if (!in->status().ok()) return http::from_status(in->status());
     auto r = pos_->update_shop(p, s);
-    if (r.ok()) reads_.invalidate(reads_.map().shop_written(p.shop_id));
+    if (r.ok()) invalidate(reads_.map().shop_written(p.shop_id));
     return reply(200, r);
   }));
 
@@ -380,7 +438,7 @@ void Api::register_routes(http::Router& router) {
     auto in = product_input(req);
     if (!in.ok()) return http::from_status(in.status());
     auto r = pos_->create_product(p, *in);
-    if (r.ok()) reads_.invalidate(reads_.map().product_written(p.shop_id, nullptr, &*r));
+    if (r.ok()) invalidate(reads_.map().product_written(p.shop_id, nullptr, &*r));
     return reply(201, r);
   }));
   router.add(Method::kGet, "/api/products/{id}", guarded(kEveryone, with_id([this](Request& req, const Principal& p, int64_t id) {
@@ -391,7 +449,7 @@ void Api::register_routes(http::Router& router) {
     if (!in.ok()) return http::from_status(in.status());
     auto before = pos_->product(p, id);
     auto r = pos_->update_product(p, id, *in);
-    if (r.ok()) reads_.invalidate(reads_.map().product_written(p.shop_id, before.ok() ? &*before : nullptr, &*r));
+    if (r.ok()) invalidate(reads_.map().product_written(p.shop_id, before.ok() ? &*before : nullptr, &*r));
     return reply(200, r);
   })));
   router.add(Method::kDelete, "/api/products/{id}", guarded(kManagers, with_id([this](Request&, const Principal& p, int64_t id) {
@@ -400,7 +458,7 @@ void Api::register_routes(http::Router& router) {
     if (r.ok() && before.ok()) {
       pos::Product after = *before;
       after.active = false;  // deactivated when it is on bills
-      reads_.invalidate(reads_.map().product_written(p.shop_id, &*before, *r ? nullptr : &after));
+      invalidate(reads_.map().product_written(p.shop_id, &*before, *r ? nullptr : &after));
     }
     return reply_empty(r.ok() ? OkStatus() : r.status());
   })));
@@ -415,7 +473,7 @@ void Api::register_routes(http::Router& router) {
     auto in = customer_input(req);
     if (!in.ok()) return http::from_status(in.status());
     auto r = pos_->create_customer(p, *in);
-    if (r.ok()) reads_.invalidate(reads_.map().customer_written(p.shop_id, r->id, true, true));
+    if (r.ok()) invalidate(reads_.map().customer_written(p.shop_id, r->id, true, true));
     return reply(201, r);
   }));
   router.add(Method::kGet, "/api/customers/{id}", guarded(kEveryone, with_id([this](Request& req, const Principal& p, int64_t id) {
@@ -427,13 +485,13 @@ void Api::register_routes(http::Router& router) {
     auto r = pos_->update_customer(p, id, *in);
     if (r.ok()) {
       bool searchable = in->name.has_value() || in->phone.has_value() || in->email.has_value();
-      reads_.invalidate(reads_.map().customer_written(p.shop_id, id, false, searchable));
+      invalidate(reads_.map().customer_written(p.shop_id, id, false, searchable));
     }
     return reply(200, r);
   })));
   router.add(Method::kDelete, "/api/customers/{id}", guarded(kManagers, with_id([this](Request&, const Principal& p, int64_t id) {
     Status st = pos_->delete_customer(p, id);
-    if (st.ok()) reads_.invalidate(reads_.map().customer_written(p.shop_id, id, true, true));
+    if (st.ok()) invalidate(reads_.map().customer_written(p.shop_id, id, true, true));
     return reply_empty(st);
   })));
 
@@ -453,7 +511,7 @@ void Api::register_routes(http::Router& router) {
     auto in = employee_input(req);
     if (!in.ok()) return http::from_status(in.status());
     auto r = pos_->create_employee(p, *in);
-    if (r.ok()) reads_.invalidate(reads_.map().employee_written(p.shop_id, r->id, true, false));
+    if (r.ok()) invalidate(reads_.map().employee_written(p.shop_id, r->id, true, false));
     return reply(201, r);
   }));
   router.add(Method::kGet, "/api/employees/{id}", guarded(kManagers, with_id([this](Request& req, const Principal& p, int64_t id) {
@@ -463,12 +521,12 @@ void Api::register_routes(http::Router& router) {
     auto in = employee_input(req);
     if (!in.ok()) return http::from_status(in.status());
     auto r = pos_->update_employee(p, id, *in);
-    if (r.ok()) reads_.invalidate(reads_.map().employee_written(p.shop_id, id, false, in->active.has_value()));
+    if (r.ok()) invalidate(reads_.map().employee_written(p.shop_id, id, false, in->active.has_value()));
     return reply(200, r);
   })));
   router.add(Method::kDelete, "/api/employees/{id}", guarded(kManagers, with_id([this](Request&, const Principal& p, int64_t id) {
     Status st = pos_->delete_employee(p, id);
-    if (st.ok()) reads_.invalidate(reads_.map().employee_written(p.shop_id, id, true, true));
+    if (st.ok()) invalidate(reads_.map().employee_written(p.shop_id, id, true, true));
     return reply_empty(st);
   })));
 
@@ -503,8 +561,7 @@ void Api::register_routes(http::Router& router) {
     bool replayed = false;
     auto bill = pos_->create_bill(p, *in, key, &replayed);
     if (bill.ok() && !replayed) {
-      reads_.invalidate(reads_.map().bill_written(p.shop_id, *bill));
-      refill(p.shop_id);
+      invalidate(reads_.map().bill_written(p.shop_id, *bill));
     }
     if (!bill.ok() && bill.status().code() == StatusCode::kFailedPrecondition &&
         bill.status().message().starts_with("insufficient stock")) {
@@ -518,8 +575,7 @@ void Api::register_routes(http::Router& router) {
   router.add(Method::kPost, "/api/bills/{id}/void", guarded(kManagers, with_id([this](Request&, const Principal& p, int64_t id) {
     auto r = pos_->void_bill(p, id);
     if (r.ok()) {
-      reads_.invalidate(reads_.map().bill_written(p.shop_id, *r));
-      refill(p.shop_id);
+      invalidate(reads_.map().bill_written(p.shop_id, *r));
     }
     return reply(200, r);
   })));

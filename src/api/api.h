@@ -7,6 +7,8 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
+#include <unordered_map>
 #include <string>
 
 #include "api/read_cache.h"
@@ -25,7 +27,12 @@ struct ApiOptions {
   pos::InvalidationMode invalidation = pos::InvalidationMode::kPrecise;
   size_t warm_parallelism = 4;
   bool warm_on_login = true;   // warm the shop's essentials in the background at login
-  bool refill = true;          // reload the shop's essentials in the background after writes
+  bool refill = true;          // load again, in the background, what a write dropped that was being read
+};
+
+struct RefillStats {
+  uint64_t refilled = 0;
+  uint64_t dropped = 0;
 };
 
 // What warm() did, per type.
@@ -38,6 +45,7 @@ struct WarmSummary {
 class Api {
  public:
   Api(pos::Pos& pos, ApiOptions options);
+  ~Api();
   // Adds every route to the router.
   void register_routes(http::Router& router);
   // Every (method, pattern) the API serves, without a database (for `tajir routes`).
@@ -46,6 +54,9 @@ class Api {
   // Fills the cache with the reads every till makes first: each shop's first product page,
   // dashboard and first customer page (the types asked for), `parallelism` at a time.
   WarmSummary warm(const std::vector<int64_t>& shops, const std::vector<std::string>& types);
+
+  // What the background refill did: entries loaded again, and requests dropped when full.
+  RefillStats refill_stats() const;
 
  private:
   explicit Api(ApiOptions options)
@@ -58,14 +69,23 @@ class Api {
   Filler customer_page(const pos::Principal& p, std::optional<std::string> q, pos::PageRequest page);
   Filler dashboard(const pos::Principal& p);
 
-  // After a write: queue the shop's essentials for reloading (when refill is on).
-  void refill(int64_t shop);
+  // After a write: drops what it changed, and queues the dropped entries that had been read
+  // for loading again in the background (when refill is on).
+  void invalidate(const std::vector<std::string>& tags);
+  void replay(const std::string& key);
+
+  static constexpr size_t kMaxPendingRefills = 4096;
+  static constexpr int kRefillCredit = 3;
 
   pos::Pos* pos_;  // never null but in routes(), whose handlers are never called
   ApiOptions options_;
   ReadCache reads_;
-  std::unique_ptr<BackgroundWarmer> login_warmer_;   // null without a cache
-  std::unique_ptr<BackgroundWarmer> refiller_;       // null without a cache or refill
+  const http::Router* router_ = nullptr;
+  std::string internal_token_;  // the operator's, for replay(); random, never leaves the process
+  std::unique_ptr<BackgroundWarmer<int64_t>> login_warmer_;  // null without a cache
+  std::mutex credits_mu_;
+  std::unordered_map<std::string, int> credits_;  // GUARDED_BY(credits_mu_): refills left unread
+  std::unique_ptr<BackgroundWarmer<std::string>> refiller_;  // null without a cache or refill
 };
 
 }  // namespace tajir::api

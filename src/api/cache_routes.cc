@@ -1,12 +1,15 @@
 // The cache's management endpoints (API.md "Cache management", "Operations"): warm, stats,
-// clear, optimize, stats/history, and /metrics in Prometheus' text format.
+// clear, optimize, stats/history, /metrics in Prometheus' text format, and the page at /cache
+// that plots them.
 //
 // The owner acts on its own shop; the operator on the shop it names ("shop_id" in the body) or,
 // without one, on every shop. Statistics are the whole cache's (they are counted per value
 // type, not per shop).
+#include <cmath>
 #include <cstdio>
 
 #include "api/api.h"
+#include "api/cache_page.h"
 #include "api/input.h"
 #include "api/reply.h"
 #include "http/errors.h"
@@ -28,6 +31,68 @@ std::string human_bytes(uint64_t b) {
   return buf;
 }
 
+// 1203 -> "1,203".
+std::string with_commas(uint64_t n) {
+  std::string s = std::to_string(n);
+  for (int i = static_cast<int>(s.size()) - 3; i > 0; i -= 3) s.insert(static_cast<size_t>(i), ",");
+  return s;
+}
+
+// 38 -> "38 ms", 4100 -> "4.1 s", 412000 -> "412 s", then hours and days.
+std::string human_ms(double ms) {
+  auto whole = [](double x) { return with_commas(static_cast<uint64_t>(std::llround(x))); };
+  char buf[32];
+  if (ms < 1000) std::snprintf(buf, sizeof buf, "%.0f ms", ms);
+  else if (ms < 100'000) std::snprintf(buf, sizeof buf, "%.1f s", ms / 1000);
+  else if (ms < 7'200'000) return whole(ms / 1000) + " s";
+  else if (ms < 172'800'000) std::snprintf(buf, sizeof buf, "%.1f h", ms / 3'600'000);
+  else return whole(ms / 86'400'000) + " days";
+  return buf;
+}
+
+// TTL advice for one type whose entries are filled with `ttl`, from what ended their lives: a
+// write (an invalidation, at a recorded age) or the TTL (an expiration: the value was still true
+// as far as the cache knows). No entry is invalidated older than its TTL, so the ages alone
+// cannot show that values outlive it; the expirations can. Then: mostly invalidated, the TTL is
+// not what ends entries, keep it; mostly expired, a value stays true for about M, estimated by
+// an exponential fit over both (rate = invalidations / time cached), and the advice is a TTL of
+// M (at most a day; twice the TTL if the fit puts M below it). nullopt below 20 entries seen to
+// their end.
+std::optional<json> ttl_advice(const std::string& type, const cache::TypeStats& t,
+                               std::chrono::milliseconds ttl, double jitter) {
+  const uint64_t invalidated = t.invalidated_age.count(), expired = t.expirations;
+  const double ttl_ms = static_cast<double>(ttl.count());
+  if (ttl.count() <= 0 || invalidated + expired < 20) return std::nullopt;
+  const int64_t ttl_s = std::max<int64_t>(1, ttl.count() / 1000);
+  const double p50 = t.invalidated_age.quantile_ms(0.5);
+  json advice = {{"setting", "ttl"}, {"type", type}, {"current_seconds", ttl_s},
+                 {"median_age_at_invalidation_ms", std::llround(p50)},
+                 {"invalidations", invalidated}, {"expirations", expired}};
+  const std::string ttl_text = "TTL " + with_commas(static_cast<uint64_t>(ttl_s)) + " s";
+  if (invalidated == 0) {
+    advice["recommended_seconds"] = 2 * ttl_s;
+    advice["because"] = "no write changed an entry within its TTL: the " + ttl_text +
+                        " alone bounds their life (" + with_commas(expired) + " expirations, 0 invalidations)";
+  } else if (invalidated >= expired) {
+    advice["recommended_seconds"] = ttl_s;
+    advice["because"] = "median age at invalidation " + human_ms(p50) + " over " + with_commas(invalidated) +
+                        " invalidations, against " + with_commas(expired) + " expirations: writes, not the " +
+                        ttl_text + ", end these entries; keep it";
+  } else {
+    const double cached_ms = static_cast<double>(t.invalidated_age.sum_ms) +
+                             static_cast<double>(expired) * ttl_ms * (1 - std::clamp(jitter, 0.0, 1.0) / 2);
+    const double true_ms = std::log(2.0) * cached_ms / static_cast<double>(invalidated);
+    const int64_t m = std::llround(std::min(true_ms, 86'400'000.0) / 1000);
+    advice["recommended_seconds"] = m > ttl_s ? m : 2 * ttl_s;
+    advice["value_true_median_ms"] = std::llround(true_ms);
+    advice["because"] = ttl_text + " expired " + with_commas(expired) + " entries still true, against " +
+                        with_commas(invalidated) + " changed by a write (median age at invalidation " +
+                        human_ms(p50) + "); a value stays true about " + human_ms(true_ms) +
+                        " (median, exponential fit over both)";
+  }
+  return advice;
+}
+
 json stats_json(const cache::Cache* c, pos::InvalidationMode mode) {
   if (c == nullptr) {
     return {{"enabled", false}, {"hits", 0}, {"misses", 0}, {"hit_rate", 0.0}, {"keys", 0},
@@ -43,6 +108,8 @@ json stats_json(const cache::Cache* c, pos::InvalidationMode mode) {
     j["hit_rate"] = t.hit_rate();
     j["keys"] = t.keys;
     j["memory_bytes"] = t.memory_bytes;
+    j["invalidated_age_count"] = t.invalidated_age.count();
+    j["invalidated_age_p50_ms"] = std::llround(t.invalidated_age.quantile_ms(0.5));
   };
   put_counters(out, st.total);
   out["enabled"] = true;
@@ -217,11 +284,15 @@ void Api::register_cache_routes(http::Router& router) {
         for (const auto& t : *types) tags.push_back(pos::CacheMap::type_tag(t, s));
       }
     }
-    return reply(200, {{"cleared", reads_.invalidate(tags)}});
+    return reply(200, {{"cleared", reads_.invalidate(tags, cache::InvalidationCause::kClear)}});
   }));
 
   router.add(Method::kGet, "/api/cache/stats", operator_or_owner([this](Request&, const pos::Principal&) {
-    return reply(200, stats_json(options_.cache, options_.invalidation));
+    json out = stats_json(options_.cache, options_.invalidation);
+    RefillStats r = refill_stats();
+    out["refill"] = {{"enabled", options_.cache != nullptr && options_.refill},
+                     {"refilled", r.refilled}, {"dropped", r.dropped}};
+    return reply(200, out);
   }));
 
   router.add(Method::kGet, "/api/cache/stats/history", operator_or_owner([this](Request& req, const pos::Principal&) {
@@ -283,21 +354,28 @@ void Api::register_cache_routes(http::Router& router) {
                                  {"because", "no evictions, and the peak use was " + human_bytes(st.peak_memory_bytes) +
                                                  " of " + human_bytes(st.memory_limit_bytes)}});
     }
-    // TTLs: where entries expire far more often than they are invalidated, a longer TTL would
-    // keep them without risk (writes invalidate them anyway); the reverse needs nothing.
+    // TTLs, from how long values stayed true. Every type but these two is filled with the
+    // default TTL; theirs are set by meaning (a session's end, the shop's midnight).
     for (const auto& [name, t] : st.by_type) {
-      if (name == "default" || name == "dashboard" || name == "sessions") continue;  // their TTLs are set by meaning
-      if (t.expirations > 10 && t.expirations > 4 * t.invalidations) {
-        recommendations.push_back({{"setting", "ttl"}, {"type", name},
-                                   {"recommended_seconds", 2 * c->options().default_ttl.count() / 1000},
-                                   {"because", std::to_string(t.expirations) + " expirations against " +
-                                                   std::to_string(t.invalidations) + " invalidations: entries expire "
-                                                   "before any write changes them"}});
+      if (name == "default" || name == "dashboard" || name == "sessions") continue;
+      if (auto advice = ttl_advice(name, t, c->options().default_ttl, c->options().ttl_jitter)) {
+        recommendations.push_back(std::move(*advice));
       }
     }
     return reply(200, {{"actions", actions}, {"recommendations", recommendations}, {"before", before},
                        {"after", stats_json(c, options_.invalidation)}});
   }));
+
+  // The dashboard page: static and public; the data it fetches needs a token. Its policy lets it
+  // load nothing from elsewhere and talk to this server alone.
+  router.add(Method::kGet, "/cache", [](Request&) {
+    Response r = Response::bytes(200, cache_page_html(), "text/html; charset=utf-8");
+    r.set_header("Content-Security-Policy",
+                 "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
+                 "connect-src 'self'; frame-ancestors 'none'");
+    r.set_header("Cache-Control", "no-cache");
+    return r;
+  });
 
   router.add(Method::kGet, "/metrics", [this](Request&) {
     if (!options_.metrics_enabled) return http::error(404, "not_found", "metrics are turned off");
@@ -323,10 +401,27 @@ void Api::register_cache_routes(http::Router& router) {
       line("# HELP tajir_cache_memory_limit_bytes The cache's memory budget.");
       line("# TYPE tajir_cache_memory_limit_bytes gauge");
       line("tajir_cache_memory_limit_bytes " + std::to_string(st.memory_limit_bytes));
+      line("# HELP tajir_cache_invalidated_age_seconds Age of entries when an invalidation removed them.");
+      line("# TYPE tajir_cache_invalidated_age_seconds summary");
+      for (const auto& [name, t] : st.by_type) {
+        const std::string labels = "{type=\"" + name + "\"";
+        line("tajir_cache_invalidated_age_seconds" + labels + ",quantile=\"0.5\"} " +
+             std::to_string(t.invalidated_age.quantile_ms(0.5) / 1000));
+        line("tajir_cache_invalidated_age_seconds_sum" + labels + "} " +
+             std::to_string(static_cast<double>(t.invalidated_age.sum_ms) / 1000));
+        line("tajir_cache_invalidated_age_seconds_count" + labels + "} " + std::to_string(t.invalidated_age.count()));
+      }
       line("# HELP tajir_cache_ghost_hits_total Misses on recently evicted keys.");
       line("# TYPE tajir_cache_ghost_hits_total counter");
       line("tajir_cache_ghost_hits_total " + std::to_string(st.ghost_hits));
     }
+    RefillStats r = refill_stats();
+    line("# HELP tajir_cache_refills_total Read entries a write dropped, loaded again in the background.");
+    line("# TYPE tajir_cache_refills_total counter");
+    line("tajir_cache_refills_total " + std::to_string(r.refilled));
+    line("# HELP tajir_cache_refill_drops_total Refills not queued because the queue was full.");
+    line("# TYPE tajir_cache_refill_drops_total counter");
+    line("tajir_cache_refill_drops_total " + std::to_string(r.dropped));
     line("# HELP tajir_db_statements_total SQL statements run since start.");
     line("# TYPE tajir_db_statements_total counter");
     line("tajir_db_statements_total " + std::to_string(pos_->database().statements()));

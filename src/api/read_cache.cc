@@ -79,9 +79,9 @@ std::string ReadCache::key(int64_t shop, std::string_view type, const http::Requ
   char sep = '?';
   for (const auto& [name, value] : q) {
     k += sep;
-    k += name;
+    k += http::percent_encode(name);  // '&' or '=' in a value cannot spell another query's key
     k += '=';
-    k += value;
+    k += http::percent_encode(value);
     sep = '&';
   }
   return k;
@@ -115,10 +115,11 @@ cache::WarmItem ReadCache::warm_item(std::string key, std::string_view type, Fil
                          {.type = type_id(type)}};
 }
 
-size_t ReadCache::invalidate(const std::vector<std::string>& tags) {
+size_t ReadCache::invalidate(const std::vector<std::string>& tags, cache::InvalidationCause cause,
+                             std::vector<cache::DroppedKey>* dropped) {
   if (cache_ == nullptr || tags.empty()) return 0;
   std::vector<std::string_view> views(tags.begin(), tags.end());
-  return cache_->invalidate_tags(views);
+  return cache_->invalidate_tags(views, cause, dropped);
 }
 
 }  // namespace tajir::api

@@ -51,8 +51,11 @@ class ReadCache {
   // A cache item for warming the read at `key`.
   cache::WarmItem warm_item(std::string key, std::string_view type, Filler fill);
 
-  // Drops what a write changed. Returns how many entries went.
-  size_t invalidate(const std::vector<std::string>& tags);
+  // Drops what a write changed (or, with kClear, what a clear names). Returns how many went.
+  // With `dropped`, appends what went and whether it had been read (Cache::invalidate_tags).
+  size_t invalidate(const std::vector<std::string>& tags,
+                    cache::InvalidationCause cause = cache::InvalidationCause::kWrite,
+                    std::vector<cache::DroppedKey>* dropped = nullptr);
 
   cache::TypeId type_id(std::string_view type) const;
 

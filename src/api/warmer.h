@@ -1,12 +1,14 @@
-// BackgroundWarmer: one thread that warms a shop's essentials when asked, off the request path.
+// BackgroundWarmer<K>: one thread that runs a job for each key it is asked about, off the request
+// path.
 //
-// Used at login (the shop's first product page, dashboard and first customer page are loaded
-// before the till asks for them) and, when refill is on, after writes (what a bill or an edit
-// invalidated is loaded again, so the next reader hits). Bounded: one thread, at most one
-// pending request per shop (asking again while one is queued does nothing), and a shop warmed
-// less than `min_gap` ago is skipped. Requests still queued at destruction are dropped.
+// Used with shops as keys at login (the shop's first product page, dashboard and first customer
+// page are loaded before the till asks for them), and with cache keys after writes (each hot
+// entry a write invalidated is read again, so the next reader hits). Bounded: one thread, a key
+// is queued at most once (asking again while it waits does nothing), a key done less than
+// `min_gap` ago is skipped, and at most `max_pending` keys wait: more are dropped and counted.
+// Keys still queued at destruction are dropped.
 //
-// Thread safety: request() from any thread.
+// Thread safety: request() and the counters from any thread.
 #pragma once
 
 #include <chrono>
@@ -16,15 +18,18 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <set>
 #include <thread>
 
 namespace tajir::api {
 
+template <typename K>
 class BackgroundWarmer {
  public:
-  using Job = std::function<void(int64_t shop)>;
+  using Job = std::function<void(const K&)>;
 
-  BackgroundWarmer(Job job, std::chrono::milliseconds min_gap) : job_(std::move(job)), min_gap_(min_gap) {
+  BackgroundWarmer(Job job, std::chrono::milliseconds min_gap, size_t max_pending = 1024)
+      : job_(std::move(job)), min_gap_(min_gap), max_pending_(max_pending) {
     thread_ = std::jthread([this](std::stop_token st) { loop(st); });
   }
   ~BackgroundWarmer() {
@@ -32,38 +37,48 @@ class BackgroundWarmer {
     cv_.notify_all();
   }
 
-  void request(int64_t shop) {
+  void request(const K& key) {
     {
       std::lock_guard lock(mu_);
-      auto now = std::chrono::steady_clock::now();
-      auto it = last_.find(shop);
-      if (queued_.count(shop) > 0 || (it != last_.end() && now - it->second < min_gap_)) return;
-      queued_[shop] = true;
-      queue_.push_back(shop);
+      if (queued_.contains(key)) return;
+      if (min_gap_.count() > 0) {
+        auto it = last_.find(key);
+        if (it != last_.end() && std::chrono::steady_clock::now() - it->second < min_gap_) return;
+      }
+      if (queue_.size() >= max_pending_) {
+        ++dropped_;
+        return;
+      }
+      queued_.insert(key);
+      queue_.push_back(key);
     }
     cv_.notify_one();
   }
 
-  // Shops warmed so far.
+  // Jobs run so far, and requests dropped because max_pending were waiting.
   uint64_t completed() const {
     std::lock_guard lock(mu_);
     return completed_;
+  }
+  uint64_t dropped() const {
+    std::lock_guard lock(mu_);
+    return dropped_;
   }
 
  private:
   void loop(std::stop_token st) {
     while (true) {
-      int64_t shop = 0;
+      K key;
       {
         std::unique_lock lock(mu_);
         cv_.wait(lock, st, [&] { return !queue_.empty(); });
         if (st.stop_requested()) return;
-        shop = queue_.front();
+        key = std::move(queue_.front());
         queue_.pop_front();
-        queued_.erase(shop);
-        last_[shop] = std::chrono::steady_clock::now();
+        queued_.erase(key);
+        if (min_gap_.count() > 0) last_[key] = std::chrono::steady_clock::now();
       }
-      job_(shop);
+      job_(key);
       std::lock_guard lock(mu_);
       ++completed_;
     }
@@ -71,12 +86,14 @@ class BackgroundWarmer {
 
   Job job_;
   std::chrono::milliseconds min_gap_;
+  size_t max_pending_;
   mutable std::mutex mu_;
   std::condition_variable_any cv_;
-  std::deque<int64_t> queue_;                                           // GUARDED_BY(mu_)
-  std::map<int64_t, bool> queued_;                                      // GUARDED_BY(mu_)
-  std::map<int64_t, std::chrono::steady_clock::time_point> last_;      // GUARDED_BY(mu_)
-  uint64_t completed_ = 0;                                              // GUARDED_BY(mu_)
+  std::deque<K> queue_;                                           // GUARDED_BY(mu_)
+  std::set<K> queued_;                                            // GUARDED_BY(mu_)
+  std::map<K, std::chrono::steady_clock::time_point> last_;      // GUARDED_BY(mu_); with min_gap only
+  uint64_t completed_ = 0;                                        // GUARDED_BY(mu_)
+  uint64_t dropped_ = 0;                                          // GUARDED_BY(mu_)
   std::jthread thread_;  // last: stopped and joined first
 };
 

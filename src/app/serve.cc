@@ -36,6 +36,7 @@ int serve(const Config& c) {
   pos::Pos pos(**db);
   std::unique_ptr<cache::Cache> cache;
   if (c.cache) cache = std::make_unique<cache::Cache>(cache::Options{.memory_limit_bytes = c.cache_memory});
+  http::Router router;  // before the Api: its background refill routes requests until it stops
   api::Api api(pos, {.admin_token = c.admin_token,
                      .metrics_enabled = c.metrics,
                      .cache = cache.get(),
@@ -43,7 +44,6 @@ int serve(const Config& c) {
                                                                 : pos::InvalidationMode::kPrecise,
                      .warm_on_login = c.warm,
                      .refill = c.refill});
-  http::Router router;
   api.register_routes(router);
   if (cache && c.warm) {
     auto shops = pos.shop_ids();

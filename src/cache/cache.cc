@@ -60,6 +60,9 @@ void add_locked(Cell& c, uint64_t n = 1) {
 }
 void add_shared(Cell& c, uint64_t n = 1) { c.fetch_add(n, std::memory_order_relaxed); }
 
+// The clock in ms modulo 2^32: four bytes in an entry, and ages up to 24.8 days come out right.
+uint32_t ms_stamp(int64_t now_ns) { return static_cast<uint32_t>(now_ns / 1'000'000); }
+
 double random_unit() {
   thread_local std::minstd_rand rng(std::random_device{}());
   return std::uniform_real_distribution<double>(0.0, 1.0)(rng);
@@ -90,10 +93,12 @@ struct Cache::Entry : PolicyNode {
   const char* key_cstr() const { return reinterpret_cast<const char*>(this + 1); }
 
   uint32_t key_size = 0;
+  uint32_t filled_ms = 0;  // ms_stamp() of the put, for its age at invalidation (a padding hole)
   Value stored;  // compressed when codec != kNone
   uint32_t raw_size = 0;
   Codec codec = Codec::kNone;
   TypeId type = 0;
+  bool read = false;  // a get hit it since the put: worth loading again after an invalidation
   int64_t expires_ns = kNever;
   std::vector<std::string> tags;
   Entry* expiry_prev = nullptr;  // the expiry wheel's intrusive list (entries with a TTL)
@@ -197,6 +202,8 @@ struct alignas(64) Cache::Shard {
   std::array<std::array<Cell, kNumCounters>, kMaxTypes> counters{};
   std::array<Cell, kMaxTypes> keys{};
   std::array<Cell, kMaxTypes> bytes{};
+  std::array<std::array<Cell, AgeHistogram::kBuckets>, kMaxTypes> invalidated_ages{};
+  std::array<Cell, kMaxTypes> invalidated_age_sum_ms{};
   Cell compressed_values{0};
   Cell compression_raw{0};
   Cell compression_stored{0};
@@ -367,6 +374,7 @@ std::optional<Value> Cache::get(std::string_view key, TypeId type) {
     return std::nullopt;
   }
   s.policy->touch(e);
+  e->read = true;
   add_locked(s.counter(e->type, Counter::hits));
   if (e->codec == Codec::kNone) return e->stored;
   Entry copy;  // decompress outside the lock
@@ -404,6 +412,7 @@ PutResult Cache::store(std::string_view key, uint64_t h, const Value& raw,
   e->charge = charge_of(key, e->stored->size(), options);
   int64_t now = now_ns();
   e->expires_ns = expiry_for(options, now);
+  e->filled_ms = ms_stamp(now);
   const uint64_t epoch = ticket != nullptr ? ticket->epoch : UINT64_MAX;
 
   Shard& s = shard_for(h);
@@ -497,7 +506,10 @@ Result<Lookup> Cache::load_once(std::string_view key, uint64_t h, const TaggedLo
       }
       if (e != nullptr) {
         s.policy->touch(e);
-        if (!warmup) add_locked(s.counter(e->type, Counter::hits));
+        if (!warmup) {
+          e->read = true;
+          add_locked(s.counter(e->type, Counter::hits));
+        }
         Entry copy;
         copy.stored = e->stored;
         copy.codec = e->codec;
@@ -582,34 +594,45 @@ bool Cache::erase(std::string_view key) {
   Shard& s = shard_for(h);
   std::lock_guard lock(s.mu);
   s.erase_epochs[h % kEraseSlots] = std::max(s.erase_epochs[h % kEraseSlots], v);
-  return drop_locked(s, s.find(key, h), now_ns());
+  return drop_locked(s, s.find(key, h), now_ns(), /*record_age=*/true);
 }
 
-bool Cache::drop_locked(Shard& s, Entry* e, int64_t now) {
+bool Cache::drop_locked(Shard& s, Entry* e, int64_t now, bool record_age) {
   if (e == nullptr) return false;
   bool live = e->expires_ns > now;
+  if (live && record_age) {
+    // A put that read the clock after the invalidation did, and was linked before it, is 0 ms old.
+    const int32_t age = static_cast<int32_t>(ms_stamp(now) - e->filled_ms);
+    const uint64_t ms = age < 0 ? 0 : static_cast<uint64_t>(age);
+    add_locked(s.invalidated_ages[e->type][AgeHistogram::bucket_of(ms)]);
+    add_locked(s.invalidated_age_sum_ms[e->type], ms);
+  }
   remove_locked(s, e, live ? Counter::invalidations : Counter::expirations);
   return live;
 }
 
-size_t Cache::erase_keys(const std::vector<std::string>& keys) {
+size_t Cache::erase_keys(const std::vector<std::string>& keys, bool record_age,
+                         std::vector<DroppedKey>* dropped) {
   size_t removed = 0;
   const int64_t now = now_ns();
   for (const auto& k : keys) {
     uint64_t h = hash_key(k);
     Shard& s = shard_for(h);
     std::lock_guard lock(s.mu);
-    removed += drop_locked(s, s.find(k, h), now);
+    Entry* e = s.find(k, h);
+    if (e != nullptr && dropped != nullptr) dropped->push_back({k, e->read});
+    removed += drop_locked(s, e, now, record_age);
   }
   return removed;
 }
 
-size_t Cache::invalidate_tags(std::span<const std::string_view> tags) {
+size_t Cache::invalidate_tags(std::span<const std::string_view> tags, InvalidationCause cause,
+                              std::vector<DroppedKey>* dropped) {
   size_t removed = 0;
   const int64_t now = now_ns();
   for (std::string_view tag : tags) {
     TagIndex::Invalidation inv = tags_->invalidate(tag, bump_epoch(), now);
-    removed += erase_keys(inv.keys);
+    removed += erase_keys(inv.keys, cause == InvalidationCause::kWrite, dropped);
     tags_->finish(tag, inv.seq);
   }
   return removed;
@@ -627,7 +650,7 @@ size_t Cache::invalidate_matching(std::string_view pattern) {
     for (Entry* e : s.entries) {
       if (fnmatch(pat.c_str(), e->key_cstr(), 0) == 0) doomed.push_back(e);
     }
-    for (Entry* e : doomed) removed += drop_locked(s, e, now);
+    for (Entry* e : doomed) removed += drop_locked(s, e, now, /*record_age=*/true);
   }
   return removed;
 }
@@ -640,7 +663,7 @@ size_t Cache::clear() {
     Shard& s = shards_[i];
     std::lock_guard lock(s.mu);
     std::vector<Entry*> doomed(s.entries.begin(), s.entries.end());
-    for (Entry* e : doomed) removed += drop_locked(s, e, now);
+    for (Entry* e : doomed) removed += drop_locked(s, e, now, /*record_age=*/false);
   }
   return removed;
 }
@@ -733,6 +756,10 @@ Stats Cache::stats() const {
 #undef TAJIR_X
       ts.keys += s.keys[t].load(std::memory_order_relaxed);
       ts.memory_bytes += s.bytes[t].load(std::memory_order_relaxed);
+      for (size_t b = 0; b < AgeHistogram::kBuckets; ++b) {
+        ts.invalidated_age.buckets[b] += s.invalidated_ages[t][b].load(std::memory_order_relaxed);
+      }
+      ts.invalidated_age.sum_ms += s.invalidated_age_sum_ms[t].load(std::memory_order_relaxed);
     }
     out.compressed_values += s.compressed_values.load(std::memory_order_relaxed);
     out.compression_raw_bytes += s.compression_raw.load(std::memory_order_relaxed);
@@ -747,6 +774,7 @@ Stats Cache::stats() const {
     TAJIR_CACHE_COUNTERS(TAJIR_X)
     TAJIR_CACHE_GAUGES(TAJIR_X)
 #undef TAJIR_X
+    ts.invalidated_age += x.invalidated_age;
     out.by_type.emplace_back(names[t], x);
   }
   out.peak_memory_bytes =

@@ -93,6 +93,10 @@ struct PutOptions {
   TypeId type = 0;
 };
 
+// Why invalidate_tags() removes entries: a write changed what they hold (their ages are recorded
+// in Stats, see AgeHistogram), or someone cleared them by hand (nothing changed: no age).
+enum class InvalidationCause : uint8_t { kWrite, kClear };
+
 enum class PutResult {
   kStored,    // the entry is in the cache (the policy may evict it later as usual)
   kStale,     // the ticket predates an invalidation of a tag or of the key: nothing stored
@@ -117,6 +121,12 @@ struct Loaded {
   std::optional<std::chrono::milliseconds> ttl;
 };
 using TaggedLoader = std::function<Result<Loaded>()>;
+
+// An entry invalidate_tags() removed.
+struct DroppedKey {
+  std::string key;
+  bool read = false;  // a get hit it since it was stored
+};
 
 struct WarmItem {
   std::string key;
@@ -170,10 +180,14 @@ class Cache {
   bool erase(std::string_view key);
 
   // Removes every entry carrying any of the tags and refuses fills of them that started before.
-  // Costs what it removes. Returns how many entries went.
-  size_t invalidate_tags(std::span<const std::string_view> tags);
-  size_t invalidate_tags(std::initializer_list<std::string_view> tags) {
-    return invalidate_tags(std::span<const std::string_view>(tags.begin(), tags.size()));
+  // Costs what it removes. Returns how many entries went. With `dropped`, appends the key of
+  // each removed entry and whether a get hit it since it was stored (worth loading again).
+  size_t invalidate_tags(std::span<const std::string_view> tags,
+                         InvalidationCause cause = InvalidationCause::kWrite,
+                         std::vector<DroppedKey>* dropped = nullptr);
+  size_t invalidate_tags(std::initializer_list<std::string_view> tags,
+                         InvalidationCause cause = InvalidationCause::kWrite) {
+    return invalidate_tags(std::span<const std::string_view>(tags.begin(), tags.size()), cause);
   }
 
   // Removes every entry whose key matches the glob pattern (fnmatch: * ? [..]). A scan of the
@@ -227,8 +241,10 @@ class Cache {
   // Whether a value loaded under `t` is still current for the key and tags. Takes s.mu.
   bool still_fresh(Shard& s, uint64_t hash, const PutOptions& options, const Ticket& t) const;
   // Removes e (if not null) as invalidated, or as expired when it is. Returns whether it was live.
-  bool drop_locked(Shard& shard, Entry* e, int64_t now);
-  size_t erase_keys(const std::vector<std::string>& keys);
+  // `record_age`: count its age in the invalidated ages (not for clear()).
+  bool drop_locked(Shard& shard, Entry* e, int64_t now, bool record_age);
+  size_t erase_keys(const std::vector<std::string>& keys, bool record_age,
+                    std::vector<DroppedKey>* dropped = nullptr);
   Result<Lookup> load_once(std::string_view key, uint64_t hash, const TaggedLoader& loader,
                            const PutOptions& options, bool warmup, PutResult* put_result);
   void maintenance_loop(std::stop_token stop);

@@ -150,6 +150,30 @@ TEST(Cache, InvalidatingATagRemovesExactlyItsEntries) {
   EXPECT_EQ(c.stats().total.invalidations, 5u);
 }
 
+TEST(Cache, InvalidationReportsWhichDroppedEntriesWereRead) {
+  ManualClock clock;
+  Cache c(test_options(&clock));
+  c.put("read", "a", {.tags = {"t"}});
+  c.put("unread", "b", {.tags = {"t"}});
+  c.warm({{"warmed", [] { return Result<Loaded>(Loaded{"c", {"t"}, std::nullopt}); }, {}}}, 1);
+  EXPECT_EQ(get_str(c, "read"), "a");
+  EXPECT_TRUE(c.get_or_load("warmed", [] { return Result<std::string>("x"); }).ok());  // a hit reads
+  std::vector<DroppedKey> dropped;
+  const std::string_view tag[] = {"t"};
+  EXPECT_EQ(c.invalidate_tags(tag, InvalidationCause::kWrite, &dropped), 3u);
+  std::vector<std::pair<std::string, bool>> got;
+  for (const auto& d : dropped) got.emplace_back(d.key, d.read);
+  EXPECT_THAT(got, UnorderedElementsAre(std::pair<std::string, bool>{"read", true},
+                                        std::pair<std::string, bool>{"unread", false},
+                                        std::pair<std::string, bool>{"warmed", true}));
+  // Stored again, an entry starts unread.
+  c.put("read", "a2", {.tags = {"t"}});
+  dropped.clear();
+  c.invalidate_tags(tag, InvalidationCause::kWrite, &dropped);
+  ASSERT_EQ(dropped.size(), 1u);
+  EXPECT_FALSE(dropped[0].read);
+}
+
 TEST(Cache, ReplacingAnEntryReplacesItsTags) {
   ManualClock clock;
   Cache c(test_options(&clock));
@@ -500,6 +524,57 @@ TEST(Cache, StatisticsPerType) {
   EXPECT_EQ(st.total.misses, 2u);
   EXPECT_DOUBLE_EQ(st.total.hit_rate(), 0.5);
   EXPECT_EQ(st.total.puts, 2u);
+}
+
+TEST(Cache, AgesAtInvalidationAreRecordedPerType) {
+  ManualClock clock;
+  Cache c(test_options(&clock));
+  TypeId products = c.register_type("products");
+  TypeId bills = c.register_type("bills");
+  c.put("p1", "v", {.tags = {"product:1"}, .type = products});
+  c.put("p2", "v", {.type = products});
+  c.put("p3", "v", {.type = products});
+  c.put("b1", "v", {.type = bills});
+  clock.advance(3s);
+  EXPECT_EQ(c.invalidate_tags({"product:1"}), 1u);  // by tag, 3,000 ms old
+  clock.advance(1s);
+  EXPECT_TRUE(c.erase("p3"));                       // by key, 4,000 ms
+  EXPECT_EQ(c.invalidate_matching("p*"), 1u);       // by pattern: p2, 4,000 ms
+  c.put("p1", "v2", {.tags = {"product:1"}, .type = products});
+  clock.advance(250ms);
+  EXPECT_EQ(c.invalidate_tags({"product:1"}), 1u);  // 250 ms
+
+  Stats st = c.stats();
+  const AgeHistogram& ages = st.by_type[products].second.invalidated_age;
+  EXPECT_EQ(ages.count(), 4u);
+  EXPECT_EQ(ages.sum_ms, 3000u + 4000u + 4000u + 250u);
+  EXPECT_EQ(ages.buckets[AgeHistogram::bucket_of(250)], 1u);   // [128, 256) ms
+  EXPECT_EQ(ages.buckets[AgeHistogram::bucket_of(3000)], 3u);  // [2048, 4096) ms
+  // The median of 250, 3000, 4000, 4000 is 3,500; the histogram places it in [2048, 4096).
+  EXPECT_NEAR(ages.quantile_ms(0.5), 2048 + 2048 / 3.0, 1.0);
+  EXPECT_EQ(st.by_type[bills].second.invalidated_age.count(), 0u);
+  EXPECT_EQ(st.total.invalidated_age.count(), 4u);
+  EXPECT_EQ(AgeHistogram{}.quantile_ms(0.5), 0.0);
+}
+
+TEST(Cache, AgesAreNotRecordedForEvictionExpiryReplacementOrClears) {
+  ManualClock clock;
+  Cache c(test_options(&clock, 20'000));
+  for (int i = 0; i < 200; ++i) c.put("k" + std::to_string(i), std::string(100, 'x'), {.tags = {"t"}});
+  c.put("k199", "replaced", {.tags = {"t"}});
+  c.put("e1", "v", {.tags = {"e"}, .ttl = 1s});
+  c.put("e2", "v", {.ttl = 1s});
+  c.put("c1", "v", {.tags = {"c"}});
+  EXPECT_EQ(c.invalidate_tags({"c"}, InvalidationCause::kClear), 1u);
+  clock.advance(2s);
+  EXPECT_EQ(c.invalidate_tags({"e"}), 0u) << "an expired entry is not invalidated";
+  c.run_maintenance();
+  EXPECT_GT(c.clear(), 0u);
+  Stats st = c.stats();
+  EXPECT_GT(st.total.evictions, 100u);
+  EXPECT_EQ(st.total.expirations, 2u);
+  EXPECT_GT(st.total.invalidations, 0u) << "clear() counts as invalidations";
+  EXPECT_EQ(st.total.invalidated_age.count(), 0u) << "but records no age: no write changed them";
 }
 
 TEST(Cache, TypesBeyondTheLimitShareTheDefault) {

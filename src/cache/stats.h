@@ -7,7 +7,9 @@
 // misses and evictions (after CacheLib).
 #pragma once
 
+#include <algorithm>
 #include <array>
+#include <bit>
 #include <chrono>
 #include <cstdint>
 #include <string>
@@ -65,12 +67,58 @@ inline constexpr std::array<CounterInfo, kNumCounters> kCounterInfo = {{
 #undef TAJIR_X
 }};
 
+// The ages of entries when an invalidation removed them (by tag, key or pattern; not eviction,
+// expiry or clear()): how long a cached value stayed true before a write changed it. A log2
+// histogram: bucket b counts ages in [2^(b-1), 2^b) ms, bucket 0 ages under 1 ms; the last
+// bucket ends at 2^31 ms (24.8 days).
+struct AgeHistogram {
+  static constexpr size_t kBuckets = 32;
+  std::array<uint64_t, kBuckets> buckets{};
+  uint64_t sum_ms = 0;
+
+  static size_t bucket_of(uint64_t age_ms) {
+    return std::min<size_t>(static_cast<size_t>(std::bit_width(age_ms)), kBuckets - 1);
+  }
+  uint64_t count() const {
+    uint64_t n = 0;
+    for (uint64_t b : buckets) n += b;
+    return n;
+  }
+  double mean_ms() const {
+    uint64_t n = count();
+    return n == 0 ? 0.0 : static_cast<double>(sum_ms) / static_cast<double>(n);
+  }
+  // The age under which a fraction q (0..1) of the ages fall, interpolated linearly within its
+  // bucket (so within a factor of 2 of the truth); 0 when there is none.
+  double quantile_ms(double q) const {
+    const double rank = std::clamp(q, 0.0, 1.0) * static_cast<double>(count());
+    double below = 0;
+    for (size_t b = 0; b < kBuckets; ++b) {
+      if (buckets[b] == 0) continue;
+      const double n = static_cast<double>(buckets[b]);
+      if (below + n >= rank) {
+        const double lo = b == 0 ? 0.0 : static_cast<double>(uint64_t{1} << (b - 1));
+        const double hi = static_cast<double>(uint64_t{1} << b);
+        return lo + (hi - lo) * std::max(0.0, rank - below) / n;
+      }
+      below += n;
+    }
+    return 0.0;
+  }
+  AgeHistogram& operator+=(const AgeHistogram& o) {
+    for (size_t b = 0; b < kBuckets; ++b) buckets[b] += o.buckets[b];
+    sum_ms += o.sum_ms;
+    return *this;
+  }
+};
+
 // Counters and gauges of one value type, or of the whole cache.
 struct TypeStats {
 #define TAJIR_X(name, json, prom, help) uint64_t name = 0;
   TAJIR_CACHE_COUNTERS(TAJIR_X)
   TAJIR_CACHE_GAUGES(TAJIR_X)
 #undef TAJIR_X
+  AgeHistogram invalidated_age;  // ages at invalidation (see AgeHistogram)
 
   uint64_t get(Counter c) const {
     switch (c) {

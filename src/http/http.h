@@ -49,6 +49,10 @@ bool iequals(std::string_view a, std::string_view b);
 // InvalidArgument on a truncated or non-hex escape and on %00.
 Result<std::string> percent_decode(std::string_view text, bool plus_as_space);
 
+// Percent-encodes all but RFC 3986's unreserved characters (A-Z a-z 0-9 - . _ ~), so the result
+// is safe as a query name or value whatever it holds ('&', '=', spaces, UTF-8).
+std::string percent_encode(std::string_view text);
+
 // "a=1&b=x%20y&a=2&flag" -> {a,1},{b,"x y"},{a,2},{flag,""}; empty pieces are skipped.
 Result<Fields> parse_query(std::string_view query);
 

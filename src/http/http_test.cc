@@ -11,6 +11,14 @@ TEST(PercentDecode, DecodesEscapesAndPlusOnlyInQueries) {
   EXPECT_EQ(*percent_decode("%e2%82%AC", false), "\xe2\x82\xac");
 }
 
+TEST(PercentEncode, KeepsUnreservedAndRoundTrips) {
+  EXPECT_EQ(percent_encode("Tea-bag_1.0~"), "Tea-bag_1.0~");
+  EXPECT_EQ(percent_encode("a&b=c d%"), "a%26b%3Dc%20d%25");
+  for (std::string_view s : {"", "x y+z", "\xe2\x82\xac/?#&=", "100%"}) {
+    EXPECT_EQ(*percent_decode(percent_encode(s), true), s);
+  }
+}
+
 TEST(PercentDecode, RejectsMalformedEscapesAndNul) {
   for (std::string_view bad : {"%", "%2", "abc%zz", "%g0", "%00"}) {
     auto r = percent_decode(bad, true);

@@ -25,6 +25,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "http/http.h"
 #include "loadgen/http_client.h"
 #include "loadgen/oracle.h"
 #include "loadgen/workload.h"
@@ -150,12 +151,26 @@ void load_shop(HttpClient& c, const Settings& s, int n, Shop& shop, Oracle& orac
 
 // --- measurement ------------------------------------------------------------------------------
 
+// The targets read so far: a first read of a target cannot hit (a compulsory miss), unless
+// warming or a refill loaded it.
+class SeenTargets {
+ public:
+  bool first(const std::string& target) {
+    std::lock_guard lock(mu_);
+    return seen_.insert(target).second;
+  }
+
+ private:
+  std::mutex mu_;
+  std::unordered_set<std::string> seen_;
+};
+
 struct OpStats {
-  uint64_t count = 0, ok = 0, hits = 0, no_db = 0, statements = 0, conflicts = 0, errors = 0;
+  uint64_t count = 0, ok = 0, hits = 0, no_db = 0, statements = 0, conflicts = 0, errors = 0, first = 0;
   std::vector<uint32_t> latency_us;
 
   void merge(const OpStats& o) {
-    count += o.count, ok += o.ok, hits += o.hits, no_db += o.no_db, statements += o.statements;
+    count += o.count, ok += o.ok, hits += o.hits, no_db += o.no_db, statements += o.statements, first += o.first;
     conflicts += o.conflicts, errors += o.errors;
     latency_us.insert(latency_us.end(), o.latency_us.begin(), o.latency_us.end());
   }
@@ -181,8 +196,8 @@ uint64_t server_statements(HttpClient& c) {
 class Worker {
  public:
   Worker(const Settings& s, std::vector<std::unique_ptr<Shop>>& shops, const Zipf& shop_rank, const Mix& mix,
-         Oracle& oracle, int index)
-      : s_(s), shops_(shops), shop_rank_(shop_rank), mix_(mix), oracle_(oracle), index_(index),
+         Oracle& oracle, SeenTargets& seen, int index)
+      : s_(s), shops_(shops), shop_rank_(shop_rank), mix_(mix), oracle_(oracle), seen_(seen), index_(index),
         client_(s.host, s.port), rng_(s.seed * 7919 + static_cast<uint64_t>(index)) {}
 
   void run(const std::atomic<bool>& stop, const std::atomic<bool>& measuring) {
@@ -190,6 +205,7 @@ class Worker {
       Shop& shop = *shops_[shop_rank_(rng_)];
       Op op = mix_(rng_);
       auto t0 = Clock::now();
+      first_read_ = false;
       HttpReply r = step(shop, op);
       auto us = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - t0).count();
       if (!measuring.load(std::memory_order_relaxed)) continue;
@@ -199,6 +215,7 @@ class Worker {
       st.statements += r.db_statements;
       if (r.db_statements == 0) ++st.no_db;
       if (r.x_cache == "HIT") ++st.hits;
+      if (first_read_) ++st.first;
       if (r.status >= 200 && r.status < 300) ++st.ok;
       else if (r.status == 409) ++st.conflicts;
       else ++st.errors;
@@ -216,10 +233,10 @@ class Worker {
         return read_products(shop, "/api/products?page=" + std::to_string((*shop.page_rank)(rng_) + 1));
       }
       case Op::kProductsByCategory:
-        return read_products(shop, "/api/products?category=" + escape(pick(shop.categories)));
+        return read_products(shop, "/api/products?category=" + http::percent_encode(pick(shop.categories)));
       case Op::kProductSearch: {
         const std::string& name = shop.product_names[(*shop.product_rank)(rng_)];
-        return read_products(shop, "/api/products?q=" + escape(name.substr(0, 3)));
+        return read_products(shop, "/api/products?q=" + http::percent_encode(name.substr(0, 3)));
       }
       case Op::kProduct: {
         int64_t id = shop.products[(*shop.product_rank)(rng_)];
@@ -232,7 +249,7 @@ class Worker {
       case Op::kCustomerSearch: {
         if (shop.customers.empty()) return read_customers(shop, "/api/customers");
         const std::string& name = shop.customer_names[(*shop.customer_rank)(rng_)];
-        return read_customers(shop, "/api/customers?q=" + escape(name.substr(0, name.find(' '))));
+        return read_customers(shop, "/api/customers?q=" + http::percent_encode(name.substr(0, name.find(' '))));
       }
       case Op::kCustomer: {
         if (shop.customers.empty()) return read_customers(shop, "/api/customers");
@@ -249,8 +266,11 @@ class Worker {
         uint64_t began = oracle_.now();
         HttpReply r = get(shop, "/api/bills");
         if (r.status == 200) {
-          json j = json::parse(r.body);
-          if (!j["items"].empty()) oracle_.check_newest_bill(began, shop.id, j["items"][0]["number"].get<int64_t>());
+          // The newest number on the page: bills made in the same millisecond by two tills may
+          // list in either order.
+          int64_t newest = 0;
+          for (const json& b : json::parse(r.body)["items"]) newest = std::max(newest, b["number"].get<int64_t>());
+          if (newest > 0) oracle_.check_newest_bill(began, shop.id, newest);
         }
         return r;
       }
@@ -299,6 +319,7 @@ class Worker {
   }
 
   HttpReply get(Shop& shop, const std::string& target) {
+    first_read_ = seen_.first(std::to_string(shop.id) + target);
     return client_.request("GET", target, "", {{"Authorization", shop.cashier}});
   }
 
@@ -361,20 +382,6 @@ class Worker {
   template <typename T>
   const T& pick(const std::vector<T>& v) { return v[rng_() % v.size()]; }
 
-  static std::string escape(std::string_view text) {
-    std::string out;
-    for (unsigned char ch : text) {
-      if (std::isalnum(ch) || ch == '-' || ch == '_' || ch == '.') {
-        out += static_cast<char>(ch);
-      } else {
-        char buf[4];
-        std::snprintf(buf, sizeof buf, "%%%02X", ch);
-        out += buf;
-      }
-    }
-    return out;
-  }
-
   void note_error(Op op, const HttpReply& r) {
     if (error_examples_.size() < 5) {
       error_examples_.push_back(std::string(op_name(op)) + ": " + std::to_string(r.status) + " " + r.error +
@@ -387,6 +394,8 @@ class Worker {
   const Zipf& shop_rank_;
   const Mix& mix_;
   Oracle& oracle_;
+  SeenTargets& seen_;
+  bool first_read_ = false;  // the last step read a target no one had read before
   int index_;
   HttpClient client_;
   std::mt19937_64 rng_;
@@ -470,9 +479,10 @@ int run(const Settings& s) {
                s.shops, s.connections, s.warmup_s, s.duration_s);
   Zipf shop_rank(shops.size(), s.shop_skew);
   Mix mix = Mix::pos_day();
+  SeenTargets seen;
   std::vector<std::unique_ptr<Worker>> workers;
   for (int i = 0; i < s.connections; ++i) {
-    workers.push_back(std::make_unique<Worker>(s, shops, shop_rank, mix, oracle, i));
+    workers.push_back(std::make_unique<Worker>(s, shops, shop_rank, mix, oracle, seen, i));
   }
   std::atomic<bool> stop{false}, measuring{false};
   std::vector<std::thread> threads;
@@ -519,6 +529,7 @@ int run(const Settings& s) {
            {"p50_ms", percentile(all.latency_us, 0.5)},
            {"p99_ms", percentile(all.latency_us, 0.99)},
            {"hit_rate", ratio(reads.hits, reads.count)},
+           {"first_reads", ratio(reads.first, reads.count)},
            {"reads_without_db", ratio(reads.no_db, reads.count)},
            {"statements_per_request", ratio(all.statements, all.count)},
            {"statements_per_read", ratio(reads.statements, reads.count)},
@@ -533,7 +544,7 @@ int run(const Settings& s) {
   for (size_t i = 0; i < kNumOps; ++i) {
     OpStats& o = by_op[i];
     ops[std::string(op_name(static_cast<Op>(i)))] = {
-        {"count", o.count}, {"hit_rate", ratio(o.hits, o.count)}, {"statements", ratio(o.statements, o.count)},
+        {"count", o.count}, {"hit_rate", ratio(o.hits, o.count)}, {"first_reads", ratio(o.first, o.count)}, {"statements", ratio(o.statements, o.count)},
         {"p50_ms", percentile(o.latency_us, 0.5)}, {"p99_ms", percentile(o.latency_us, 0.99)},
         {"conflicts", o.conflicts}, {"errors", o.errors}};
   }
@@ -541,20 +552,23 @@ int run(const Settings& s) {
 
   std::printf("%s%s%.1f s, %d shops, %d connections\n", s.label.c_str(), s.label.empty() ? "" : ": ", seconds,
               s.shops, s.connections);
-  std::printf("  %-22s %8s %8s %9s %9s %9s\n", "operation", "count", "hit", "stmts/req", "p50 ms", "p99 ms");
+  std::printf("  %-22s %8s %8s %8s %9s %9s %9s\n", "operation", "count", "hit", "first", "stmts/req", "p50 ms",
+              "p99 ms");
   for (const auto& [name, o] : ops.items()) {
-    std::printf("  %-22s %8llu %7.1f%% %9.2f %9.2f %9.2f\n", name.c_str(),
+    std::printf("  %-22s %8llu %7.1f%% %7.1f%% %9.2f %9.2f %9.2f\n", name.c_str(),
                 static_cast<unsigned long long>(o["count"].get<uint64_t>()), 100 * o["hit_rate"].get<double>(),
+                100 * o["first_reads"].get<double>(),
                 o["statements"].get<double>(), o["p50_ms"].get<double>(), o["p99_ms"].get<double>());
   }
   std::printf(
       "  throughput %.0f req/s; reads p50 %.2f ms p99 %.2f ms; writes p50 %.2f ms p99 %.2f ms\n"
-      "  hit rate %.1f%%; reads that touched no database %.1f%%; statements per request %.2f "
+      "  hit rate %.1f%% (first reads of a target %.1f%%); reads that touched no database %.1f%%; "
+      "statements per request %.2f "
       "(server-wide, with background work: %.2f)\n"
       "  stale reads %llu of %llu checks; sold-out conflicts %llu; errors %llu\n",
       out["throughput"].get<double>(), out["read_p50_ms"].get<double>(), out["read_p99_ms"].get<double>(),
       out["write_p50_ms"].get<double>(), out["write_p99_ms"].get<double>(), 100 * out["hit_rate"].get<double>(),
-      100 * out["reads_without_db"].get<double>(), out["statements_per_request"].get<double>(),
+      100 * out["first_reads"].get<double>(), 100 * out["reads_without_db"].get<double>(), out["statements_per_request"].get<double>(),
       out["server_statements_per_request"].get<double>(), static_cast<unsigned long long>(oracle.stale_count()),
       static_cast<unsigned long long>(oracle.checks()), static_cast<unsigned long long>(all.conflicts),
       static_cast<unsigned long long>(all.errors));

@@ -32,6 +32,37 @@ const T* Oracle::as_of(const History<T>& h, uint64_t seq) {
   return nullptr;
 }
 
+template <typename T>
+const Oracle::History<T>* Oracle::find(const std::unordered_map<int64_t, History<T>>& m, int64_t id) {
+  auto it = m.find(id);
+  return it == m.end() ? nullptr : &it->second;
+}
+
+template <typename Select>
+auto Oracle::bound_of(uint64_t began, int64_t shop_id, Select select)
+    -> std::optional<typename std::remove_pointer_t<decltype(select(std::declval<const Shop&>()))>::value_type::second_type> {
+  const Shop* sh = find_shop(shop_id);
+  if (sh == nullptr) return std::nullopt;
+  std::lock_guard lock(sh->mu);
+  const auto* history = select(*sh);
+  if (history == nullptr) return std::nullopt;
+  checks_.fetch_add(1, std::memory_order_relaxed);
+  return *as_of(*history, began);  // a copy: the history may grow once the lock is released
+}
+
+template <typename T, typename Change>
+void Oracle::acknowledge(int64_t shop_id, std::unordered_map<int64_t, History<T>> Shop::*entities, int64_t id,
+                         Change change) {
+  Shop& sh = shop(shop_id);
+  std::lock_guard lock(sh.mu);
+  auto it = (sh.*entities).find(id);
+  if (it == (sh.*entities).end()) return;
+  uint64_t seq = seq_.fetch_add(1, std::memory_order_acq_rel) + 1;
+  T next = it->second.back().second;
+  change(next);
+  it->second.push_back({seq, next});
+}
+
 void Oracle::add_shop(int64_t id, ShopState s) {
   Shop& sh = shop(id);
   std::lock_guard lock(sh.mu);
@@ -76,25 +107,12 @@ void Oracle::bill_acknowledged(int64_t shop_id, const BillAck& bill) {
 }
 
 void Oracle::price_acknowledged(int64_t shop_id, int64_t product, int64_t price) {
-  Shop& sh = shop(shop_id);
-  std::lock_guard lock(sh.mu);
-  auto it = sh.products.find(product);
-  if (it == sh.products.end()) return;
-  uint64_t seq = seq_.fetch_add(1, std::memory_order_acq_rel) + 1;
-  ProductState p = it->second.back().second;
-  p.price = std::max(p.price, price);
-  it->second.push_back({seq, p});
+  acknowledge(shop_id, &Shop::products, product, [&](ProductState& p) { p.price = std::max(p.price, price); });
 }
 
 void Oracle::notes_acknowledged(int64_t shop_id, int64_t customer, int64_t version) {
-  Shop& sh = shop(shop_id);
-  std::lock_guard lock(sh.mu);
-  auto it = sh.customers.find(customer);
-  if (it == sh.customers.end()) return;
-  uint64_t seq = seq_.fetch_add(1, std::memory_order_acq_rel) + 1;
-  CustomerState c = it->second.back().second;
-  c.notes_version = std::max(c.notes_version, version);
-  it->second.push_back({seq, c});
+  acknowledge(shop_id, &Shop::customers, customer,
+              [&](CustomerState& c) { c.notes_version = std::max(c.notes_version, version); });
 }
 
 ProductState Oracle::product(int64_t shop_id, int64_t id) const {
@@ -114,65 +132,41 @@ CustomerState Oracle::customer(int64_t shop_id, int64_t id) const {
 }
 
 bool Oracle::check_product(uint64_t began, int64_t shop_id, int64_t id, int64_t price, int64_t stock) {
-  const Shop* sh = find_shop(shop_id);
-  if (sh == nullptr) return true;
-  std::unique_lock lock(sh->mu);
-  auto it = sh->products.find(id);
-  if (it == sh->products.end()) return true;
-  const ProductState bound = *as_of(it->second, began);  // a copy: the history may grow
-  lock.unlock();
-  checks_.fetch_add(1, std::memory_order_relaxed);
-  if (price >= bound.price && stock <= bound.stock) return true;
+  auto bound = bound_of(began, shop_id, [id](const Shop& sh) { return find(sh.products, id); });
+  if (!bound || (price >= bound->price && stock <= bound->stock)) return true;
   record_stale("shop " + std::to_string(shop_id) + " product " + std::to_string(id) + ": price " +
                std::to_string(price) + " stock " + std::to_string(stock) + ", acknowledged price >= " +
-               std::to_string(bound.price) + " stock <= " + std::to_string(bound.stock));
+               std::to_string(bound->price) + " stock <= " + std::to_string(bound->stock));
   return false;
 }
 
 bool Oracle::check_customer(uint64_t began, int64_t shop_id, int64_t id, const CustomerState& seen) {
-  const Shop* sh = find_shop(shop_id);
-  if (sh == nullptr) return true;
-  std::unique_lock lock(sh->mu);
-  auto it = sh->customers.find(id);
-  if (it == sh->customers.end()) return true;
-  const CustomerState bound = *as_of(it->second, began);
-  lock.unlock();
-  checks_.fetch_add(1, std::memory_order_relaxed);
-  if (seen.bill_count >= bound.bill_count && seen.total_spent >= bound.total_spent &&
-      seen.notes_version >= bound.notes_version) {
+  auto bound = bound_of(began, shop_id, [id](const Shop& sh) { return find(sh.customers, id); });
+  if (!bound || (seen.bill_count >= bound->bill_count && seen.total_spent >= bound->total_spent &&
+                 seen.notes_version >= bound->notes_version)) {
     return true;
   }
   record_stale("shop " + std::to_string(shop_id) + " customer " + std::to_string(id) + ": bills " +
                std::to_string(seen.bill_count) + " spent " + std::to_string(seen.total_spent) + " notes v" +
-               std::to_string(seen.notes_version) + ", acknowledged >= " + std::to_string(bound.bill_count) +
-               ", " + std::to_string(bound.total_spent) + ", v" + std::to_string(bound.notes_version));
+               std::to_string(seen.notes_version) + ", acknowledged >= " + std::to_string(bound->bill_count) +
+               ", " + std::to_string(bound->total_spent) + ", v" + std::to_string(bound->notes_version));
   return false;
 }
 
 bool Oracle::check_dashboard(uint64_t began, int64_t shop_id, int64_t bills, int64_t revenue) {
-  const Shop* sh = find_shop(shop_id);
-  if (sh == nullptr) return true;
-  std::unique_lock lock(sh->mu);
-  const ShopState bound = *as_of(sh->state, began);
-  lock.unlock();
-  checks_.fetch_add(1, std::memory_order_relaxed);
-  if (bills >= bound.bills && revenue >= bound.revenue) return true;
+  auto bound = bound_of(began, shop_id, [](const Shop& sh) { return &sh.state; });
+  if (!bound || (bills >= bound->bills && revenue >= bound->revenue)) return true;
   record_stale("shop " + std::to_string(shop_id) + " dashboard: " + std::to_string(bills) + " bills, revenue " +
-               std::to_string(revenue) + "; acknowledged >= " + std::to_string(bound.bills) + ", " +
-               std::to_string(bound.revenue));
+               std::to_string(revenue) + "; acknowledged >= " + std::to_string(bound->bills) + ", " +
+               std::to_string(bound->revenue));
   return false;
 }
 
 bool Oracle::check_newest_bill(uint64_t began, int64_t shop_id, int64_t newest_number) {
-  const Shop* sh = find_shop(shop_id);
-  if (sh == nullptr) return true;
-  std::unique_lock lock(sh->mu);
-  const ShopState bound = *as_of(sh->state, began);
-  lock.unlock();
-  checks_.fetch_add(1, std::memory_order_relaxed);
-  if (newest_number >= bound.last_number) return true;
+  auto bound = bound_of(began, shop_id, [](const Shop& sh) { return &sh.state; });
+  if (!bound || newest_number >= bound->last_number) return true;
   record_stale("shop " + std::to_string(shop_id) + " bills list: newest number " + std::to_string(newest_number) +
-               ", acknowledged " + std::to_string(bound.last_number));
+               ", acknowledged " + std::to_string(bound->last_number));
   return false;
 }
 

@@ -26,6 +26,8 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <type_traits>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -105,6 +107,17 @@ class Oracle {
   void record_stale(std::string what);
   template <typename T>
   static const T* as_of(const History<T>& h, uint64_t seq);
+  template <typename T>
+  static const History<T>* find(const std::unordered_map<int64_t, History<T>>& m, int64_t id);
+  // The bounds, as of `began`, of the history `select` picks in the shop (nullptr: none), and
+  // counts the check; nullopt when there is nothing to check.
+  template <typename Select>
+  auto bound_of(uint64_t began, int64_t shop_id, Select select)
+      -> std::optional<typename std::remove_pointer_t<decltype(select(std::declval<const Shop&>()))>::value_type::second_type>;
+  // Appends the entity's bounds after `change`, under the shop's lock, with a new sequence number.
+  template <typename T, typename Change>
+  void acknowledge(int64_t shop_id, std::unordered_map<int64_t, History<T>> Shop::*entities, int64_t id,
+                   Change change);
 
   mutable std::mutex shops_mu_;
   std::unordered_map<int64_t, std::unique_ptr<Shop>> shops_;

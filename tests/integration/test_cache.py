@@ -48,6 +48,16 @@ def test_cached_bytes_never_cross_shops(server):
     assert server.get("/api/products", b).json["total"] == 1
 
 
+def test_a_query_value_cannot_spell_another_querys_key(server):
+    # category "Food&q=x" and category "Food" with q "x" are different reads.
+    token, _, _ = shop_with_products(server, n=1)
+    server.post("/api/products", {"name": "Box", "sku": "BX", "price": 5, "category": "Food"}, token)
+    odd = server.get("/api/products?category=Food%26q%3Dx", token)
+    assert odd.status == 200 and odd.json["total"] == 0
+    real = server.get("/api/products?category=Food&q=Box", token)
+    assert real.headers["X-Cache"] == "MISS" and real.json["total"] == 1
+
+
 def test_precise_invalidation_drops_exactly_what_changed(server):
     token, _, ids = shop_with_products(server)
     c = server.post("/api/customers", {"name": "Dan"}, token).json
@@ -204,6 +214,44 @@ def test_management_endpoints(server):
     assert metrics.status == 200 and "tajir_cache_hits_total{type=\"products\"}" in metrics.text
 
 
+def test_optimize_advises_ttls_from_ages_at_invalidation(server):
+    token, _, ids = shop_with_products(server, n=3)
+    for i in range(12):  # each round: read, then edit one product (its detail and the page go)
+        for pid in ids:
+            server.get(f"/api/products/{pid}", token)
+        server.get("/api/products", token)
+        server.put(f"/api/products/{ids[i % 3]}", {"price": 200 + i}, token)
+    products = server.get("/api/cache/stats", token).json["by_type"]["products"]
+    assert products["invalidated_age_count"] >= 24 and products["invalidated_age_p50_ms"] >= 0
+
+    o = server.post("/api/cache/optimize", token=token)
+    assert o.status == 200
+    ttl = {r["type"]: r for r in o.json["recommendations"] if r["setting"] == "ttl"}
+    assert "sessions" not in ttl and "dashboard" not in ttl, "their TTLs are set by meaning"
+    rec = ttl["products"]
+    assert rec["invalidations"] == products["invalidated_age_count"] and rec["expirations"] == 0
+    assert rec["median_age_at_invalidation_ms"] == products["invalidated_age_p50_ms"]
+    assert rec["recommended_seconds"] == rec["current_seconds"], "writes end these entries: keep the TTL"
+    assert "median age at invalidation" in rec["because"]
+    assert f"over {rec['invalidations']} invalidations" in rec["because"], rec["because"]
+
+    # A clear is no write: it records no age.
+    assert server.post("/api/cache/clear", {"types": ["products"]}, token).json["cleared"] >= 1
+    after = server.get("/api/cache/stats", token).json
+    assert after["by_type"]["products"]["invalidated_age_count"] == products["invalidated_age_count"]
+    assert metric(server, "tajir_cache_invalidated_age_seconds_count") == after["invalidated_age_count"]
+
+
+def test_cache_page_plots_the_history(server):
+    r = server.get("/cache")
+    assert r.status == 200 and r.headers["Content-Type"].startswith("text/html")
+    assert "<script>" in r.text and 'getJson("/api/cache/stats/history?minutes="' in r.text
+    assert 'getJson("/api/cache/stats")' in r.text and "createElementNS" in r.text
+    assert "https://" not in r.text and "http://" not in r.text.replace("http://www.w3.org/2000/svg", ""), \
+        "self-contained: nothing fetched from elsewhere"
+    assert "default-src 'none'" in r.headers["Content-Security-Policy"]
+
+
 def test_login_warms_and_bills_refill_in_the_background(db_url):
     server = Server(db_url)
     try:
@@ -222,13 +270,22 @@ def check_background_warming(server):
     while time.time() < deadline and server.get("/api/cache/stats", token).json["by_type"]["dashboard"]["keys"] == 0:
         time.sleep(0.05)
     assert server.get("/api/dashboard", token).headers["X-Cache"] == "HIT", "login warmed the dashboard"
-    server.post("/api/bills", {"items": [{"product_id": ids[0], "quantity": 1}], "payment_method": "cash"}, token)
+    assert server.get(f"/api/products/{ids[0]}", token).headers["X-Cache"] == "MISS"
+    assert server.get(f"/api/products/{ids[1]}", token).headers["X-Cache"] == "MISS"
+    assert server.get(f"/api/products/{ids[1]}", token).headers["X-Cache"] == "HIT"
+    refills = metric(server, "tajir_cache_refills_total")
+    server.post("/api/bills", {"items": [{"product_id": ids[0], "quantity": 1},
+                                         {"product_id": ids[1], "quantity": 1}], "payment_method": "cash"}, token)
+    # Read since stored: the dashboard and product 1. Product 0 was only loaded, never hit.
     deadline = time.time() + 10
-    hit = False
-    while time.time() < deadline and not hit:
-        r = server.get("/api/cache/stats", token).json
-        hit = r["by_type"]["dashboard"]["keys"] == 1 and r["by_type"]["products"]["keys"] >= 1
+    while time.time() < deadline and metric(server, "tajir_cache_refills_total") < refills + 2:
         time.sleep(0.05)
     d = server.get("/api/dashboard", token)
     assert d.headers["X-Cache"] == "HIT", "the bill's invalidation was refilled"
     assert d.json["bills"]["all_time"] == 1, "and the refill shows the bill"
+    p1 = server.get(f"/api/products/{ids[1]}", token)
+    assert p1.headers["X-Cache"] == "HIT" and p1.json["stock"] == 49
+    p0 = server.get(f"/api/products/{ids[0]}", token)
+    assert p0.headers["X-Cache"] == "MISS" and p0.json["stock"] == 49, "an entry never hit is not refilled"
+    stats = server.get("/api/cache/stats", token).json["refill"]
+    assert stats["enabled"] and stats["refilled"] >= refills + 2 and stats["dropped"] == 0
