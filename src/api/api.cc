@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <unordered_map>
 
 #include "api/input.h"
 #include "api/reply.h"
@@ -233,12 +234,91 @@ Result<Principal> Api::principal(const Request& req) {
 
 Filler Api::product_page(const Principal& p, pos::ProductFilter f, pos::PageRequest page) {
   return [this, p, f = std::move(f), page]() -> Result<Filled> {
+    if (options_.cache != nullptr) return assemble_product_page(p, f, page);
     auto r = pos_->list_products(p, f, page);
     if (!r.ok()) return r.status();
     std::vector<int64_t> ids;
     for (const auto& x : r->items) ids.push_back(x.id);
     return Filled{dump(to_json(*r)), reads_.map().product_page(p.shop_id, f, ids), std::nullopt};
   };
+}
+
+// A product page from two kinds of entries: the page's index (its total and ids, which only
+// membership and the filters' fields move, so a sale leaves it) and each product's JSON (the
+// entry GET /api/products/{id} serves, dropped by what changes that product). After a sale the
+// page is rebuilt from the cache, loading only the products sold, if a refill has not already.
+// The result is byte for byte what dump(to_json(page)) makes.
+Result<Filled> Api::assemble_product_page(const Principal& p, const pos::ProductFilter& f,
+                                          const pos::PageRequest& page) {
+  cache::Cache* c = options_.cache;
+  const cache::TypeId type = reads_.type_id("products");
+  auto product_key = [&](int64_t id) {
+    return ReadCache::key(p.shop_id, "products", "/api/products/" + std::to_string(id));
+  };
+  auto store = [&](const pos::Product& x, const cache::Ticket& ticket) {
+    std::string body = dump(to_json(x));
+    c->put(product_key(x.id), body, {.tags = reads_.map().product(p.shop_id, x.id), .type = type}, &ticket);
+    return body;
+  };
+  std::string index_key = std::to_string(p.shop_id) + "|products|index?page=" + std::to_string(page.page) +
+                          "&per_page=" + std::to_string(page.per_page);
+  if (f.q) index_key += "&q=" + http::percent_encode(*f.q);
+  if (f.category) index_key += "&category=" + http::percent_encode(*f.category);
+  if (f.low_stock) index_key += "&low_stock=true";
+  if (f.active) index_key += *f.active ? "&active=true" : "&active=false";
+  std::unordered_map<int64_t, std::string> loaded_here;  // by the index's load, if it ran here
+  auto index = c->get_or_fill(index_key, [&]() -> Result<cache::Loaded> {
+    cache::Ticket ticket = c->ticket();  // before the read, for the product entries it stores
+    auto r = pos_->list_products(p, f, page);
+    if (!r.ok()) return r.status();
+    std::string ids = std::to_string(r->total);
+    for (const auto& x : r->items) {
+      loaded_here[x.id] = store(x, ticket);
+      ids += "," + std::to_string(x.id);
+    }
+    return cache::Loaded{std::move(ids), reads_.map().product_index(p.shop_id, f), std::nullopt};
+  }, {.type = type});
+  if (!index.ok()) return index.status();
+  // "total,id,id,..."
+  std::vector<int64_t> ids;
+  int64_t total = 0;
+  {
+    std::string_view v = *index->value;
+    size_t at = 0;
+    for (bool first = true; at <= v.size(); first = false) {
+      size_t comma = std::min(v.find(',', at), v.size());
+      int64_t n = std::stoll(std::string(v.substr(at, comma - at)));
+      if (first) total = n;
+      else ids.push_back(n);
+      at = comma + 1;
+    }
+  }
+  std::vector<std::string> items(ids.size());
+  std::vector<int64_t> missing;
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (auto it = loaded_here.find(ids[i]); it != loaded_here.end()) items[i] = std::move(it->second);
+    else if (auto v = c->get(product_key(ids[i]), type)) items[i] = **v;
+    else missing.push_back(ids[i]);
+  }
+  if (!missing.empty()) {
+    cache::Ticket ticket = c->ticket();
+    auto loaded = pos_->products_by_ids(p, missing);
+    if (!loaded.ok()) return loaded.status();
+    for (const auto& x : *loaded) {
+      items[static_cast<size_t>(std::find(ids.begin(), ids.end(), x.id) - ids.begin())] = store(x, ticket);
+    }
+  }
+  std::string body = "{\"items\":[";
+  std::vector<int64_t> shown;
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (items[i].empty()) continue;  // deleted while this page was read
+    if (!shown.empty()) body += ',';
+    body += items[i];
+    shown.push_back(ids[i]);
+  }
+  body += "],\"page\":" + std::to_string(page.page) + ",\"per_page\":" + std::to_string(page.per_page) +
+          ",\"total\":" + std::to_string(total) + "}";
+  return Filled{std::move(body), reads_.map().product_page(p.shop_id, f, shown), std::nullopt};
 }
 
 Filler Api::customer_page(const Principal& p, std::optional<std::string> q, pos::PageRequest page) {
@@ -559,9 +639,19 @@ void Api::register_routes(http::Router& router) {
     std::optional<std::string> key;
     if (auto k = req.header("Idempotency-Key")) key = std::string(*k);
     bool replayed = false;
+    std::optional<cache::Ticket> ticket;
+    if (options_.cache != nullptr) ticket = options_.cache->ticket();
     auto bill = pos_->create_bill(p, *in, key, &replayed);
     if (bill.ok() && !replayed) {
       invalidate(reads_.map().bill_written(p.shop_id, *bill));
+      // A new bill is read at once (the receipt, the back office): store what GET would load.
+      // The ticket refuses it if a void of it was acknowledged meanwhile.
+      if (ticket) {
+        options_.cache->put(ReadCache::key(p.shop_id, "bills", "/api/bills/" + std::to_string(bill->id)),
+                            dump(to_json(*bill)),
+                            {.tags = reads_.map().bill(p.shop_id, bill->id), .type = reads_.type_id("bills")},
+                            &*ticket);
+      }
     }
     if (!bill.ok() && bill.status().code() == StatusCode::kFailedPrecondition &&
         bill.status().message().starts_with("insufficient stock")) {

@@ -39,14 +39,19 @@ std::vector<std::string> CacheMap::base(int64_t shop, std::string_view type) con
 
 // --- reads ---------------------------------------------------------------------------------
 
-std::vector<std::string> CacheMap::product_page(int64_t shop, const ProductFilter& f,
-                                                const std::vector<int64_t>& ids) const {
+std::vector<std::string> CacheMap::product_index(int64_t shop, const ProductFilter& f) const {
   auto t = base(shop, "products");
   t.push_back(tag("plist", shop));
   if (f.q) t.push_back(tag("plist-q", shop));
   if (f.category) t.push_back(tag("plist-category", shop));
   if (f.low_stock) t.push_back(tag("plist-stock", shop));
   if (f.active) t.push_back(tag("plist-active", shop));
+  return t;
+}
+
+std::vector<std::string> CacheMap::product_page(int64_t shop, const ProductFilter& f,
+                                                const std::vector<int64_t>& ids) const {
+  auto t = product_index(shop, f);
   append(t, "product", shop, ids);
   return t;
 }
@@ -170,8 +175,10 @@ std::vector<std::string> CacheMap::bill_written(int64_t shop, const Bill& b) con
     return {type_tag("bills", shop), type_tag("dashboard", shop), type_tag("products", shop),
             type_tag("customers", shop)};
   }
-  std::vector<std::string> t{tag("blist", shop), tag("bill", shop, b.id), tag("dashboard", shop),
-                             tag("plist-stock", shop)};
+  std::vector<std::string> t{tag("blist", shop), tag("dashboard", shop), tag("plist-stock", shop)};
+  // A new bill has no cached read of its own yet (the API stores its detail as it answers); a
+  // voided one does.
+  if (b.status == "void") t.push_back(tag("bill", shop, b.id));
   if (b.customer_id) t.push_back(tag("customer", shop, *b.customer_id));
   for (const auto& item : b.items) t.push_back(tag("product", shop, item.product_id));
   std::sort(t.begin(), t.end());

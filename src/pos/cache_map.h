@@ -3,7 +3,9 @@
 //
 // Precise mode (the default) drops exactly what a write changed:
 //   - a product list page carries its shop's list tag, one tag per filter it uses (q, category,
-//     low_stock, active) and the tag of every product on it. Changing product 7 drops its
+//     low_stock, active) and the tag of every product on it. The API builds it from the page's
+//     index (ids and total: the list and filter tags only, so a sale does not drop it) and the
+//     products' own entries, so after a sale only the products sold are loaded again. Changing product 7 drops its
 //     detail, the pages that show it, the filtered pages whose filter reads a field that
 //     changed (a rename may move it into a search, a sale into the low-stock list), and the
 //     dashboard only if product 7 is, or was, in its low-stock list. Creating or deleting a
@@ -45,6 +47,9 @@ class CacheMap {
   InvalidationMode mode() const { return mode_; }
 
   // --- what reads carry ---
+  // Which products a page lists, and its total: only membership and the filters' fields move it.
+  std::vector<std::string> product_index(int64_t shop, const ProductFilter& f) const;
+  // The page itself: its index, and every product on it.
   std::vector<std::string> product_page(int64_t shop, const ProductFilter& f,
                                         const std::vector<int64_t>& ids) const;
   std::vector<std::string> product(int64_t shop, int64_t id) const;

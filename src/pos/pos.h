@@ -65,6 +65,8 @@ class Pos {
   Result<Page<Product>> list_products(const Principal& p, const ProductFilter& f,
                                       const PageRequest& page);
   Result<Product> product(const Principal& p, int64_t id);
+  // The shop's products among `ids`, in one query; ids of other shops or gone are left out.
+  Result<std::vector<Product>> products_by_ids(const Principal& p, const std::vector<int64_t>& ids);
   Result<Product> create_product(const Principal& p, const ProductInput& in);
   Result<Product> update_product(const Principal& p, int64_t id, const ProductInput& in);
   // A product on existing bills is deactivated, not deleted. Returns whether it was deleted.

@@ -83,22 +83,25 @@ db::Value nullable(const std::optional<int64_t>& v) {
   return v ? db::Value(*v) : db::Value(std::monostate{});
 }
 
+std::string in_list(size_t n) {
+  std::string out = "(?";
+  for (size_t i = 1; i < n; ++i) out += ",?";
+  return out + ")";
+}
+
 Status load_items(db::Transaction& tx, std::span<Bill> bills) {
   if (bills.empty()) return OkStatus();
   // One query for a whole page of bills, not one per bill.
-  std::string sql =
-      "SELECT bill_id, product_id, name, quantity, unit_price, line_total FROM bill_items WHERE bill_id IN (?";
-  std::vector<db::Value> ids{bills[0].id};
-  std::unordered_map<int64_t, Bill*> by_id{{bills[0].id, &bills[0]}};
-  for (size_t i = 1; i < bills.size(); ++i) {
-    sql += ",?";
-    ids.push_back(bills[i].id);
-    by_id[bills[i].id] = &bills[i];
+  std::vector<db::Value> ids;
+  std::unordered_map<int64_t, Bill*> by_id;
+  for (Bill& b : bills) {
+    ids.push_back(b.id);
+    by_id[b.id] = &b;
+    b.items.clear();
   }
-  sql += ") ORDER BY bill_id, id";
-  auto rows = tx.query(sql, ids);
+  auto rows = tx.query("SELECT bill_id, product_id, name, quantity, unit_price, line_total FROM bill_items "
+                       "WHERE bill_id IN " + in_list(ids.size()) + " ORDER BY bill_id, id", ids);
   if (!rows.ok()) return rows.status();
-  for (Bill& b : bills) b.items.clear();
   for (const auto& r : *rows) {
     by_id[r.integer(0)]->items.push_back({r.integer(1), r.text(2), r.integer(3), r.integer(4), r.integer(5)});
   }

@@ -270,13 +270,12 @@ def check_background_warming(server):
     while time.time() < deadline and server.get("/api/cache/stats", token).json["by_type"]["dashboard"]["keys"] == 0:
         time.sleep(0.05)
     assert server.get("/api/dashboard", token).headers["X-Cache"] == "HIT", "login warmed the dashboard"
-    assert server.get(f"/api/products/{ids[0]}", token).headers["X-Cache"] == "MISS"
-    assert server.get(f"/api/products/{ids[1]}", token).headers["X-Cache"] == "MISS"
+    # The warmed first page stored both products' entries; only product 1 is read.
     assert server.get(f"/api/products/{ids[1]}", token).headers["X-Cache"] == "HIT"
     refills = metric(server, "tajir_cache_refills_total")
     server.post("/api/bills", {"items": [{"product_id": ids[0], "quantity": 1},
                                          {"product_id": ids[1], "quantity": 1}], "payment_method": "cash"}, token)
-    # Read since stored: the dashboard and product 1. Product 0 was only loaded, never hit.
+    # Read since stored: the dashboard and product 1. Product 0 was only warmed, never read.
     deadline = time.time() + 10
     while time.time() < deadline and metric(server, "tajir_cache_refills_total") < refills + 2:
         time.sleep(0.05)
@@ -289,3 +288,37 @@ def check_background_warming(server):
     assert p0.headers["X-Cache"] == "MISS" and p0.json["stock"] == 49, "an entry never hit is not refilled"
     stats = server.get("/api/cache/stats", token).json["refill"]
     assert stats["enabled"] and stats["refilled"] >= refills + 2 and stats["dropped"] == 0
+
+
+def test_product_pages_are_built_from_the_products_entries(server):
+    token, _, ids = shop_with_products(server, n=4, stock=10)
+    page = server.get("/api/products", token)
+    assert page.headers["X-Cache"] == "MISS"
+    assert server.get(f"/api/products/{ids[2]}", token).headers["X-Cache"] == "HIT", "the page stored its products"
+    before = metric(server, "tajir_db_statements_total")
+    r = server.post("/api/bills", {"items": [{"product_id": ids[1], "quantity": 3}], "payment_method": "cash"}, token)
+    assert r.status == 201
+    after_bill = metric(server, "tajir_db_statements_total")
+    again = server.get("/api/products", token)
+    assert again.headers["X-Cache"] == "MISS" and again.json["items"][1]["stock"] == 7
+    # Rebuilt from the page's index and the three untouched products: one query, for product 1.
+    assert metric(server, "tajir_db_statements_total") - after_bill == 1
+    assert before < after_bill
+    # Byte for byte what the database would give.
+    server.post("/api/cache/clear", {"types": "all"}, token)
+    fresh = server.get("/api/products", token)
+    assert fresh.headers["X-Cache"] == "MISS" and fresh.body == again.body
+    assert server.get("/api/products", token).headers["X-Cache"] == "HIT"
+
+
+def test_a_new_bill_is_cached_as_it_is_created(server):
+    token, _, ids = shop_with_products(server, n=1)
+    bill = server.post("/api/bills", {"items": [{"product_id": ids[0], "quantity": 1}], "payment_method": "card"}, token)
+    got = server.get(f"/api/bills/{bill.json['id']}", token)
+    assert got.headers["X-Cache"] == "HIT" and got.json == bill.json
+    server.post("/api/cache/clear", {"types": ["bills"]}, token)
+    loaded = server.get(f"/api/bills/{bill.json['id']}", token)
+    assert loaded.headers["X-Cache"] == "MISS" and loaded.body == got.body
+    voided = server.post(f"/api/bills/{bill.json['id']}/void", None, token)
+    assert voided.status == 200
+    assert server.get(f"/api/bills/{bill.json['id']}", token).json["status"] == "void"

@@ -116,6 +116,9 @@ Result<T> write_value(db::Database& db, Fn fn) {
   return transact<T>(db, true, std::move(fn));
 }
 
+// "(?,?,?)": the placeholders of an IN list of n values. REQUIRES: n > 0.
+std::string in_list(size_t n);
+
 // Loads the items of each bill (by its id), in one query.
 Status load_items(db::Transaction& tx, std::span<Bill> bills);
 
