@@ -71,7 +71,7 @@ int main(int argc, char** argv) {
                 static_cast<double>(peak - fixed) / static_cast<double>(budget));
   }
   {
-    Cache cache(Options{.memory_limit_bytes = budget, .codec = Codec::kLz4, .compress_min_bytes = 1024});
+    Cache cache(Options{.memory_limit_bytes = budget, .codec = Codec::kLz4, .compress_min_bytes = 1024, .compress_above_fill = 0});
     std::mt19937 rng(2);
     for (int i = 0; i < 20000; ++i) {
       (void)cache.put("page:" + std::to_string(i), json_value(rng, 1024 + rng() % 16384));
@@ -81,7 +81,7 @@ int main(int argc, char** argv) {
                 static_cast<unsigned long long>(st.compressed_values));
   }
   {
-    Cache cache(Options{.memory_limit_bytes = budget, .codec = Codec::kZstd, .compress_min_bytes = 1024});
+    Cache cache(Options{.memory_limit_bytes = budget, .codec = Codec::kZstd, .compress_min_bytes = 1024, .compress_above_fill = 0});
     std::mt19937 rng(2);
     for (int i = 0; i < 20000; ++i) {
       (void)cache.put("page:" + std::to_string(i), json_value(rng, 1024 + rng() % 16384));

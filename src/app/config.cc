@@ -53,7 +53,7 @@ const std::vector<Setting>& settings() {
          return OkStatus();
        }},
       {"warm", "warm the cache at start-up and at login (true|false)", [](Config& c, const std::string& v) { return parse_bool(v, c.warm); }},
-      {"refill", "reload a shop's essentials in the background after a bill (true|false)", [](Config& c, const std::string& v) { return parse_bool(v, c.refill); }},
+      {"refill", "load again in the background what a write dropped that was being read (true|false)", [](Config& c, const std::string& v) { return parse_bool(v, c.refill); }},
       {"admin-token", "the operator's bearer token (empty: no operator)", [](Config& c, const std::string& v) {
          if (!v.empty() && v.size() < 16) return InvalidArgument("must be at least 16 characters");
          c.admin_token = v;

@@ -26,7 +26,7 @@ struct Config {
   bool cache = true;                      // false: every read goes to the database
   std::string invalidation = "precise";   // or "coarse": per-type clearing, to measure against
   bool warm = true;                       // warm every shop's essentials before serving
-  bool refill = true;                     // reload a shop's essentials in the background after a bill
+  bool refill = true;                     // load again in the background what a write dropped that was being read
   std::string admin_token;
   int threads = 0;  // 0: one io thread per core
   uint64_t body_limit = 1ull << 20;

@@ -399,7 +399,9 @@ PutResult Cache::store(std::string_view key, uint64_t h, const Value& raw,
   std::unique_ptr<Entry, Entry::Deleter> e(Entry::make(key));
   e->stored = raw;
   e->raw_size = static_cast<uint32_t>(raw->size());
-  if (options_.codec != Codec::kNone && raw->size() >= options_.compress_min_bytes &&
+  const bool tight = static_cast<double>(memory_bytes_.load(std::memory_order_relaxed)) >=
+                     options_.compress_above_fill * static_cast<double>(memory_limit_bytes_.load(std::memory_order_relaxed));
+  if (options_.codec != Codec::kNone && tight && raw->size() >= options_.compress_min_bytes &&
       raw->size() <= UINT32_MAX) {
     if (auto packed = compress(options_.codec, *raw)) {
       e->stored = to_value(std::move(*packed));

@@ -1,8 +1,8 @@
 // Cache: tajir's in-process application cache. It knows nothing of shops or products.
 //
 // Keys are strings; values are immutable shared byte buffers, so a hit hands out a reference to
-// the stored bytes and copies nothing (values above a size threshold are stored compressed and a
-// hit on them decompresses). On top of get/put it offers what an application cache needs to be
+// the stored bytes and copies nothing (once memory gets tight, values above a size threshold are
+// stored compressed and a hit on them decompresses). On top of get/put it offers what an application cache needs to be
 // both fast and never stale:
 //
 //   - tags on entries and invalidate_tags() that costs what it removes;
@@ -71,6 +71,10 @@ struct Options {
   double ttl_jitter = 0.1;           // each TTL is shortened by up to this fraction, at random
   Codec codec = Codec::kLz4;         // for values of compress_min_bytes or more
   size_t compress_min_bytes = 2048;
+  // ...once the cache holds this fraction of its memory limit (0: always). Below it, memory is
+  // plentiful and a hit hands out the stored bytes as they are; a compressed value costs a
+  // decompression and a copy on every hit.
+  double compress_above_fill = 0.5;
   // How often the background thread reclaims expired entries and drops old tag versions;
   // 0 runs no thread (call run_maintenance() yourself).
   std::chrono::milliseconds maintenance_interval{1000};

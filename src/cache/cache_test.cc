@@ -474,12 +474,31 @@ std::string json_page(int n) {
   return s + "]}";
 }
 
+TEST(Cache, ValuesAreCompressedOnlyOnceMemoryGetsTight) {
+  ManualClock clock;
+  Options o = test_options(&clock, 64 * 1024);
+  o.codec = Codec::kLz4;
+  o.compress_min_bytes = 1024;
+  o.compress_above_fill = 0.5;
+  Cache c(o);
+  const std::string page = json_page(50);  // about 4 KiB
+  c.put("first", page);
+  EXPECT_EQ(c.stats().compressed_values, 0u) << "an empty cache keeps values as they are";
+  for (int i = 0; c.stats().total.memory_bytes < 32 * 1024; ++i) c.put("filler" + std::to_string(i), page);
+  EXPECT_EQ(c.stats().compressed_values, 0u) << "below half the budget nothing is compressed";
+  c.put("late", page);
+  EXPECT_EQ(c.stats().compressed_values, 1u) << "past half the budget, a large value is compressed";
+  EXPECT_EQ(get_str(c, "late"), page);
+  EXPECT_EQ(get_str(c, "first"), page);
+}
+
 TEST(Cache, LargeValuesAreCompressedTransparently) {
   for (Codec codec : {Codec::kLz4, Codec::kZstd}) {
     ManualClock clock;
     Options o = test_options(&clock);
     o.codec = codec;
     o.compress_min_bytes = 1024;
+    o.compress_above_fill = 0;
     Cache c(o);
     std::string page = json_page(50);
     c.put("page", page);
@@ -651,6 +670,7 @@ TEST(Cache, ConcurrentMixedOperationsKeepInvariants) {
   o.policy = "tajir";
   o.codec = Codec::kLz4;
   o.compress_min_bytes = 256;
+  o.compress_above_fill = 0;
   o.default_ttl = 50ms;
   o.maintenance_interval = 2ms;
   Cache c(o);
