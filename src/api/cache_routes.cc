@@ -65,7 +65,7 @@ std::optional<json> ttl_advice(const std::string& type, const cache::TypeStats& 
   if (ttl.count() <= 0 || invalidated + expired < 20) return std::nullopt;
   const int64_t ttl_s = std::max<int64_t>(1, ttl.count() / 1000);
   const double p50 = t.invalidated_age.quantile_ms(0.5);
-  json advice = {{"setting", "ttl"}, {"type", type}, {"current_seconds", ttl_s},
+  json advice = {{"setting", "cache-ttl"}, {"type", type}, {"current_seconds", ttl_s},
                  {"median_age_at_invalidation_ms", std::llround(p50)},
                  {"invalidations", invalidated}, {"expirations", expired}};
   const std::string ttl_text = "TTL " + with_commas(static_cast<uint64_t>(ttl_s)) + " s";

@@ -46,6 +46,8 @@ const std::vector<Setting>& settings() {
          c.cache_memory = *n;
          return OkStatus();
        }},
+      {"cache-ttl", "seconds a cached read lives at most, writes aside (0: until a write drops it)",
+       [](Config& c, const std::string& v) { return parse_int<int64_t>(v, c.cache_ttl_s, 0, 86'400 * 365); }},
       {"cache", "cache reads (true|false)", [](Config& c, const std::string& v) { return parse_bool(v, c.cache); }},
       {"invalidation", "precise|coarse", [](Config& c, const std::string& v) {
          if (v != "precise" && v != "coarse") return InvalidArgument("must be precise or coarse");

@@ -23,6 +23,7 @@ struct Config {
   std::string db = "sqlite:tajir.db";
   std::string redis;  // empty: no second tier (not built yet)
   uint64_t cache_memory = 256ull << 20;
+  int64_t cache_ttl_s = 600;  // what /api/cache/optimize's TTL advice sets
   bool cache = true;                      // false: every read goes to the database
   std::string invalidation = "precise";   // or "coarse": per-type clearing, to measure against
   bool warm = true;                       // warm every shop's essentials before serving

@@ -35,7 +35,8 @@ int serve(const Config& c) {
   if (!db.ok()) return fail("database " + c.db, db.status());
   pos::Pos pos(**db);
   std::unique_ptr<cache::Cache> cache;
-  if (c.cache) cache = std::make_unique<cache::Cache>(cache::Options{.memory_limit_bytes = c.cache_memory});
+  if (c.cache) cache = std::make_unique<cache::Cache>(cache::Options{
+      .memory_limit_bytes = c.cache_memory, .default_ttl = std::chrono::seconds(c.cache_ttl_s)});
   http::Router router;  // before the Api: its background refill routes requests until it stops
   api::Api api(pos, {.admin_token = c.admin_token,
                      .metrics_enabled = c.metrics,

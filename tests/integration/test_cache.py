@@ -4,6 +4,8 @@ import random
 import re
 import threading
 
+import pytest
+
 from conftest import ADMIN_TOKEN, Server
 
 
@@ -226,7 +228,7 @@ def test_optimize_advises_ttls_from_ages_at_invalidation(server):
 
     o = server.post("/api/cache/optimize", token=token)
     assert o.status == 200
-    ttl = {r["type"]: r for r in o.json["recommendations"] if r["setting"] == "ttl"}
+    ttl = {r["type"]: r for r in o.json["recommendations"] if r["setting"] == "cache-ttl"}
     assert "sessions" not in ttl and "dashboard" not in ttl, "their TTLs are set by meaning"
     rec = ttl["products"]
     assert rec["invalidations"] == products["invalidated_age_count"] and rec["expirations"] == 0
@@ -322,3 +324,18 @@ def test_a_new_bill_is_cached_as_it_is_created(server):
     voided = server.post(f"/api/bills/{bill.json['id']}/void", None, token)
     assert voided.status == 200
     assert server.get(f"/api/bills/{bill.json['id']}", token).json["status"] == "void"
+
+
+def test_cache_ttl_setting(tmp_path):
+    import time
+    server = Server(f"sqlite:{tmp_path}/ttl.db", ["--cache-ttl", "1", "--warm", "false", "--refill", "false"])
+    try:
+        token, _, _ = shop_with_products(server, n=1)
+        assert server.get("/api/products", token).headers["X-Cache"] == "MISS"
+        assert server.get("/api/products", token).headers["X-Cache"] == "HIT"
+        time.sleep(1.3)
+        assert server.get("/api/products", token).headers["X-Cache"] == "MISS", "the TTL ran out"
+    finally:
+        server.stop()
+    with pytest.raises(RuntimeError):
+        Server(f"sqlite:{tmp_path}/ttl.db", ["--cache-ttl", "-5"])
