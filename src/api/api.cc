@@ -4,7 +4,9 @@
 #include <xxhash.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cstdio>
+#include <functional>
 #include <unordered_map>
 
 #include "api/input.h"
@@ -232,77 +234,67 @@ Result<Principal> Api::principal(const Request& req) {
   return p;
 }
 
-Filler Api::product_page(const Principal& p, pos::ProductFilter f, pos::PageRequest page) {
-  return [this, p, f = std::move(f), page]() -> Result<Filled> {
-    if (options_.cache != nullptr) return assemble_product_page(p, f, page);
-    auto r = pos_->list_products(p, f, page);
-    if (!r.ok()) return r.status();
-    std::vector<int64_t> ids;
-    for (const auto& x : r->items) ids.push_back(x.id);
-    return Filled{dump(to_json(*r)), reads_.map().product_page(p.shop_id, f, ids), std::nullopt};
-  };
-}
+namespace {
 
-// A product page from two kinds of entries: the page's index (its total and ids, which only
-// membership and the filters' fields move, so a sale leaves it) and each product's JSON (the
-// entry GET /api/products/{id} serves, dropped by what changes that product). After a sale the
-// page is rebuilt from the cache, loading only the products sold, if a refill has not already.
-// The result is byte for byte what dump(to_json(page)) makes.
-Result<Filled> Api::assemble_product_page(const Principal& p, const pos::ProductFilter& f,
-                                          const pos::PageRequest& page) {
-  cache::Cache* c = options_.cache;
-  const cache::TypeId type = reads_.type_id("products");
-  auto product_key = [&](int64_t id) {
-    return ReadCache::key(p.shop_id, "products", "/api/products/" + std::to_string(id));
-  };
-  auto store = [&](const pos::Product& x, const cache::Ticket& ticket) {
+// How a list page is made from entries of two kinds (ARCHITECTURE.md): its index (its total and
+// ids, which only membership and the filters' fields move, so a sale leaves it) and each item's
+// JSON (the entry its detail GET serves, dropped by what changes that item). After a sale a page
+// is rebuilt from the cache, loading only the items sold, if a refill has not already.
+template <typename T>
+struct PageRecipe {
+  std::string index_key;
+  std::vector<std::string> index_tags;
+  std::function<Result<pos::Page<T>>()> list;                                       // the page, from the database
+  std::function<Result<std::vector<T>>(const std::vector<int64_t>&)> by_ids;        // items, from the database
+  std::function<std::string(int64_t)> item_key;
+  std::function<std::vector<std::string>(int64_t)> item_tags;
+  std::function<std::vector<std::string>(const std::vector<int64_t>&)> page_tags;  // of the ids shown
+};
+
+// The page's bytes, exactly what dump(to_json(page)) makes, and its tags.
+template <typename T>
+Result<Filled> assemble_page(cache::Cache* c, cache::TypeId type, const pos::PageRequest& page,
+                             const PageRecipe<T>& r) {
+  auto store = [&](const T& x, const cache::Ticket& ticket) {
     std::string body = dump(to_json(x));
-    c->put(product_key(x.id), body, {.tags = reads_.map().product(p.shop_id, x.id), .type = type}, &ticket);
+    c->put(r.item_key(x.id), body, {.tags = r.item_tags(x.id), .type = type}, &ticket);
     return body;
   };
-  std::string index_key = std::to_string(p.shop_id) + "|products|index?page=" + std::to_string(page.page) +
-                          "&per_page=" + std::to_string(page.per_page);
-  if (f.q) index_key += "&q=" + http::percent_encode(*f.q);
-  if (f.category) index_key += "&category=" + http::percent_encode(*f.category);
-  if (f.low_stock) index_key += "&low_stock=true";
-  if (f.active) index_key += *f.active ? "&active=true" : "&active=false";
   std::unordered_map<int64_t, std::string> loaded_here;  // by the index's load, if it ran here
-  auto index = c->get_or_fill(index_key, [&]() -> Result<cache::Loaded> {
-    cache::Ticket ticket = c->ticket();  // before the read, for the product entries it stores
-    auto r = pos_->list_products(p, f, page);
-    if (!r.ok()) return r.status();
-    std::string ids = std::to_string(r->total);
-    for (const auto& x : r->items) {
+  auto index = c->get_or_fill(r.index_key, [&]() -> Result<cache::Loaded> {
+    cache::Ticket ticket = c->ticket();  // before the read, for the item entries it stores
+    auto listed = r.list();
+    if (!listed.ok()) return listed.status();
+    std::string ids = std::to_string(listed->total);
+    for (const auto& x : listed->items) {
       loaded_here[x.id] = store(x, ticket);
       ids += "," + std::to_string(x.id);
     }
-    return cache::Loaded{std::move(ids), reads_.map().product_index(p.shop_id, f), std::nullopt};
+    return cache::Loaded{std::move(ids), r.index_tags, std::nullopt};
   }, {.type = type});
   if (!index.ok()) return index.status();
   // "total,id,id,..."
   std::vector<int64_t> ids;
   int64_t total = 0;
-  {
-    std::string_view v = *index->value;
-    size_t at = 0;
-    for (bool first = true; at <= v.size(); first = false) {
-      size_t comma = std::min(v.find(',', at), v.size());
-      int64_t n = std::stoll(std::string(v.substr(at, comma - at)));
-      if (first) total = n;
-      else ids.push_back(n);
-      at = comma + 1;
-    }
+  std::string_view v = *index->value;
+  for (size_t at = 0; at <= v.size();) {
+    size_t comma = std::min(v.find(',', at), v.size());
+    int64_t n = 0;
+    std::from_chars(v.data() + at, v.data() + comma, n);
+    if (at == 0) total = n;
+    else ids.push_back(n);
+    at = comma + 1;
   }
   std::vector<std::string> items(ids.size());
   std::vector<int64_t> missing;
   for (size_t i = 0; i < ids.size(); ++i) {
     if (auto it = loaded_here.find(ids[i]); it != loaded_here.end()) items[i] = std::move(it->second);
-    else if (auto v = c->get(product_key(ids[i]), type)) items[i] = **v;
+    else if (auto got = c->get(r.item_key(ids[i]), type)) items[i] = **got;
     else missing.push_back(ids[i]);
   }
   if (!missing.empty()) {
     cache::Ticket ticket = c->ticket();
-    auto loaded = pos_->products_by_ids(p, missing);
+    auto loaded = r.by_ids(missing);
     if (!loaded.ok()) return loaded.status();
     for (const auto& x : *loaded) {
       items[static_cast<size_t>(std::find(ids.begin(), ids.end(), x.id) - ids.begin())] = store(x, ticket);
@@ -318,16 +310,64 @@ Result<Filled> Api::assemble_product_page(const Principal& p, const pos::Product
   }
   body += "],\"page\":" + std::to_string(page.page) + ",\"per_page\":" + std::to_string(page.per_page) +
           ",\"total\":" + std::to_string(total) + "}";
-  return Filled{std::move(body), reads_.map().product_page(p.shop_id, f, shown), std::nullopt};
+  return Filled{std::move(body), r.page_tags(shown), std::nullopt};
+}
+
+std::string index_key(int64_t shop, std::string_view type, const pos::PageRequest& page) {
+  return std::to_string(shop) + "|" + std::string(type) + "|index?page=" + std::to_string(page.page) +
+         "&per_page=" + std::to_string(page.per_page);
+}
+
+}  // namespace
+
+Filler Api::product_page(const Principal& p, pos::ProductFilter f, pos::PageRequest page) {
+  return [this, p, f = std::move(f), page]() -> Result<Filled> {
+    const pos::CacheMap& map = reads_.map();
+    if (options_.cache == nullptr) {
+      auto r = pos_->list_products(p, f, page);
+      if (!r.ok()) return r.status();
+      std::vector<int64_t> ids;
+      for (const auto& x : r->items) ids.push_back(x.id);
+      return Filled{dump(to_json(*r)), map.product_page(p.shop_id, f, ids), std::nullopt};
+    }
+    std::string key = index_key(p.shop_id, "products", page);
+    if (f.q) key += "&q=" + http::percent_encode(*f.q);
+    if (f.category) key += "&category=" + http::percent_encode(*f.category);
+    if (f.low_stock) key += "&low_stock=true";
+    if (f.active) key += *f.active ? "&active=true" : "&active=false";
+    return assemble_page<pos::Product>(
+        options_.cache, reads_.type_id("products"), page,
+        {.index_key = std::move(key),
+         .index_tags = map.product_index(p.shop_id, f),
+         .list = [&] { return pos_->list_products(p, f, page); },
+         .by_ids = [&](const std::vector<int64_t>& ids) { return pos_->products_by_ids(p, ids); },
+         .item_key = [&](int64_t id) { return ReadCache::key(p.shop_id, "products", "/api/products/" + std::to_string(id)); },
+         .item_tags = [&](int64_t id) { return map.product(p.shop_id, id); },
+         .page_tags = [&](const std::vector<int64_t>& ids) { return map.product_page(p.shop_id, f, ids); }});
+  };
 }
 
 Filler Api::customer_page(const Principal& p, std::optional<std::string> q, pos::PageRequest page) {
   return [this, p, q = std::move(q), page]() -> Result<Filled> {
-    auto r = pos_->list_customers(p, q, page);
-    if (!r.ok()) return r.status();
-    std::vector<int64_t> ids;
-    for (const auto& x : r->items) ids.push_back(x.id);
-    return Filled{dump(to_json(*r)), reads_.map().customer_page(p.shop_id, q.has_value(), ids), std::nullopt};
+    const pos::CacheMap& map = reads_.map();
+    if (options_.cache == nullptr) {
+      auto r = pos_->list_customers(p, q, page);
+      if (!r.ok()) return r.status();
+      std::vector<int64_t> ids;
+      for (const auto& x : r->items) ids.push_back(x.id);
+      return Filled{dump(to_json(*r)), map.customer_page(p.shop_id, q.has_value(), ids), std::nullopt};
+    }
+    std::string key = index_key(p.shop_id, "customers", page);
+    if (q) key += "&q=" + http::percent_encode(*q);
+    return assemble_page<pos::Customer>(
+        options_.cache, reads_.type_id("customers"), page,
+        {.index_key = std::move(key),
+         .index_tags = map.customer_index(p.shop_id, q.has_value()),
+         .list = [&] { return pos_->list_customers(p, q, page); },
+         .by_ids = [&](const std::vector<int64_t>& ids) { return pos_->customers_by_ids(p, ids); },
+         .item_key = [&](int64_t id) { return ReadCache::key(p.shop_id, "customers", "/api/customers/" + std::to_string(id)); },
+         .item_tags = [&](int64_t id) { return map.customer(p.shop_id, id); },
+         .page_tags = [&](const std::vector<int64_t>& ids) { return map.customer_page(p.shop_id, q.has_value(), ids); }});
   };
 }
 

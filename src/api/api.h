@@ -66,8 +66,6 @@ class Api {
 
   // The loaders of the cached reads, shared by the GET handlers and warm().
   Filler product_page(const pos::Principal& p, pos::ProductFilter f, pos::PageRequest page);
-  Result<Filled> assemble_product_page(const pos::Principal& p, const pos::ProductFilter& f,
-                                       const pos::PageRequest& page);
   Filler customer_page(const pos::Principal& p, std::optional<std::string> q, pos::PageRequest page);
   Filler dashboard(const pos::Principal& p);
 

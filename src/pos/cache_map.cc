@@ -62,11 +62,16 @@ std::vector<std::string> CacheMap::product(int64_t shop, int64_t id) const {
   return t;
 }
 
-std::vector<std::string> CacheMap::customer_page(int64_t shop, bool searched,
-                                                 const std::vector<int64_t>& ids) const {
+std::vector<std::string> CacheMap::customer_index(int64_t shop, bool searched) const {
   auto t = base(shop, "customers");
   t.push_back(tag("clist", shop));
   if (searched) t.push_back(tag("clist-q", shop));
+  return t;
+}
+
+std::vector<std::string> CacheMap::customer_page(int64_t shop, bool searched,
+                                                 const std::vector<int64_t>& ids) const {
+  auto t = customer_index(shop, searched);
   append(t, "customer", shop, ids);
   return t;
 }

@@ -13,7 +13,8 @@
 //   - a bill drops the shop's bill lists and dashboard, its customer (detail and the pages that
 //     show it), and every product whose stock it moved (detail, pages that show it, and the
 //     low-stock filtered pages).
-//   - customers and employees: as products, with the q filter for customers.
+//   - customers and employees: as products, with the q filter for customers (customer pages are
+//     built from an index and the customers' entries too).
 //   - the shop's settings: its own read, and the dashboard (the time zone moves its days).
 //   - sessions: logging out or losing an employee drops that user's cached sessions.
 // Coarse mode (the original design, kept to be measured against) drops every cached read of
@@ -53,6 +54,7 @@ class CacheMap {
   std::vector<std::string> product_page(int64_t shop, const ProductFilter& f,
                                         const std::vector<int64_t>& ids) const;
   std::vector<std::string> product(int64_t shop, int64_t id) const;
+  std::vector<std::string> customer_index(int64_t shop, bool searched) const;
   std::vector<std::string> customer_page(int64_t shop, bool searched,
                                          const std::vector<int64_t>& ids) const;
   std::vector<std::string> customer(int64_t shop, int64_t id) const;

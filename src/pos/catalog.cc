@@ -102,20 +102,8 @@ Result<Page<Product>> Pos::list_products(const Principal& p, const ProductFilter
 }
 
 Result<std::vector<Product>> Pos::products_by_ids(const Principal& p, const std::vector<int64_t>& ids) {
-  std::vector<Product> out;
-  if (ids.empty()) return out;
-  std::vector<db::Value> params{p.shop_id};
-  params.insert(params.end(), ids.begin(), ids.end());
-  Status st = db_.read([&](db::Transaction& tx) {
-    auto rows = tx.query(std::string("SELECT ") + internal::kProductColumns +
-                             " FROM products WHERE shop_id = ? AND id IN " + internal::in_list(ids.size()),
-                         params);
-    if (!rows.ok()) return rows.status();
-    for (const auto& r : *rows) out.push_back(internal::product_from(r));
-    return OkStatus();
-  });
-  if (!st.ok()) return st;
-  return out;
+  return internal::rows_by_ids<Product>(db_, internal::kProductColumns, "products", p.shop_id, ids,
+                                        internal::product_from);
 }
 
 Result<Product> Pos::product(const Principal& p, int64_t id) {

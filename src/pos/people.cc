@@ -69,6 +69,11 @@ Result<Page<Customer>> Pos::list_customers(const Principal& p, const std::option
   return out;
 }
 
+Result<std::vector<Customer>> Pos::customers_by_ids(const Principal& p, const std::vector<int64_t>& ids) {
+  return internal::rows_by_ids<Customer>(db_, internal::kCustomerColumns, "customers", p.shop_id, ids,
+                                         internal::customer_from);
+}
+
 Result<Customer> Pos::customer(const Principal& p, int64_t id) {
   return internal::read_value<Customer>(db_, [&](db::Transaction& tx) { return find_customer(tx, p.shop_id, id); });
 }

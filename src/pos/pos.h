@@ -76,6 +76,8 @@ class Pos {
   Result<Page<Customer>> list_customers(const Principal& p, const std::optional<std::string>& q,
                                         const PageRequest& page);
   Result<Customer> customer(const Principal& p, int64_t id);
+  // The shop's customers among `ids`, in one query.
+  Result<std::vector<Customer>> customers_by_ids(const Principal& p, const std::vector<int64_t>& ids);
   Result<Customer> create_customer(const Principal& p, const CustomerInput& in);
   Result<Customer> update_customer(const Principal& p, int64_t id, const CustomerInput& in);
   Status delete_customer(const Principal& p, int64_t id);

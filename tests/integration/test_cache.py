@@ -63,7 +63,8 @@ def test_a_query_value_cannot_spell_another_querys_key(server):
 def test_precise_invalidation_drops_exactly_what_changed(server):
     token, _, ids = shop_with_products(server)
     c = server.post("/api/customers", {"name": "Dan"}, token).json
-    paths = [f"/api/products/{i}" for i in ids] + ["/api/products", "/api/customers", f"/api/customers/{c['id']}",
+    # Details before the lists: rebuilding a list stores the items it loads again.
+    paths = [f"/api/products/{i}" for i in ids] + ["/api/products", f"/api/customers/{c['id']}", "/api/customers",
                                                    "/api/dashboard", "/api/bills", "/api/shop"]
     for p in paths:
         server.get(p, token)
@@ -339,3 +340,18 @@ def test_cache_ttl_setting(tmp_path):
         server.stop()
     with pytest.raises(RuntimeError):
         Server(f"sqlite:{tmp_path}/ttl.db", ["--cache-ttl", "-5"])
+
+
+def test_customer_search_stores_the_customers_it_found(server):
+    token, _, ids = shop_with_products(server, n=1)
+    ann = server.post("/api/customers", {"name": "Ann Lee", "phone": "555-0101"}, token).json
+    server.post("/api/customers", {"name": "Bob Ray"}, token)
+    found = server.get("/api/customers?q=ann", token)
+    assert found.headers["X-Cache"] == "MISS" and [c["id"] for c in found.json["items"]] == [ann["id"]]
+    assert server.get(f"/api/customers/{ann['id']}", token).headers["X-Cache"] == "HIT"
+    server.post("/api/bills", {"items": [{"product_id": ids[0], "quantity": 1}], "customer_id": ann["id"],
+                               "payment_method": "cash"}, token)
+    again = server.get("/api/customers?q=ann", token)
+    assert again.headers["X-Cache"] == "MISS" and again.json["items"][0]["bill_count"] == 1
+    server.post("/api/cache/clear", {"types": "all"}, token)
+    assert server.get("/api/customers?q=ann", token).body == again.body

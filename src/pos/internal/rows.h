@@ -119,6 +119,26 @@ Result<T> write_value(db::Database& db, Fn fn) {
 // "(?,?,?)": the placeholders of an IN list of n values. REQUIRES: n > 0.
 std::string in_list(size_t n);
 
+// The shop's rows of `table` among `ids`, in one query; ids of other shops or gone are left out.
+template <typename T, typename From>
+Result<std::vector<T>> rows_by_ids(db::Database& db, const char* columns, const char* table, int64_t shop_id,
+                                   const std::vector<int64_t>& ids, From from) {
+  std::vector<T> out;
+  if (ids.empty()) return out;
+  std::vector<db::Value> params{shop_id};
+  params.insert(params.end(), ids.begin(), ids.end());
+  Status st = db.read([&](db::Transaction& tx) {
+    auto rows = tx.query(std::string("SELECT ") + columns + " FROM " + table + " WHERE shop_id = ? AND id IN " +
+                             in_list(ids.size()),
+                         params);
+    if (!rows.ok()) return rows.status();
+    for (const auto& r : *rows) out.push_back(from(r));
+    return OkStatus();
+  });
+  if (!st.ok()) return st;
+  return out;
+}
+
 // Loads the items of each bill (by its id), in one query.
 Status load_items(db::Transaction& tx, std::span<Bill> bills);
 
