@@ -313,6 +313,15 @@ Result<Filled> assemble_page(cache::Cache* c, cache::TypeId type, const pos::Pag
   return Filled{std::move(body), r.page_tags(shown), std::nullopt};
 }
 
+// A page read whole from the database (no cache to build it from), with the tags of its items.
+template <typename T, typename Tags>
+Result<Filled> whole_page(const Result<pos::Page<T>>& r, Tags tags) {
+  if (!r.ok()) return r.status();
+  std::vector<int64_t> ids;
+  for (const auto& x : r->items) ids.push_back(x.id);
+  return Filled{dump(to_json(*r)), tags(ids), std::nullopt};
+}
+
 std::string index_key(int64_t shop, std::string_view type, const pos::PageRequest& page) {
   return std::to_string(shop) + "|" + std::string(type) + "|index?page=" + std::to_string(page.page) +
          "&per_page=" + std::to_string(page.per_page);
@@ -324,11 +333,7 @@ Filler Api::product_page(const Principal& p, pos::ProductFilter f, pos::PageRequ
   return [this, p, f = std::move(f), page]() -> Result<Filled> {
     const pos::CacheMap& map = reads_.map();
     if (options_.cache == nullptr) {
-      auto r = pos_->list_products(p, f, page);
-      if (!r.ok()) return r.status();
-      std::vector<int64_t> ids;
-      for (const auto& x : r->items) ids.push_back(x.id);
-      return Filled{dump(to_json(*r)), map.product_page(p.shop_id, f, ids), std::nullopt};
+      return whole_page(pos_->list_products(p, f, page), [&](const auto& ids) { return map.product_page(p.shop_id, f, ids); });
     }
     std::string key = index_key(p.shop_id, "products", page);
     if (f.q) key += "&q=" + http::percent_encode(*f.q);
@@ -351,11 +356,8 @@ Filler Api::customer_page(const Principal& p, std::optional<std::string> q, pos:
   return [this, p, q = std::move(q), page]() -> Result<Filled> {
     const pos::CacheMap& map = reads_.map();
     if (options_.cache == nullptr) {
-      auto r = pos_->list_customers(p, q, page);
-      if (!r.ok()) return r.status();
-      std::vector<int64_t> ids;
-      for (const auto& x : r->items) ids.push_back(x.id);
-      return Filled{dump(to_json(*r)), map.customer_page(p.shop_id, q.has_value(), ids), std::nullopt};
+      return whole_page(pos_->list_customers(p, q, page),
+                        [&](const auto& ids) { return map.customer_page(p.shop_id, q.has_value(), ids); });
     }
     std::string key = index_key(p.shop_id, "customers", page);
     if (q) key += "&q=" + http::percent_encode(*q);
