@@ -269,7 +269,8 @@ class Worker {
           // The newest number on the page: bills made in the same millisecond by two tills may
           // list in either order.
           int64_t newest = 0;
-          for (const json& b : json::parse(r.body)["items"]) newest = std::max(newest, b["number"].get<int64_t>());
+          const json page = json::parse(r.body);  // named: a temporary would die before the loop
+          for (const json& b : page.at("items")) newest = std::max(newest, b["number"].get<int64_t>());
           if (newest > 0) oracle_.check_newest_bill(began, shop.id, newest);
         }
         return r;
@@ -327,7 +328,8 @@ class Worker {
     uint64_t began = oracle_.now();
     HttpReply r = get(shop, target);
     if (r.status == 200) {
-      for (const json& p : json::parse(r.body)["items"]) check_product(began, shop, p);
+      const json page = json::parse(r.body);  // named: a temporary would die before the loop
+      for (const json& p : page.at("items")) check_product(began, shop, p);
     }
     return r;
   }
@@ -336,7 +338,8 @@ class Worker {
     uint64_t began = oracle_.now();
     HttpReply r = get(shop, target);
     if (r.status == 200) {
-      for (const json& c : json::parse(r.body)["items"]) {
+      const json page = json::parse(r.body);  // named: a temporary would die before the loop
+      for (const json& c : page.at("items")) {
         oracle_.check_customer(began, shop.id, c["id"].get<int64_t>(), customer_state(c));
       }
     }
