@@ -18,13 +18,6 @@
 // phase finishes its request and answers with "Connection: close" (every response checks the
 // server's draining flag). When the last Session is destroyed the io_context is stopped.
 
-// Under -fsanitize=thread g++ 12 warns (-Wtsan) on the std::atomic_thread_fence that Asio's
-// handler completion inlines into this file; it is Asio's, not ours, and -Werror would stop
-// the build. Before the includes so that it covers <atomic> too.
-#if defined(__SANITIZE_THREAD__)
-#pragma GCC diagnostic ignored "-Wtsan"
-#endif
-
 #include "http/server.h"
 
 #include <spdlog/spdlog.h>

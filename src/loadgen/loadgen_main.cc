@@ -242,7 +242,7 @@ class Worker {
         int64_t id = shop.products[(*shop.product_rank)(rng_)];
         uint64_t began = oracle_.now();
         HttpReply r = get(shop, "/api/products/" + std::to_string(id));
-        if (r.status == 200) check_product(began, shop, json::parse(r.body));
+        if (r.status == 200) check_product(began, shop, json::parse(r.body), "GET /api/products/" + std::to_string(id));
         return r;
       }
       case Op::kCustomersPage: return read_customers(shop, "/api/customers");
@@ -329,7 +329,7 @@ class Worker {
     HttpReply r = get(shop, target);
     if (r.status == 200) {
       const json page = json::parse(r.body);  // named: a temporary would die before the loop
-      for (const json& p : page.at("items")) check_product(began, shop, p);
+      for (const json& p : page.at("items")) check_product(began, shop, p, "GET " + target + " " + r.x_cache);
     }
     return r;
   }
@@ -346,8 +346,9 @@ class Worker {
     return r;
   }
 
-  void check_product(uint64_t began, const Shop& shop, const json& p) {
-    oracle_.check_product(began, shop.id, p["id"].get<int64_t>(), p["price"].get<int64_t>(), p["stock"].get<int64_t>());
+  void check_product(uint64_t began, const Shop& shop, const json& p, const std::string& where) {
+    oracle_.check_product(began, shop.id, p["id"].get<int64_t>(), p["price"].get<int64_t>(), p["stock"].get<int64_t>(),
+                          where);
   }
 
   // 1 to 4 lines of popular products the shelf still has, a regular customer on 40% of bills.

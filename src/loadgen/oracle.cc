@@ -131,12 +131,14 @@ CustomerState Oracle::customer(int64_t shop_id, int64_t id) const {
   return it == sh->customers.end() ? CustomerState{} : it->second.back().second;
 }
 
-bool Oracle::check_product(uint64_t began, int64_t shop_id, int64_t id, int64_t price, int64_t stock) {
+bool Oracle::check_product(uint64_t began, int64_t shop_id, int64_t id, int64_t price, int64_t stock,
+                           std::string_view where) {
   auto bound = bound_of(began, shop_id, [id](const Shop& sh) { return find(sh.products, id); });
   if (!bound || (price >= bound->price && stock <= bound->stock)) return true;
   record_stale("shop " + std::to_string(shop_id) + " product " + std::to_string(id) + ": price " +
                std::to_string(price) + " stock " + std::to_string(stock) + ", acknowledged price >= " +
-               std::to_string(bound->price) + " stock <= " + std::to_string(bound->stock));
+               std::to_string(bound->price) + " stock <= " + std::to_string(bound->stock) +
+               (where.empty() ? "" : " (" + std::string(where) + ")"));
   return false;
 }
 

@@ -29,6 +29,7 @@
 #include <optional>
 #include <type_traits>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -80,7 +81,9 @@ class Oracle {
 
   // Each returns false when the read, begun at `began`, shows a state older than one
   // acknowledged before it began, and records why (see stale()).
-  bool check_product(uint64_t began, int64_t shop, int64_t id, int64_t price, int64_t stock);
+  // `where`: the read that showed it ("GET /api/products?page=2"), for the report.
+  bool check_product(uint64_t began, int64_t shop, int64_t id, int64_t price, int64_t stock,
+                     std::string_view where = {});
   bool check_customer(uint64_t began, int64_t shop, int64_t id, const CustomerState& seen);
   bool check_dashboard(uint64_t began, int64_t shop, int64_t bills, int64_t revenue);
   bool check_newest_bill(uint64_t began, int64_t shop, int64_t newest_number);
