@@ -17,7 +17,11 @@
 // linked atomically by TagIndex::link), erase() stores it in one of 64 per-shard slots chosen by
 // the key's hash, clear() and invalidate_matching() in clear_epoch_. A put whose ticket is older
 // than any of these that concern it is refused; the slots and clear_epoch_ are coarse, so they
-// may refuse a fill that was in fact fresh, never the other way round.
+// may refuse a fill that was in fact fresh, never the other way round. A ticket carries the
+// newest epoch whose invalidation, and every earlier one, has finished removing its entries
+// (not merely the newest drawn): so a fill that reads other entries of the cache (a page built
+// from its items' entries) cannot read an entry an invalidation its ticket covers was still
+// about to remove.
 //
 // Budget. The memory limit is divided evenly among shards; each shard's policy evicts until its
 // charge fits, so after every put the total is within the limit. An entry's charge estimates
@@ -315,7 +319,19 @@ void Cache::note_memory(int64_t delta) {
 }
 
 Ticket Cache::ticket() const {
-  return Ticket{epoch_.load(std::memory_order_acquire), now_ns()};
+  std::lock_guard lock(epochs_mu_);
+  return Ticket{epochs_held_.empty() ? epoch_ : *epochs_held_.begin() - 1, now_ns()};
+}
+
+uint64_t Cache::bump_epoch() {
+  std::lock_guard lock(epochs_mu_);
+  epochs_held_.insert(++epoch_);
+  return epoch_;
+}
+
+void Cache::end_epoch(uint64_t epoch) {
+  std::lock_guard lock(epochs_mu_);
+  epochs_held_.erase(epoch);
 }
 
 std::optional<Value> Cache::read_value(const Entry& e) const {
@@ -594,9 +610,14 @@ bool Cache::erase(std::string_view key) {
   uint64_t h = hash_key(key);
   uint64_t v = bump_epoch();
   Shard& s = shard_for(h);
-  std::lock_guard lock(s.mu);
-  s.erase_epochs[h % kEraseSlots] = std::max(s.erase_epochs[h % kEraseSlots], v);
-  return drop_locked(s, s.find(key, h), now_ns(), /*record_age=*/true);
+  bool dropped = false;
+  {
+    std::lock_guard lock(s.mu);
+    s.erase_epochs[h % kEraseSlots] = std::max(s.erase_epochs[h % kEraseSlots], v);
+    dropped = drop_locked(s, s.find(key, h), now_ns(), /*record_age=*/true);
+  }
+  end_epoch(v);
+  return dropped;
 }
 
 bool Cache::drop_locked(Shard& s, Entry* e, int64_t now, bool record_age) {
@@ -633,16 +654,19 @@ size_t Cache::invalidate_tags(std::span<const std::string_view> tags, Invalidati
   size_t removed = 0;
   const int64_t now = now_ns();
   for (std::string_view tag : tags) {
-    TagIndex::Invalidation inv = tags_->invalidate(tag, bump_epoch(), now);
+    const uint64_t v = bump_epoch();
+    TagIndex::Invalidation inv = tags_->invalidate(tag, v, now);
     removed += erase_keys(inv.keys, cause == InvalidationCause::kWrite, dropped);
     tags_->finish(tag, inv.seq);
+    end_epoch(v);
   }
   return removed;
 }
 
 size_t Cache::invalidate_matching(std::string_view pattern) {
   const std::string pat(pattern);
-  clear_epoch_.store(bump_epoch(), std::memory_order_release);
+  const uint64_t v = bump_epoch();
+  clear_epoch_.store(v, std::memory_order_release);
   const int64_t now = now_ns();
   size_t removed = 0;
   for (size_t i = 0; i < shard_count_; ++i) {
@@ -654,11 +678,13 @@ size_t Cache::invalidate_matching(std::string_view pattern) {
     }
     for (Entry* e : doomed) removed += drop_locked(s, e, now, /*record_age=*/true);
   }
+  end_epoch(v);
   return removed;
 }
 
 size_t Cache::clear() {
-  clear_epoch_.store(bump_epoch(), std::memory_order_release);
+  const uint64_t v = bump_epoch();
+  clear_epoch_.store(v, std::memory_order_release);
   const int64_t now = now_ns();
   size_t removed = 0;
   for (size_t i = 0; i < shard_count_; ++i) {
@@ -667,6 +693,7 @@ size_t Cache::clear() {
     std::vector<Entry*> doomed(s.entries.begin(), s.entries.end());
     for (Entry* e : doomed) removed += drop_locked(s, e, now, /*record_age=*/false);
   }
+  end_epoch(v);
   return removed;
 }
 

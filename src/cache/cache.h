@@ -33,6 +33,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <optional>
 #include <span>
 #include <string>
@@ -228,7 +229,9 @@ class Cache {
   Shard& shard_for(uint64_t hash) const;
   int64_t expiry_for(const PutOptions& options, int64_t now) const;
   uint64_t charge_of(std::string_view key, size_t stored_bytes, const PutOptions& options) const;
-  uint64_t bump_epoch() { return epoch_.fetch_add(1, std::memory_order_acq_rel) + 1; }
+  // An invalidation's epoch, held until end_epoch() once its entries are gone (see ticket()).
+  uint64_t bump_epoch();
+  void end_epoch(uint64_t epoch);
   std::optional<Value> read_value(const Entry& e) const;
   PutResult store(std::string_view key, uint64_t hash, const Value& raw,
                   const PutOptions& options, const Ticket* ticket);
@@ -258,7 +261,9 @@ class Cache {
   std::unique_ptr<Shard[]> shards_;
   size_t shard_count_;
   std::unique_ptr<class TagIndex> tags_;
-  std::atomic<uint64_t> epoch_{1};
+  mutable std::mutex epochs_mu_;
+  uint64_t epoch_ = 1;                // GUARDED_BY(epochs_mu_): the newest epoch drawn
+  std::set<uint64_t> epochs_held_;    // GUARDED_BY(epochs_mu_): invalidations still removing
   std::atomic<uint64_t> clear_epoch_{0};  // the last clear() or invalidate_matching()
   std::atomic<int64_t> memory_bytes_{0};
   std::atomic<int64_t> peak_memory_bytes_{0};

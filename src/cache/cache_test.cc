@@ -9,6 +9,7 @@
 #include <map>
 #include <random>
 #include <set>
+#include <sstream>
 #include <thread>
 
 namespace tajir::cache {
@@ -663,6 +664,69 @@ TEST(Cache, WarmFillsWithBoundedParallelism) {
 }
 
 // --- 9. threads ---------------------------------------------------------------------------
+
+// A page built from its items' entries (as the API builds product pages): a reader that begins
+// after a write's invalidation returned must never get a page showing the item as it was before,
+// even when the page was built while that invalidation was still removing the item.
+TEST(Cache, AFillBuiltFromOtherEntriesNeverOutlivesTheirInvalidation) {
+  Options o = test_options(nullptr, 64 << 20);
+  o.shards = 8;
+  Cache c(o);
+  constexpr int kItems = 4;
+  std::array<std::atomic<int64_t>, kItems> source{}, acked{};
+  auto item_key = [](int i) { return "item:" + std::to_string(i); };
+  auto item_tag = [](int i) { return "t:" + std::to_string(i); };
+  auto build_page = [&]() -> Result<Loaded> {
+    Loaded page;
+    for (int i = 0; i < kItems; ++i) {
+      std::string v;
+      if (auto got = c.get(item_key(i))) {
+        v = **got;
+      } else {
+        Ticket t = c.ticket();
+        v = std::to_string(source[i].load());
+        c.put(item_key(i), v, {.tags = {item_tag(i)}}, &t);
+      }
+      page.value += v + ",";
+      page.tags.push_back(item_tag(i));
+    }
+    return page;
+  };
+  std::atomic<bool> stop{false};
+  std::atomic<int> stale{0}, pages{0};
+  std::vector<std::jthread> threads;
+  threads.emplace_back([&] {
+    std::mt19937 rng(1);
+    while (!stop) {
+      int i = static_cast<int>(rng() % kItems);
+      int64_t v = ++source[i];  // the write commits...
+      const std::string tag = item_tag(i);
+      c.invalidate_tags({std::string_view(tag)});  // ...drops what it changed, then answers
+      acked[i].store(v);
+    }
+  });
+  for (int r = 0; r < 2; ++r) {
+    threads.emplace_back([&] {
+      while (!stop) {
+        std::array<int64_t, kItems> before;
+        for (int i = 0; i < kItems; ++i) before[i] = acked[i].load();
+        auto page = c.get_or_fill("page", build_page);
+        ASSERT_TRUE(page.ok());
+        std::istringstream in(*page->value);
+        std::string field;
+        for (int i = 0; i < kItems && std::getline(in, field, ','); ++i) {
+          if (std::stoll(field) < before[i]) ++stale;
+        }
+        ++pages;
+      }
+    });
+  }
+  std::this_thread::sleep_for(1500ms);
+  stop = true;
+  threads.clear();
+  EXPECT_EQ(stale.load(), 0) << "of " << pages.load() << " pages";
+  EXPECT_GT(pages.load(), 1000);
+}
 
 TEST(Cache, ConcurrentMixedOperationsKeepInvariants) {
   Options o = test_options(nullptr, 200'000);
