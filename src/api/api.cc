@@ -322,9 +322,11 @@ Result<Filled> whole_page(const Result<pos::Page<T>>& r, Tags tags) {
   return Filled{dump(to_json(*r)), tags(ids), std::nullopt};
 }
 
+// A page index's key: the shop and type as every read's, and no request's path (so read_of()
+// finds nothing to send again: a page's refill rebuilds its index if need be).
 std::string index_key(int64_t shop, std::string_view type, const pos::PageRequest& page) {
-  return std::to_string(shop) + "|" + std::string(type) + "|index?page=" + std::to_string(page.page) +
-         "&per_page=" + std::to_string(page.per_page);
+  return ReadCache::key(shop, type, "index?page=" + std::to_string(page.page) +
+                                        "&per_page=" + std::to_string(page.per_page));
 }
 
 }  // namespace
@@ -436,20 +438,15 @@ void Api::invalidate(const std::vector<std::string>& tags) {
   }
 }
 
-// A key is "SHOP|type|/path?query" (ReadCache::key): the GET that filled it, sent again through
-// the router as the shop's operator, loads it again (with a ticket, like any fill).
+// The GET that filled a key (ReadCache::read_of), sent again through the router as the shop's
+// operator, loads it again (with a ticket, like any fill).
 void Api::replay(const std::string& key) {
-  size_t shop_end = key.find('|');
-  size_t type_end = shop_end == std::string::npos ? shop_end : key.find('|', shop_end + 1);
-  if (type_end == std::string::npos || router_ == nullptr) return;
-  std::string_view shop(key.data(), shop_end);
-  if (shop.empty() || !std::all_of(shop.begin(), shop.end(), [](char c) { return c >= '0' && c <= '9'; })) {
-    return;  // not a shop's read (sessions)
-  }
+  auto read = ReadCache::read_of(key);
+  if (!read || router_ == nullptr) return;  // not a request's read (sessions, page indexes)
   Request req;
   req.method = Method::kGet;
-  if (!req.set_target(std::string_view(key).substr(type_end + 1)).ok()) return;
-  req.headers = {{"Authorization", "Bearer " + internal_token_}, {"X-Shop-Id", std::string(shop)}};
+  if (!req.set_target(read->target).ok()) return;
+  req.headers = {{"Authorization", "Bearer " + internal_token_}, {"X-Shop-Id", std::move(read->shop)}};
   (void)router_->route(req);
 }
 

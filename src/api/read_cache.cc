@@ -69,6 +69,18 @@ std::string ReadCache::key(int64_t shop, std::string_view type, std::string_view
   return std::to_string(shop) + "|" + std::string(type) + "|" + std::string(path);
 }
 
+std::optional<ReadCache::Read> ReadCache::read_of(std::string_view key) {
+  size_t shop_end = key.find('|');
+  size_t type_end = shop_end == std::string_view::npos ? shop_end : key.find('|', shop_end + 1);
+  if (type_end == std::string_view::npos || shop_end == 0) return std::nullopt;
+  std::string_view shop = key.substr(0, shop_end), target = key.substr(type_end + 1);
+  if (!std::all_of(shop.begin(), shop.end(), [](char c) { return c >= '0' && c <= '9'; }) ||
+      !target.starts_with('/')) {
+    return std::nullopt;
+  }
+  return Read{std::string(shop), target};
+}
+
 std::string ReadCache::key(int64_t shop, std::string_view type, const http::Request& req) {
   std::vector<std::pair<std::string, std::string>> q;
   for (const auto& [name, value] : req.query_params) {

@@ -43,6 +43,13 @@ class ReadCache {
   // The key of a read: the shop, the type, the path and its query in a canonical order.
   static std::string key(int64_t shop, std::string_view type, const http::Request& req);
   static std::string key(int64_t shop, std::string_view type, std::string_view path);
+  // The inverse for keys made from a request: the shop and the target ("/path?query") to send
+  // again; nullopt for other keys (sessions, page indexes).
+  struct Read {
+    std::string shop;
+    std::string_view target;
+  };
+  static std::optional<Read> read_of(std::string_view key);
 
   // Answers a GET from the cache or `fill`. Failures of `fill` become error responses.
   http::Response serve(const http::Request& req, int64_t shop, std::string_view type,
