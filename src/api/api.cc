@@ -7,6 +7,7 @@
 #include <charconv>
 #include <cstdio>
 #include <functional>
+#include <thread>
 #include <unordered_map>
 
 #include "api/input.h"
@@ -412,6 +413,7 @@ Api::~Api() {
 }
 
 void Api::invalidate(const std::vector<std::string>& tags) {
+  if (options_.invalidation_delay.count() > 0) std::this_thread::sleep_for(options_.invalidation_delay);
   if (!refiller_) {
     reads_.invalidate(tags);
     return;
@@ -566,20 +568,16 @@ void Api::register_routes(http::Router& router) {
   router.add(Method::kPut, "/api/products/{id}", guarded(kManagers, with_id([this](Request& req, const Principal& p, int64_t id) {
     auto in = product_input(req);
     if (!in.ok()) return http::from_status(in.status());
-    auto before = pos_->product(p, id);
     auto r = pos_->update_product(p, id, *in);
-    if (r.ok()) invalidate(reads_.map().product_written(p.shop_id, before.ok() ? &*before : nullptr, &*r));
-    return reply(200, r);
+    if (!r.ok()) return http::from_status(r.status());
+    invalidate(reads_.map().product_written(p.shop_id, &r->before, &*r->after));
+    return reply(200, to_json(*r->after));
   })));
   router.add(Method::kDelete, "/api/products/{id}", guarded(kManagers, with_id([this](Request&, const Principal& p, int64_t id) {
-    auto before = pos_->product(p, id);
     auto r = pos_->delete_product(p, id);
-    if (r.ok() && before.ok()) {
-      pos::Product after = *before;
-      after.active = false;  // deactivated when it is on bills
-      invalidate(reads_.map().product_written(p.shop_id, &*before, *r ? nullptr : &after));
-    }
-    return reply_empty(r.ok() ? OkStatus() : r.status());
+    if (!r.ok()) return http::from_status(r.status());
+    invalidate(reads_.map().product_written(p.shop_id, &r->before, r->after ? &*r->after : nullptr));
+    return Response::empty(204);
   })));
 
   // --- customers ---
@@ -681,8 +679,10 @@ void Api::register_routes(http::Router& router) {
     std::optional<cache::Ticket> ticket;
     if (options_.cache != nullptr) ticket = options_.cache->ticket();
     auto bill = pos_->create_bill(p, *in, key, &replayed);
+    // A replay answers about a committed bill too, perhaps while the first request is still
+    // invalidating: it drops the same tags itself before it answers (dropping twice is harmless).
+    if (bill.ok()) invalidate(reads_.map().bill_written(p.shop_id, *bill));
     if (bill.ok() && !replayed) {
-      invalidate(reads_.map().bill_written(p.shop_id, *bill));
       // A new bill is read at once (the receipt, the back office): store what GET would load.
       // The ticket refuses it if a void of it was acknowledged meanwhile.
       if (ticket) {
@@ -702,11 +702,15 @@ void Api::register_routes(http::Router& router) {
     return reads_.serve(req, p.shop_id, "bills", [&] { return filled(pos_->bill(p, id), reads_.map().bill(p.shop_id, id)); });
   })));
   router.add(Method::kPost, "/api/bills/{id}/void", guarded(kManagers, with_id([this](Request&, const Principal& p, int64_t id) {
-    auto r = pos_->void_bill(p, id);
-    if (r.ok()) {
-      invalidate(reads_.map().bill_written(p.shop_id, *r));
+    bool already_void = false;
+    auto r = pos_->void_bill(p, id, already_void);
+    if (!r.ok()) return http::from_status(r.status());
+    // "Already void" reports a committed void too, perhaps one still invalidating: drop first.
+    invalidate(reads_.map().bill_written(p.shop_id, *r));
+    if (already_void) {
+      return http::from_status(Status(StatusCode::kFailedPrecondition, "bill is already void"));
     }
-    return reply(200, r);
+    return reply(200, to_json(*r));
   })));
 
   // --- dashboard ---

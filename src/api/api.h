@@ -28,6 +28,9 @@ struct ApiOptions {
   size_t warm_parallelism = 4;
   bool warm_on_login = true;   // warm the shop's essentials in the background at login
   bool refill = true;          // load again, in the background, what a write dropped that was being read
+  // Fault injection for tests: each write waits this long between its commit and its
+  // invalidation, so a test can show that no answer about a write outruns its invalidation.
+  std::chrono::milliseconds invalidation_delay{0};
 };
 
 struct RefillStats {
@@ -69,8 +72,9 @@ class Api {
   Filler customer_page(const pos::Principal& p, std::optional<std::string> q, pos::PageRequest page);
   Filler dashboard(const pos::Principal& p);
 
-  // After a write: drops what it changed, and queues the dropped entries that had been read
-  // for loading again in the background (when refill is on).
+  // After a write committed (or was found committed: a replayed bill, a bill already void),
+  // before anything about it is answered: drops what it changed, and queues the dropped entries
+  // that had been read for loading again in the background (when refill is on).
   void invalidate(const std::vector<std::string>& tags);
   void replay(const std::string& key);
 

@@ -225,16 +225,20 @@ Result<Bill> Pos::bill(const Principal& p, int64_t id) {
   return internal::read_value<Bill>(db_, [&](db::Transaction& tx) { return find_bill(tx, p.shop_id, id); });
 }
 
-Result<Bill> Pos::void_bill(const Principal& p, int64_t id) {
+Result<Bill> Pos::void_bill(const Principal& p, int64_t id, bool& already_void) {
   return internal::write_value<Bill>(db_, [&](db::Transaction& tx) -> Result<Bill> {
-    auto b = find_bill(tx, p.shop_id, id);
-    if (!b.ok()) return b.status();
+    already_void = false;
     int64_t now = now_ms();
     auto r = tx.execute(
         "UPDATE bills SET status = 'void', voided_at = ? WHERE id = ? AND shop_id = ? AND status = 'paid'",
         {now, id, p.shop_id});
     if (!r.ok()) return r.status();
-    if (*r == 0) return Status(StatusCode::kFailedPrecondition, "bill is already void");
+    auto b = find_bill(tx, p.shop_id, id);  // after the UPDATE: the row as this write left it
+    if (!b.ok()) return b.status();
+    if (*r == 0) {
+      already_void = true;
+      return b;
+    }
     for (const BillItem& item : b->items) {
       auto s = tx.execute(
           "UPDATE products SET stock = stock + ?, updated_at = ? WHERE id = ? AND shop_id = ?",
@@ -242,8 +246,6 @@ Result<Bill> Pos::void_bill(const Principal& p, int64_t id) {
       if (!s.ok()) return s.status();
     }
     if (Status s = move_customer_totals(tx, *b, -1); !s.ok()) return s;
-    b->status = "void";
-    b->voided_at = now;
     return b;
   });
 }

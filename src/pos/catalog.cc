@@ -36,9 +36,10 @@ Status sku_conflict(const Status& st) {
   return st;
 }
 
-Result<Product> find_product(db::Transaction& tx, int64_t shop_id, int64_t id) {
+Result<Product> find_product(db::Transaction& tx, int64_t shop_id, int64_t id,
+                             const char* lock = "") {
   return internal::find_in_shop<Product>(tx, internal::kProductColumns, "products", shop_id, id,
-                                         internal::product_from, "product");
+                                         internal::product_from, "product", lock);
 }
 
 }  // namespace
@@ -57,19 +58,21 @@ Result<Shop> Pos::update_shop(const Principal& p, const ShopInput& in) {
   if (in.name && (in.name->empty() || in.name->size() > 200)) return InvalidArgument("name must be 1 to 200 characters", "name");
   if (in.currency && !valid_currency(*in.currency)) return InvalidArgument("currency must be an ISO 4217 code such as \"USD\"", "currency");
   if (in.timezone && !valid_timezone(*in.timezone)) return InvalidArgument("timezone must be an IANA name such as \"Asia/Dubai\"", "timezone");
-  Assignments set;
-  set.set_if("name", in.name);
-  set.set_if("currency", in.currency);
-  set.set_if("timezone", in.timezone);
-  if (!set.empty()) {
-    Status st = db_.write([&](db::Transaction& tx) -> Status {
-      set.params().push_back(p.shop_id);
-      auto r = tx.execute("UPDATE shops SET " + set.sql() + " WHERE id = ?", set.params());
-      return r.ok() ? OkStatus() : r.status();
-    });
-    if (!st.ok()) return st;
-  }
-  return shop(p);
+  return internal::write_value<Shop>(db_, [&](db::Transaction& tx) -> Result<Shop> {
+    // Built inside: a retried transaction must not bind its parameters twice.
+    Assignments set;
+    set.set_if("name", in.name);
+    set.set_if("currency", in.currency);
+    set.set_if("timezone", in.timezone);
+    if (set.empty()) set.set("id", p.shop_id);  // nothing to change: still the row, from this transaction
+    set.params().push_back(p.shop_id);
+    auto rows = tx.query("UPDATE shops SET " + set.sql() + " WHERE id = ? RETURNING " +
+                             std::string(internal::kShopColumns),
+                         set.params());
+    if (!rows.ok()) return rows.status();
+    if (rows->empty()) return NotFound("shop not found");
+    return internal::shop_from((*rows)[0]);
+  });
 }
 
 Result<Page<Product>> Pos::list_products(const Principal& p, const ProductFilter& f,
@@ -129,9 +132,12 @@ Result<Product> Pos::create_product(const Principal& p, const ProductInput& in) 
   });
 }
 
-Result<Product> Pos::update_product(const Principal& p, int64_t id, const ProductInput& in) {
+Result<Change<Product>> Pos::update_product(const Principal& p, int64_t id,
+                                            const ProductInput& in) {
   if (Status st = check_product(in, /*create=*/false); !st.ok()) return st;
-  return internal::write_value<Product>(db_, [&](db::Transaction& tx) -> Result<Product> {
+  return internal::write_value<Change<Product>>(db_, [&](db::Transaction& tx) -> Result<Change<Product>> {
+    auto before = find_product(tx, p.shop_id, id, internal::row_lock(db_.dialect()));
+    if (!before.ok()) return before.status();
     Assignments set;
     set.set_if("name", in.name);
     if (in.name) set.set("name_lower", internal::ascii_lower(*in.name));
@@ -146,37 +152,38 @@ Result<Product> Pos::update_product(const Principal& p, int64_t id, const Produc
     set.set("updated_at", now_ms());
     set.params().push_back(id);
     set.params().push_back(p.shop_id);
-    auto r = tx.execute("UPDATE products SET " + set.sql() + " WHERE id = ? AND shop_id = ?",
-                        set.params());
-    if (!r.ok()) return sku_conflict(r.status());
-    if (*r == 0) return NotFound("product not found");
-    return find_product(tx, p.shop_id, id);
+    auto rows = tx.query("UPDATE products SET " + set.sql() + " WHERE id = ? AND shop_id = ? RETURNING " +
+                             std::string(internal::kProductColumns),
+                         set.params());
+    if (!rows.ok()) return sku_conflict(rows.status());
+    if (rows->empty()) return NotFound("product not found");
+    return Change<Product>{std::move(*before), internal::product_from((*rows)[0])};
   });
 }
 
-Result<bool> Pos::delete_product(const Principal& p, int64_t id) {
-  bool deleted = false;
-  Status st = db_.write([&](db::Transaction& tx) -> Status {
+Result<Change<Product>> Pos::delete_product(const Principal& p, int64_t id) {
+  return internal::write_value<Change<Product>>(db_, [&](db::Transaction& tx) -> Result<Change<Product>> {
+    auto before = find_product(tx, p.shop_id, id, internal::row_lock(db_.dialect()));
+    if (!before.ok()) return before.status();
     auto used = tx.query(
         "SELECT 1 FROM bill_items i JOIN bills b ON b.id = i.bill_id "
         "WHERE i.product_id = ? AND b.shop_id = ? LIMIT 1",
         {id, p.shop_id});
     if (!used.ok()) return used.status();
     if (!used->empty()) {
-      auto r = tx.execute(
-          "UPDATE products SET active = 0, updated_at = ? WHERE id = ? AND shop_id = ?",
+      auto rows = tx.query(
+          "UPDATE products SET active = 0, updated_at = ? WHERE id = ? AND shop_id = ? RETURNING " +
+              std::string(internal::kProductColumns),
           {now_ms(), id, p.shop_id});
-      if (!r.ok()) return r.status();
-      return *r == 0 ? NotFound("product not found") : OkStatus();
+      if (!rows.ok()) return rows.status();
+      if (rows->empty()) return NotFound("product not found");
+      return Change<Product>{std::move(*before), internal::product_from((*rows)[0])};
     }
     auto r = tx.execute("DELETE FROM products WHERE id = ? AND shop_id = ?", {id, p.shop_id});
     if (!r.ok()) return r.status();
     if (*r == 0) return NotFound("product not found");
-    deleted = true;
-    return OkStatus();
+    return Change<Product>{std::move(*before), std::nullopt};
   });
-  if (!st.ok()) return st;
-  return deleted;
 }
 
 }  // namespace tajir::pos

@@ -59,6 +59,7 @@ class Pos {
 
   // --- shop ---
   Result<Shop> shop(const Principal& p);
+  // The shop as the update left it, read in the update's own transaction.
   Result<Shop> update_shop(const Principal& p, const ShopInput& in);
 
   // --- products ---
@@ -68,9 +69,11 @@ class Pos {
   // The shop's products among `ids`, in one query; ids of other shops or gone are left out.
   Result<std::vector<Product>> products_by_ids(const Principal& p, const std::vector<int64_t>& ids);
   Result<Product> create_product(const Principal& p, const ProductInput& in);
-  Result<Product> update_product(const Principal& p, int64_t id, const ProductInput& in);
-  // A product on existing bills is deactivated, not deleted. Returns whether it was deleted.
-  Result<bool> delete_product(const Principal& p, int64_t id);
+  // The product before and after (always set).
+  Result<Change<Product>> update_product(const Principal& p, int64_t id, const ProductInput& in);
+  // A product on existing bills is deactivated, not deleted: `after` is then the deactivated
+  // product, and nullopt when it was deleted.
+  Result<Change<Product>> delete_product(const Principal& p, int64_t id);
 
   // --- customers ---
   Result<Page<Customer>> list_customers(const Principal& p, const std::optional<std::string>& q,
@@ -97,7 +100,9 @@ class Pos {
                            bool* replayed = nullptr);
   Result<Page<Bill>> list_bills(const Principal& p, const BillFilter& f, const PageRequest& page);
   Result<Bill> bill(const Principal& p, int64_t id);
-  Result<Bill> void_bill(const Principal& p, int64_t id);
+  // The bill, void. A bill that was void already is returned as it is, with `already_void` set
+  // (the caller answers a conflict, after doing what any void's answer needs).
+  Result<Bill> void_bill(const Principal& p, int64_t id, bool& already_void);
 
   // --- dashboard ---
   Result<Dashboard> dashboard(const Principal& p);

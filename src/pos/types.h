@@ -43,6 +43,16 @@ struct Product {
   int64_t created_at = 0, updated_at = 0;
 };
 
+// What a write did to a row, as its own transaction saw it: `before` is the row it changed (read
+// under the write's lock, so no other write can come between), `after` the row it left, or
+// nullopt when the row is gone. What a write invalidates is computed from this, never from a
+// read of its own.
+template <typename T>
+struct Change {
+  T before;
+  std::optional<T> after;
+};
+
 // A create or a partial update: absent fields are left as they are (or defaulted on create).
 struct ProductInput {
   std::optional<std::string> name, sku;

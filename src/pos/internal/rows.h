@@ -80,16 +80,25 @@ Status read_page(db::Transaction& tx, const char* columns, const std::string& fr
   return OkStatus();
 }
 
-// The row of `table` with this id in this shop, or kNotFound "<what> not found".
+// The row of `table` with this id in this shop, or kNotFound "<what> not found". `lock` is
+// appended to the SELECT: row_lock(dialect) in a write that changes the row it read.
 template <typename T, typename From>
 Result<T> find_in_shop(db::Transaction& tx, const char* columns, const char* table,
-                       int64_t shop_id, int64_t id, From from, const char* what) {
+                       int64_t shop_id, int64_t id, From from, const char* what,
+                       const char* lock = "") {
   auto rows = tx.query(std::string("SELECT ") + columns + " FROM " + table +
-                           " WHERE id = ? AND shop_id = ?",
+                           " WHERE id = ? AND shop_id = ?" + lock,
                        {id, shop_id});
   if (!rows.ok()) return rows.status();
   if (rows->empty()) return NotFound(std::string(what) + " not found");
   return from((*rows)[0]);
+}
+
+// What a write transaction appends to the SELECT of a row it is about to change, so that it
+// reads the newest committed row and holds it until commit: " FOR UPDATE" on PostgreSQL (whose
+// writes run READ COMMITTED); nothing on SQLite, whose one writer already excludes every other.
+inline const char* row_lock(db::Dialect d) {
+  return d == db::Dialect::kPostgres ? " FOR UPDATE" : "";
 }
 
 // Runs fn(tx) -> Result<T> in a read (or write) transaction and returns its value; a write
