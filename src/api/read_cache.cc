@@ -3,9 +3,12 @@
 #include <xxhash.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cstdio>
+#include <unordered_map>
 
 #include "http/errors.h"
+#include "pos/pos.h"
 
 namespace tajir::api {
 namespace {
@@ -53,8 +56,8 @@ http::Response with_cache_headers(http::Response r, bool hit, const http::Reques
 }  // namespace
 
 ReadCache::ReadCache(cache::Cache* cache, pos::CacheMap map) : cache_(cache), map_(map) {
-  for (std::string_view t : pos::kCacheTypes) {
-    types_.emplace_back(std::string(t), cache_ != nullptr ? cache_->register_type(t) : 0);
+  for (const pos::CacheType& t : pos::kCacheTypes) {
+    types_.emplace_back(std::string(t.name), cache_ != nullptr ? cache_->register_type(t.name) : 0);
   }
 }
 
@@ -67,6 +70,10 @@ cache::TypeId ReadCache::type_id(std::string_view type) const {
 
 std::string ReadCache::key(int64_t shop, std::string_view type, std::string_view path) {
   return std::to_string(shop) + "|" + std::string(type) + "|" + std::string(path);
+}
+
+std::string ReadCache::detail_key(int64_t shop, std::string_view type, int64_t id) {
+  return key(shop, type, "/api/" + std::string(type) + "/" + std::to_string(id));
 }
 
 std::optional<ReadCache::Read> ReadCache::read_of(std::string_view key) {
@@ -125,6 +132,155 @@ cache::WarmItem ReadCache::warm_item(std::string key, std::string_view type, Fil
                                                 filled->ttl};
                          },
                          {.type = type_id(type)}};
+}
+
+namespace {
+
+// {"items":[...],"page":P,"per_page":N,"total":T}: what dump(to_json(page)) gives.
+std::string page_body(const std::vector<std::string_view>& items, const PageRecipe& r, int64_t total) {
+  std::string body = "{\"items\":[";
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (i > 0) body += ',';
+    body += items[i];
+  }
+  body += "],\"page\":" + std::to_string(r.page) + ",\"per_page\":" + std::to_string(r.per_page) +
+          ",\"total\":" + std::to_string(total) + "}";
+  return body;
+}
+
+// "total,id,id,...", a page index's value.
+int64_t parse_index(std::string_view v, std::vector<int64_t>& ids) {
+  int64_t total = 0;
+  for (size_t at = 0; at <= v.size();) {
+    size_t comma = std::min(v.find(',', at), v.size());
+    int64_t n = 0;
+    std::from_chars(v.data() + at, v.data() + comma, n);
+    if (at == 0) total = n;
+    else ids.push_back(n);
+    at = comma + 1;
+  }
+  return total;
+}
+
+}  // namespace
+
+Result<Filled> ReadCache::page(const PageRecipe& r) {
+  if (cache_ == nullptr) {  // the whole page, as the database lists it
+    auto listed = r.list();
+    if (!listed.ok()) return listed.status();
+    std::vector<std::string_view> bodies;
+    std::vector<int64_t> ids;
+    for (const auto& item : listed->second) {
+      bodies.push_back(item.body);
+      ids.push_back(item.id);
+    }
+    return Filled{page_body(bodies, r, listed->first), r.page_tags(ids), std::nullopt};
+  }
+  std::unordered_map<int64_t, std::string> loaded_here;  // by the index's load, if it ran here
+  std::vector<int64_t> ids;
+  auto total = page_index(r, loaded_here, ids);
+  if (!total.ok()) return total.status();
+  std::vector<std::string> items(ids.size());
+  std::vector<int64_t> missing;
+  const cache::TypeId type = type_id(r.type);
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (auto it = loaded_here.find(ids[i]); it != loaded_here.end()) items[i] = std::move(it->second);
+    else if (auto got = cache_->get(detail_key(r.shop, r.type, ids[i]), type)) items[i] = **got;
+    else missing.push_back(ids[i]);
+  }
+  if (!missing.empty()) {
+    cache::Ticket ticket = cache_->ticket();
+    auto loaded = r.by_ids(missing);
+    if (!loaded.ok()) return loaded.status();
+    for (auto& x : *loaded) {
+      store_item(r, x, ticket);
+      items[static_cast<size_t>(std::find(ids.begin(), ids.end(), x.id) - ids.begin())] = std::move(x.body);
+    }
+  }
+  std::vector<std::string_view> shown_items;
+  std::vector<int64_t> shown;
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (items[i].empty()) continue;  // deleted while this page was read
+    shown_items.push_back(items[i]);
+    shown.push_back(ids[i]);
+  }
+  return Filled{page_body(shown_items, r, *total), r.page_tags(shown), std::nullopt};
+}
+
+void ReadCache::store_item(const PageRecipe& r, const PageItem& x, const cache::Ticket& ticket) {
+  cache_->put(detail_key(r.shop, r.type, x.id), x.body, {.tags = r.item_tags(x.id), .type = type_id(r.type)},
+              &ticket);
+}
+
+Result<int64_t> ReadCache::page_index(const PageRecipe& r, std::unordered_map<int64_t, std::string>& loaded_here,
+                                      std::vector<int64_t>& ids) {
+  // A page index's key has no request's path, so read_of() finds nothing to send again: a
+  // page's refill rebuilds its index if need be.
+  std::string index_key = key(r.shop, r.type, "index?page=" + std::to_string(r.page) +
+                                                  "&per_page=" + std::to_string(r.per_page));
+  index_key += r.filters;
+  auto index = cache_->get_or_fill(index_key, [&]() -> Result<cache::Loaded> {
+    cache::Ticket ticket = cache_->ticket();  // before the read, for the item entries it stores
+    auto listed = r.list();
+    if (!listed.ok()) return listed.status();
+    std::string value = std::to_string(listed->first);
+    for (auto& x : listed->second) {
+      store_item(r, x, ticket);
+      value += "," + std::to_string(x.id);
+      loaded_here[x.id] = std::move(x.body);
+    }
+    return cache::Loaded{std::move(value), r.index_tags, std::nullopt};
+  }, {.type = type_id(r.type)});
+  if (!index.ok()) return index.status();
+  return parse_index(*index->value, ids);
+}
+
+std::optional<cache::Ticket> ReadCache::ticket() {
+  if (cache_ == nullptr) return std::nullopt;
+  return cache_->ticket();
+}
+
+void ReadCache::store_detail(int64_t shop, std::string_view type, int64_t id, std::string body,
+                             std::vector<std::string> tags, const cache::Ticket& ticket) {
+  if (cache_ == nullptr) return;
+  cache_->put(detail_key(shop, type, id), std::move(body), {.tags = std::move(tags), .type = type_id(type)},
+              &ticket);
+}
+
+Result<pos::Principal> ReadCache::session(std::string_view token,
+                                          const std::function<Result<pos::Principal>()>& load) {
+  if (cache_ == nullptr) return load();
+  // The key holds a hash of the token, never the token.
+  XXH128_hash_t h = XXH3_128bits(token.data(), token.size());
+  char key[48];
+  std::snprintf(key, sizeof key, "session|%016llx%016llx", static_cast<unsigned long long>(h.high64),
+                static_cast<unsigned long long>(h.low64));
+  std::optional<pos::Principal> fresh;
+  auto hit = cache_->get_or_fill(key, [&]() -> Result<cache::Loaded> {
+    auto p = load();
+    if (!p.ok()) return p.status();  // not cached: a bad token is looked up every time
+    fresh = *p;
+    auto ttl = std::chrono::milliseconds(std::clamp<int64_t>(p->expires_at - pos::now_ms(), 1, 600'000));
+    return cache::Loaded{std::to_string(p->user_id) + "," + std::to_string(p->shop_id) + "," +
+                             pos::role_name(p->role) + "," + std::to_string(p->expires_at) + "," + p->username,
+                         map_.session(p->shop_id, p->user_id), ttl};
+  }, {.type = type_id("sessions")});
+  if (!hit.ok()) return hit.status();
+  if (fresh) return *fresh;
+  pos::Principal p;
+  char role[16] = {0};
+  long long uid = 0, sid = 0, exp = 0;
+  int used = 0;
+  if (std::sscanf(hit->value->c_str(), "%lld,%lld,%15[a-z],%lld,%n", &uid, &sid, role, &exp, &used) < 4) {
+    return Internal("corrupt cached session");
+  }
+  p.user_id = uid;
+  p.shop_id = sid;
+  p.role = std::string_view(role) == "owner" ? pos::Role::kOwner : pos::Role::kCashier;
+  p.expires_at = exp;
+  p.username = hit->value->substr(static_cast<size_t>(used));
+  if (p.expires_at <= pos::now_ms()) return Status(StatusCode::kUnauthenticated, "invalid or expired token");
+  return p;
 }
 
 size_t ReadCache::invalidate(const std::vector<std::string>& tags, cache::InvalidationCause cause,

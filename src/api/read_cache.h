@@ -1,4 +1,7 @@
 // ReadCache: the API's cached GETs, on the cache engine, with the tags pos::CacheMap chooses.
+// It is the only door from the API into the engine: every key is built here (a request's, a
+// detail's by type and id, a page index's, a session's), and every fill, store and
+// invalidation goes through it.
 //
 // A cached read stores the serialised response bytes, so a hit does no database access and no
 // JSON work: the handler checks the caller's role, builds the key, and sends the stored bytes
@@ -16,6 +19,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "cache/cache.h"
@@ -32,17 +36,42 @@ struct Filled {
 };
 using Filler = std::function<Result<Filled>()>;
 
+// A list page made from entries of two kinds (ARCHITECTURE.md): its index (its total and ids,
+// which only membership and the filters' fields move, so a sale leaves it) and each item's
+// JSON (the very entry its detail GET serves, dropped by what changes that item). After a sale
+// the page is rebuilt from the cache, loading only the items sold, if a refill has not already.
+struct PageItem {
+  int64_t id = 0;
+  std::string body;  // the item's JSON, as its detail GET answers it
+};
+struct PageRecipe {
+  int64_t shop = 0;
+  std::string_view type;   // "products", "customers": the detail of id N is /api/<type>/N
+  int64_t page = 1, per_page = 50;
+  std::string filters;     // what else selects the page ("&q=tea&category=Food"), for its index key
+  std::vector<std::string> index_tags;
+  std::function<Result<std::pair<int64_t, std::vector<PageItem>>>()> list;  // total and items, from the database
+  std::function<Result<std::vector<PageItem>>(const std::vector<int64_t>&)> by_ids;  // from the database
+  std::function<std::vector<std::string>(int64_t)> item_tags;
+  std::function<std::vector<std::string>(const std::vector<int64_t>&)> page_tags;  // of the ids shown
+};
+
 class ReadCache {
  public:
   // `cache` null: caching off; every read loads (and still answers X-Cache: MISS and ETags).
   ReadCache(cache::Cache* cache, pos::CacheMap map);
 
   const pos::CacheMap& map() const { return map_; }
-  cache::Cache* engine() { return cache_; }
+  // The engine itself, for the management endpoints (statistics, history, maintenance,
+  // warming); null with caching off. Reads and writes of entries go through the calls below.
+  cache::Cache* engine() const { return cache_; }
 
   // The key of a read: the shop, the type, the path and its query in a canonical order.
   static std::string key(int64_t shop, std::string_view type, const http::Request& req);
+  // The key of a GET of `path` with no query: key(shop, type, req) for that request.
   static std::string key(int64_t shop, std::string_view type, std::string_view path);
+  // The key of GET /api/<type>/<id>.
+  static std::string detail_key(int64_t shop, std::string_view type, int64_t id);
   // The inverse for keys made from a request: the shop and the target ("/path?query") to send
   // again; nullopt for other keys (sessions, page indexes).
   struct Read {
@@ -58,6 +87,25 @@ class ReadCache {
   // A cache item for warming the read at `key`.
   cache::WarmItem warm_item(std::string key, std::string_view type, Filler fill);
 
+  // The body of a list page, exactly what serialising the whole page gives, and its tags:
+  // built from its index and its items' entries, loading from the database only what is
+  // missing (see PageRecipe). With caching off, the whole page is loaded.
+  Result<Filled> page(const PageRecipe& recipe);
+
+  // Stores what GET /api/<type>/<id> would load (a new bill, read at once by the receipt), if
+  // no invalidation of `tags` came after `ticket` was taken. A no-op with caching off.
+  void store_detail(int64_t shop, std::string_view type, int64_t id, std::string body,
+                    std::vector<std::string> tags, const cache::Ticket& ticket);
+  // A ticket to pass to store_detail(), taken before the database is read; nullopt with
+  // caching off.
+  std::optional<cache::Ticket> ticket();
+
+  // The principal of a bearer token: `load`'s (pos::Pos::authenticate), cached under a hash of
+  // the token (never the token) until the session's end; a failed load is not cached. A hit
+  // reads no database.
+  Result<pos::Principal> session(std::string_view token,
+                                 const std::function<Result<pos::Principal>()>& load);
+
   // Drops what a write changed (or, with kClear, what a clear names). Returns how many went.
   // With `dropped`, appends what went and whether it had been read (Cache::invalidate_tags).
   size_t invalidate(const std::vector<std::string>& tags,
@@ -67,6 +115,12 @@ class ReadCache {
   cache::TypeId type_id(std::string_view type) const;
 
  private:
+  // The page's index (its total; its ids into `ids`), from the cache or the database; items
+  // the database load read go into `loaded_here`, and are stored as their own entries.
+  Result<int64_t> page_index(const PageRecipe& r, std::unordered_map<int64_t, std::string>& loaded_here,
+                             std::vector<int64_t>& ids);
+  void store_item(const PageRecipe& r, const PageItem& x, const cache::Ticket& ticket);
+
   cache::Cache* cache_;
   pos::CacheMap map_;
   std::vector<std::pair<std::string, cache::TypeId>> types_;

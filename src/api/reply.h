@@ -5,6 +5,8 @@
 
 #include <string>
 
+#include "api/serialize.h"
+#include "http/errors.h"
 #include "http/http.h"
 
 namespace tajir::api {
@@ -16,6 +18,18 @@ inline std::string dump(const nlohmann::json& body) {
 
 inline http::Response reply(int status, const nlohmann::json& body) {
   return http::Response::json(status, dump(body));
+}
+
+// The resource's JSON with `status`, or the error response of a failed result.
+template <typename T>
+http::Response reply(int status, const Result<T>& r) {
+  if (!r.ok()) return http::from_status(r.status());
+  return reply(status, to_json(*r));
+}
+
+// 204, or the error response.
+inline http::Response reply_empty(const Status& st) {
+  return st.ok() ? http::Response::empty(204) : http::from_status(st);
 }
 
 }  // namespace tajir::api

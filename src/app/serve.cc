@@ -50,7 +50,7 @@ int serve(const Config& c) {
   if (cache && c.warm) {
     auto shops = pos.shop_ids();
     if (!shops.ok()) return fail("warming", shops.status());
-    api::WarmSummary w = api.warm(*shops, {"products", "dashboard", "customers"});
+    api::WarmSummary w = api.warm(*shops, pos::warmable_types());
     std::printf("warmed %zu entries for %zu shops in %lld ms\n", w.total, shops->size(),
                 static_cast<long long>(w.took.count()));
   }

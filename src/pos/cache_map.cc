@@ -24,7 +24,26 @@ void append(std::vector<std::string>& out, std::string_view kind, int64_t shop,
 }  // namespace
 
 bool is_cache_type(std::string_view type) {
-  return std::find(std::begin(kCacheTypes), std::end(kCacheTypes), type) != std::end(kCacheTypes);
+  return std::any_of(std::begin(kCacheTypes), std::end(kCacheTypes), [&](const CacheType& t) { return t.name == type; });
+}
+
+bool is_warmable_type(std::string_view type) {
+  return std::any_of(std::begin(kCacheTypes), std::end(kCacheTypes),
+                     [&](const CacheType& t) { return t.warmable && t.name == type; });
+}
+
+std::vector<std::string> cache_types() {
+  std::vector<std::string> out;
+  for (const CacheType& t : kCacheTypes) out.emplace_back(t.name);
+  return out;
+}
+
+std::vector<std::string> warmable_types() {
+  std::vector<std::string> out;
+  for (const CacheType& t : kCacheTypes) {
+    if (t.warmable) out.emplace_back(t.name);
+  }
+  return out;
 }
 
 std::string CacheMap::type_tag(std::string_view type, int64_t shop) {

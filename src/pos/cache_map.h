@@ -37,10 +37,20 @@ namespace tajir::pos {
 
 enum class InvalidationMode { kPrecise, kCoarse };
 
-// The value types statistics are kept for (and /api/cache/clear and /warm accept).
-inline constexpr std::string_view kCacheTypes[] = {"products", "customers", "employees", "bills",
-                                                   "dashboard", "shop", "sessions"};
+// The value types: what statistics are kept per, what /api/cache/clear accepts, and (those
+// marked warmable: the reads every till makes first) what /api/cache/warm fills. The one list.
+struct CacheType {
+  std::string_view name;
+  bool warmable;
+};
+inline constexpr CacheType kCacheTypes[] = {
+    {"products", true}, {"customers", true}, {"employees", false}, {"bills", false},
+    {"dashboard", true}, {"shop", false},    {"sessions", false},
+};
 bool is_cache_type(std::string_view type);
+bool is_warmable_type(std::string_view type);
+std::vector<std::string> cache_types();     // every name, in the list's order
+std::vector<std::string> warmable_types();  // the warmable ones
 
 class CacheMap {
  public:

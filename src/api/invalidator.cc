@@ -1,0 +1,62 @@
+#include "api/invalidator.h"
+
+#include <thread>
+
+namespace tajir::api {
+
+Invalidator::Invalidator(ReadCache& reads, std::string internal_token, bool refill,
+                         std::chrono::milliseconds delay)
+    : reads_(&reads), internal_token_(std::move(internal_token)), delay_(delay) {
+  if (refill && reads.engine() != nullptr) {
+    refiller_ = std::make_unique<BackgroundWarmer<std::string>>(
+        [this](const std::string& key) { replay(key); }, std::chrono::milliseconds(0), kMaxPendingRefills);
+  }
+}
+
+Invalidator::~Invalidator() {
+  refiller_.reset();  // its thread routes requests: stopped before anything else goes
+}
+
+void Invalidator::after_write(const std::vector<std::string>& tags) {
+  if (delay_.count() > 0) std::this_thread::sleep_for(delay_);
+  if (!refiller_) {
+    reads_->invalidate(tags);
+    return;
+  }
+  std::vector<cache::DroppedKey> dropped;
+  reads_->invalidate(tags, cache::InvalidationCause::kWrite, &dropped);
+  std::lock_guard lock(credits_mu_);
+  if (credits_.size() > kMaxPendingRefills * 16) credits_.clear();  // keys evicted meanwhile
+  for (auto& d : dropped) {
+    auto it = credits_.find(d.key);
+    if (d.read) {
+      if (it == credits_.end()) it = credits_.emplace(d.key, 0).first;
+      it->second = kRefillCredit;
+    } else if (it == credits_.end()) {
+      continue;
+    } else if (--it->second <= 0) {
+      credits_.erase(it);
+      continue;
+    }
+    refiller_->request(d.key);
+  }
+}
+
+// The GET that filled a key (ReadCache::read_of), sent again through the router as the shop's
+// operator, loads it again (with a ticket, like any fill).
+void Invalidator::replay(const std::string& key) const {
+  auto read = ReadCache::read_of(key);
+  if (!read || router_ == nullptr) return;  // not a request's read (sessions, page indexes)
+  http::Request req;
+  req.method = http::Method::kGet;
+  if (!req.set_target(read->target).ok()) return;
+  req.headers = {{"Authorization", "Bearer " + internal_token_}, {"X-Shop-Id", std::move(read->shop)}};
+  (void)router_->route(req);
+}
+
+RefillStats Invalidator::refill_stats() const {
+  if (!refiller_) return {};
+  return {refiller_->completed(), refiller_->dropped()};
+}
+
+}  // namespace tajir::api

@@ -1,0 +1,67 @@
+// Invalidator: what every write does after its transaction commits and before it answers.
+//
+// It drops the tags pos::CacheMap names for the change (through ReadCache), and, with refill
+// on, asks a background thread to load again each dropped entry that a get had hit since it
+// was stored: that GET is sent again through the router as the shop's operator (with
+// Access's per-process internal token), so it fills with a ticket like any read and cannot
+// put back a value a later write changed. A refilled entry keeps being refilled for the next
+// kRefillCredit writes even if nobody reads it in between (a page that sales change faster
+// than tills read it would otherwise go cold after one refill); unread for longer, it is let
+// go. At most kMaxPendingRefills keys wait; more are dropped and counted.
+//
+// Thread safety: thread-safe.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "api/read_cache.h"
+#include "api/warmer.h"
+#include "http/router.h"
+
+namespace tajir::api {
+
+struct RefillStats {
+  uint64_t refilled = 0;
+  uint64_t dropped = 0;
+};
+
+class Invalidator {
+ public:
+  // `router` may be set later (set_router), before the first write; `delay` is fault
+  // injection for tests (a wait between commit and invalidation).
+  Invalidator(ReadCache& reads, std::string internal_token, bool refill,
+              std::chrono::milliseconds delay);
+  ~Invalidator();
+
+  void set_router(const http::Router* router) { router_ = router; }
+  // Stops the refill's thread (it routes requests): before the router or the handlers go.
+  void stop() { refiller_.reset(); }
+
+  // After a write committed (or was found committed: a replayed bill, a bill already void),
+  // before anything about it is answered.
+  void after_write(const std::vector<std::string>& tags);
+
+  bool refill_enabled() const { return refiller_ != nullptr; }
+  RefillStats refill_stats() const;
+
+  static constexpr size_t kMaxPendingRefills = 4096;
+  static constexpr int kRefillCredit = 3;
+
+ private:
+  void replay(const std::string& key) const;
+
+  ReadCache* reads_;
+  std::string internal_token_;
+  std::chrono::milliseconds delay_;
+  const http::Router* router_ = nullptr;
+  std::mutex credits_mu_;
+  std::unordered_map<std::string, int> credits_;  // GUARDED_BY(credits_mu_): refills left unread
+  std::unique_ptr<BackgroundWarmer<std::string>> refiller_;  // null without a cache or refill
+};
+
+}  // namespace tajir::api

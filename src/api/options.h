@@ -1,0 +1,26 @@
+// ApiOptions: how the API is set up (api/api.h).
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <string>
+
+#include "cache/cache.h"
+#include "pos/cache_map.h"
+
+namespace tajir::api {
+
+struct ApiOptions {
+  std::string admin_token;  // empty: no operator
+  bool metrics_enabled = true;
+  cache::Cache* cache = nullptr;  // null: every read goes to the database
+  pos::InvalidationMode invalidation = pos::InvalidationMode::kPrecise;
+  size_t warm_parallelism = 4;
+  bool warm_on_login = true;  // warm the shop's essentials in the background at login
+  bool refill = true;         // load again, in the background, what a write dropped that was being read
+  // Fault injection for tests: each write waits this long between its commit and its
+  // invalidation, so a test can show that no answer about a write outruns its invalidation.
+  std::chrono::milliseconds invalidation_delay{0};
+};
+
+}  // namespace tajir::api

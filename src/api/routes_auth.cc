@@ -1,0 +1,40 @@
+// Registration, login, logout.
+#include "api/bodies.h"
+#include "api/reply.h"
+#include "api/routes.h"
+
+namespace tajir::api {
+namespace {
+
+Response register_shop(Context& c, Request& req, const pos::Principal&) {
+  auto in = registration_input(req);
+  if (!in.ok()) return http::from_status(in.status());
+  return reply(201, c.pos.register_shop(in->first, in->second.username, in->second.password));
+}
+
+Response login(Context& c, Request& req, const pos::Principal&) {
+  auto in = credentials_input(req);
+  if (!in.ok()) return http::from_status(in.status());
+  auto r = c.pos.login(in->username, in->password);
+  if (r.ok() && c.login_warmer != nullptr) c.login_warmer->request(r->user.shop_id);
+  return reply(200, r);
+}
+
+Response logout(Context& c, Request& req, const pos::Principal& p) {
+  auto token = req.header("Authorization")->substr(7);  // guard() found "Bearer <token>"
+  Status st = c.pos.logout(token);
+  if (st.ok()) c.writes.after_write(c.reads.map().user_sessions_ended(p.user_id));
+  return reply_empty(st);
+}
+
+constexpr Route kRoutes[] = {
+    {Method::kPost, "/api/auth/register", kPublic, register_shop},
+    {Method::kPost, "/api/auth/login", kPublic, login},
+    {Method::kPost, "/api/auth/logout", kOwner | kCashier, logout},
+};
+
+}  // namespace
+
+std::span<const Route> auth_routes() { return kRoutes; }
+
+}  // namespace tajir::api

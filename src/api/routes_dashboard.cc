@@ -1,0 +1,28 @@
+// The revenue dashboard, and the health check.
+#include "api/loaders.h"
+#include "api/routes.h"
+
+namespace tajir::api {
+namespace {
+
+Response get(Context& c, Request& req, const pos::Principal& p) {
+  return c.reads.serve(req, p.shop_id, "dashboard", dashboard(c, p));
+}
+
+Response healthz(Context& c, Request&, const pos::Principal&) {
+  Status db = c.pos.database().ping();
+  nlohmann::json body{{"status", db.ok() ? "ok" : "degraded"}, {"db", db.ok() ? "ok" : "down"},
+                      {"redis", "disabled"}};
+  return reply(db.ok() ? 200 : 503, body);
+}
+
+constexpr Route kRoutes[] = {
+    {Method::kGet, "/api/dashboard", kEveryone, get},
+    {Method::kGet, "/healthz", kPublic, healthz},
+};
+
+}  // namespace
+
+std::span<const Route> dashboard_routes() { return kRoutes; }
+
+}  // namespace tajir::api

@@ -1,0 +1,64 @@
+// Products: the catalogue and its stock.
+#include "api/bodies.h"
+#include "api/input.h"
+#include "api/loaders.h"
+#include "api/routes.h"
+
+namespace tajir::api {
+namespace {
+
+Response list(Context& c, Request& req, const pos::Principal& p) {
+  auto page = page_of(req);
+  if (!page.ok()) return http::from_status(page.status());
+  pos::ProductFilter f{optional_query(req, "q"), optional_query(req, "category"), false, {}};
+  auto low = parse_query_bool(req.query("low_stock"), "low_stock");
+  auto active = parse_query_bool(req.query("active"), "active");
+  if (!low.ok()) return http::from_status(low.status());
+  if (!active.ok()) return http::from_status(active.status());
+  f.low_stock = low->value_or(false);
+  f.active = *active;
+  return c.reads.serve(req, p.shop_id, "products", product_page(c, p, f, *page));
+}
+
+Response create(Context& c, Request& req, const pos::Principal& p) {
+  auto in = product_input(req);
+  if (!in.ok()) return http::from_status(in.status());
+  auto r = c.pos.create_product(p, *in);
+  if (r.ok()) c.writes.after_write(c.reads.map().product_written(p.shop_id, nullptr, &*r));
+  return reply(201, r);
+}
+
+Response get(Context& c, Request& req, const pos::Principal& p, int64_t id) {
+  return c.reads.serve(req, p.shop_id, "products",
+                       [&] { return filled(c.pos.product(p, id), c.reads.map().product(p.shop_id, id)); });
+}
+
+Response update(Context& c, Request& req, const pos::Principal& p, int64_t id) {
+  auto in = product_input(req);
+  if (!in.ok()) return http::from_status(in.status());
+  auto r = c.pos.update_product(p, id, *in);
+  if (!r.ok()) return http::from_status(r.status());
+  c.writes.after_write(c.reads.map().product_written(p.shop_id, &r->before, &*r->after));
+  return reply(200, to_json(*r->after));
+}
+
+Response remove(Context& c, Request&, const pos::Principal& p, int64_t id) {
+  auto r = c.pos.delete_product(p, id);
+  if (!r.ok()) return http::from_status(r.status());
+  c.writes.after_write(c.reads.map().product_written(p.shop_id, &r->before, r->after ? &*r->after : nullptr));
+  return Response::empty(204);
+}
+
+constexpr Route kRoutes[] = {
+    {Method::kGet, "/api/products", kEveryone, list},
+    {Method::kPost, "/api/products", kManagers, create},
+    {Method::kGet, "/api/products/{id}", kEveryone, with_id<get>},
+    {Method::kPut, "/api/products/{id}", kManagers, with_id<update>},
+    {Method::kDelete, "/api/products/{id}", kManagers, with_id<remove>},
+};
+
+}  // namespace
+
+std::span<const Route> product_routes() { return kRoutes; }
+
+}  // namespace tajir::api
