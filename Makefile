@@ -3,7 +3,7 @@ JOBS ?= $(shell nproc)
 BUILD ?= build
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=Release
 
-.PHONY: all deps build run test bench test-sanitize format clean
+.PHONY: all deps build run test bench test-sanitize format format-check clean
 
 all: build
 
@@ -42,6 +42,10 @@ test-sanitize: deps
 
 format: deps
 	find src bench -name '*.cc' -o -name '*.h' | xargs clang-format -i
+
+# Fails, naming each file and line, if `make format` would change anything.
+format-check: deps
+	find src bench -name '*.cc' -o -name '*.h' | xargs clang-format --dry-run --Werror
 
 clean:
 	rm -rf build build-asan build-tsan

@@ -6,16 +6,18 @@
 #
 # usage: bench/policy_miss_ratios.sh BUILD_DIR [TRACES_DIR]
 #   BUILD_DIR   holds tajir-cachesim and tajir-tracegen
-#   TRACES_DIR  real traces, one key per line (default: ../shared/traces from the repo root)
+#   TRACES_DIR  real traces, one key per line, as NAME.txt or gzip-compressed NAME.txt.gz
+#               (default: bench/traces, whose .gz files are decompressed into BUILD_DIR/traces)
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:?usage: $0 BUILD_DIR [TRACES_DIR]}
-traces=${2:-$repo/../shared/traces}
+traces=${2:-$repo/bench/traces}
 sim=$build/tajir-cachesim
 gen=$build/tajir-tracegen
 [[ -x $sim && -x $gen ]] || { echo "no tajir-cachesim/tajir-tracegen in $build" >&2; exit 2; }
 [[ -d $traces ]] || { echo "no traces directory $traces" >&2; exit 2; }
+traces=$(cd "$traces" && pwd)
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -28,8 +30,21 @@ trap 'rm -rf "$tmp"' EXIT
 "$gen" --kind drift --seed 5 --out "$tmp/gen_drift.txt"
 "$gen" --kind mix --seed 6 --out "$tmp/gen_mix.txt"
 
+# The real traces: plain ones as they are, compressed ones decompressed under their own names
+# (the simulator names each trace after its file) and checked against SHA256SUMS when there is one.
+real=$build/traces
+mkdir -p "$real"
+shopt -s nullglob
+rm -f "$real"/*.txt
+compressed=("$traces"/*.txt.gz)
+for f in "${compressed[@]}"; do gzip -dc "$f" > "$real/$(basename "${f%.gz}")"; done
+if [[ ${#compressed[@]} -gt 0 && -f $traces/SHA256SUMS ]]; then
+  (cd "$real" && sha256sum --quiet -c "$traces/SHA256SUMS") ||
+    { echo "the traces in $real differ from $traces/SHA256SUMS" >&2; exit 2; }
+fi
 args=()
-for f in "$tmp"/gen_*.txt "$traces"/*.txt; do args+=(--trace "$f"); done
+for f in "$tmp"/gen_*.txt "$traces"/*.txt "$real"/*.txt; do args+=(--trace "$f"); done
+shopt -u nullglob
 "$sim" "${args[@]}" --capacity 1%,2%,5%,10% --policies tajir,lru,fifo,belady > "$tmp/out.csv"
 
 awk -F, '

@@ -3,7 +3,7 @@
 # Usage: bench/run.sh [build-dir] [traces-dir]
 set -euo pipefail
 build=${1:-build}
-traces=${2:-$(cd "$(dirname "$0")/../.." && pwd)/shared/traces}
+traces=${2:-$(cd "$(dirname "$0")" && pwd)/traces}
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 
