@@ -640,7 +640,9 @@ void Api::register_routes(http::Router& router) {
     auto in = employee_input(req);
     if (!in.ok()) return http::from_status(in.status());
     auto r = pos_->update_employee(p, id, *in);
-    if (r.ok()) invalidate(reads_.map().employee_written(p.shop_id, id, false, in->active.has_value()));
+    // (De)activating an employee or changing its password ends its sessions: the cached ones too.
+    bool logins_changed = in->active.has_value() || in->password.has_value();
+    if (r.ok()) invalidate(reads_.map().employee_written(p.shop_id, id, false, logins_changed));
     return reply(200, r);
   })));
   router.add(Method::kDelete, "/api/employees/{id}", guarded(kManagers, with_id([this](Request&, const Principal& p, int64_t id) {

@@ -144,6 +144,19 @@ const std::vector<Migration>& migrations() {
                 created_at BIGINT NOT NULL,
                 PRIMARY KEY (shop_id, key)))",
            }},
+      // Usernames unique without regard to case. Accounts that already differ only in case
+      // would make the unique index fail, so all but the oldest of each such group are marked
+      // case_duplicate and left out of it (a partial index): none is renamed or locked out
+      // (they still log in by their exact name), and every new name is unique in any case.
+      {.version = 5,
+       .statements =
+           {
+               "ALTER TABLE users ADD COLUMN case_duplicate INTEGER NOT NULL DEFAULT 0",
+               "UPDATE users SET case_duplicate = 1 WHERE id NOT IN "
+               "(SELECT MIN(id) FROM users GROUP BY lower(username))",
+               "CREATE UNIQUE INDEX users_username_lower ON users(lower(username)) "
+               "WHERE case_duplicate = 0",
+           }},
   };
   return kMigrations;
 }

@@ -10,7 +10,8 @@
 // kFailedPrecondition (insufficient stock, inactive product, already void), kUnauthenticated
 // (bad credentials or token), kUnavailable / kInternal from the database.
 //
-// Thread safety: thread-safe; it holds no state but the database and its options.
+// Thread safety: thread-safe; it holds no state but the database, its options and a dummy
+// password hash made at construction.
 #pragma once
 
 #include <chrono>
@@ -86,6 +87,7 @@ class Pos {
   Result<Page<Employee>> list_employees(const Principal& p, const PageRequest& page);
   Result<Employee> employee(const Principal& p, int64_t id);
   Result<Employee> create_employee(const Principal& p, const EmployeeInput& in);
+  // A new password, or deactivation, ends every session of the employee's login.
   Result<Employee> update_employee(const Principal& p, int64_t id, const EmployeeInput& in);
   // Deletes the employee and its login; its sessions end at once.
   Status delete_employee(const Principal& p, int64_t id);
@@ -107,6 +109,7 @@ class Pos {
  private:
   db::Database& db_;
   PosOptions options_;
+  std::string dummy_hash_;  // what a login for an unknown username verifies against
 };
 
 // Current time, unix milliseconds UTC.
