@@ -533,10 +533,14 @@ void Api::register_routes(http::Router& router) {
   router.add(Method::kPut, "/api/shop", guarded(kManagers, [this](Request& req, const Principal& p) {
     auto in = Input::parse(req.body);
     if (!in.ok()) return http::from_status(in.status());
-    pos::ShopInput s{in->text("name", 200), in->text("currency", 3), in->text("timezone", 64)};
+    pos::ShopInput s{in->text("name", 200), in->text("currency", 3), in->text("timezone", 64),
+                     in->integer("cashier_discount_limit_bp", 0, 10000)};
     if (!in->status().ok()) return http::from_status(in->status());
     auto r = pos_->update_shop(p, s);
-    if (r.ok()) invalidate(reads_.map().shop_written(p.shop_id));
+    auto written = reads_.map().shop_written(p.shop_id);
+    // A date-only bill filter means the shop's midnight: a new time zone moves it.
+    if (s.timezone) written.push_back(pos::CacheMap::type_tag("bills", p.shop_id));
+    if (r.ok()) invalidate(written);
     return reply(200, r);
   }));
 
@@ -656,11 +660,12 @@ void Api::register_routes(http::Router& router) {
     auto page = page_of(req);
     if (!page.ok()) return http::from_status(page.status());
     pos::BillFilter f;
-    for (auto [name, target] : {std::pair{"from", &f.from}, std::pair{"to", &f.to}}) {
+    for (auto [name, target, date] : {std::tuple{"from", &f.from, &f.from_is_date}, std::tuple{"to", &f.to, &f.to_is_date}}) {
       if (auto v = req.query(name)) {
         auto t = pos::parse_time(*v);
         if (!t) return http::from_status(InvalidArgument(std::string(name) + " must be an RFC 3339 time or a date", name));
         *target = *t;
+        *date = pos::is_date(*v);
       }
     }
     if (auto v = req.query("customer_id")) {
@@ -693,10 +698,6 @@ void Api::register_routes(http::Router& router) {
                             {.tags = reads_.map().bill(p.shop_id, bill->id), .type = reads_.type_id("bills")},
                             &*ticket);
       }
-    }
-    if (!bill.ok() && bill.status().code() == StatusCode::kFailedPrecondition &&
-        bill.status().message().starts_with("insufficient stock")) {
-      return http::error(bill.status(), "insufficient_stock");
     }
     return reply(replayed ? 200 : 201, bill);
   }));

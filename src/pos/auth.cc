@@ -32,11 +32,19 @@ std::string to_hex(const unsigned char* p, size_t n) {
   return out;
 }
 
-std::string token_hash(std::string_view token) {
+}  // namespace
+
+namespace internal {
+std::string sha256_hex(std::string_view data) {
   unsigned char digest[crypto_hash_sha256_BYTES];
-  crypto_hash_sha256(digest, reinterpret_cast<const unsigned char*>(token.data()), token.size());
+  crypto_hash_sha256(digest, reinterpret_cast<const unsigned char*>(data.data()), data.size());
   return to_hex(digest, sizeof digest);
 }
+}  // namespace internal
+
+namespace {
+
+std::string token_hash(std::string_view token) { return internal::sha256_hex(token); }
 
 Result<std::string> hash_password(std::string_view password, const PosOptions& o) {
   char out[crypto_pwhash_STRBYTES];

@@ -57,10 +57,14 @@ Result<Shop> Pos::update_shop(const Principal& p, const ShopInput& in) {
   if (in.name && (in.name->empty() || in.name->size() > 200)) return InvalidArgument("name must be 1 to 200 characters", "name");
   if (in.currency && !valid_currency(*in.currency)) return InvalidArgument("currency must be an ISO 4217 code such as \"USD\"", "currency");
   if (in.timezone && !valid_timezone(*in.timezone)) return InvalidArgument("timezone must be an IANA name such as \"Asia/Dubai\"", "timezone");
+  if (in.cashier_discount_limit_bp && (*in.cashier_discount_limit_bp < 0 || *in.cashier_discount_limit_bp > 10000)) {
+    return InvalidArgument("cashier_discount_limit_bp must be 0 to 10000 (basis points)", "cashier_discount_limit_bp");
+  }
   Assignments set;
   set.set_if("name", in.name);
   set.set_if("currency", in.currency);
   set.set_if("timezone", in.timezone);
+  set.set_if("cashier_discount_limit_bp", in.cashier_discount_limit_bp);
   if (!set.empty()) {
     Status st = db_.write([&](db::Transaction& tx) -> Status {
       set.params().push_back(p.shop_id);
