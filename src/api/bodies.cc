@@ -31,7 +31,8 @@ Result<std::pair<std::string, Credentials>> registration_input(const Request& re
 Result<pos::ShopInput> shop_input(const Request& req) {
   auto in = Input::parse(req.body);
   if (!in.ok()) return in.status();
-  pos::ShopInput s{in->text("name", 200), in->text("currency", 3), in->text("timezone", 64)};
+  pos::ShopInput s{in->text("name", 200), in->text("currency", 3), in->text("timezone", 64),
+                   in->integer("cashier_discount_limit_bp", 0, 10000)};
   if (!in->status().ok()) return in->status();
   return s;
 }

@@ -12,11 +12,12 @@ Response list(Context& c, Request& req, const pos::Principal& p) {
   auto page = page_of(req);
   if (!page.ok()) return http::from_status(page.status());
   pos::BillFilter f;
-  for (auto [name, target] : {std::pair{"from", &f.from}, std::pair{"to", &f.to}}) {
+  for (auto [name, target, date] : {std::tuple{"from", &f.from, &f.from_is_date}, std::tuple{"to", &f.to, &f.to_is_date}}) {
     if (auto v = req.query(name)) {
       auto t = pos::parse_time(*v);
       if (!t) return http::from_status(InvalidArgument(std::string(name) + " must be an RFC 3339 time or a date", name));
       *target = *t;
+      *date = pos::is_date(*v);
     }
   }
   if (auto v = req.query("customer_id")) {
@@ -49,10 +50,6 @@ Response create(Context& c, Request& req, const pos::Principal& p) {
     c.reads.store_detail(p.shop_id, "bills", bill->id, dump(to_json(*bill)),
                          c.reads.map().bill(p.shop_id, bill->id), *ticket);
   }
-  if (!bill.ok() && bill.status().code() == StatusCode::kFailedPrecondition &&
-      bill.status().message().starts_with("insufficient stock")) {
-    return http::error(bill.status(), "insufficient_stock");
-  }
   return reply(replayed ? 200 : 201, bill);
 }
 
@@ -66,7 +63,9 @@ Response void_bill(Context& c, Request&, const pos::Principal& p, int64_t id) {
   if (!r.ok()) return http::from_status(r.status());
   // "Already void" reports a committed void too, perhaps one still invalidating: drop first.
   c.writes.after_write(c.reads.map().bill_written(p.shop_id, *r));
-  if (already_void) return http::from_status(Status(StatusCode::kFailedPrecondition, "bill is already void"));
+  if (already_void) {
+    return http::from_status(Status(StatusCode::kFailedPrecondition, "bill is already void").with_reason("already_void"));
+  }
   return reply(200, to_json(*r));
 }
 

@@ -36,7 +36,9 @@ Response update(Context& c, Request& req, const pos::Principal& p, int64_t id) {
   auto in = employee_input(req);
   if (!in.ok()) return http::from_status(in.status());
   auto r = c.pos.update_employee(p, id, *in);
-  if (r.ok()) c.writes.after_write(c.reads.map().employee_written(p.shop_id, id, false, in->active.has_value()));
+  // (De)activating an employee or changing its password ends its sessions: the cached ones too.
+  bool logins_changed = in->active.has_value() || in->password.has_value();
+  if (r.ok()) c.writes.after_write(c.reads.map().employee_written(p.shop_id, id, false, logins_changed));
   return reply(200, r);
 }
 

@@ -14,7 +14,7 @@ Response update(Context& c, Request& req, const pos::Principal& p) {
   auto in = shop_input(req);
   if (!in.ok()) return http::from_status(in.status());
   auto r = c.pos.update_shop(p, *in);
-  if (r.ok()) c.writes.after_write(c.reads.map().shop_written(p.shop_id));
+  if (r.ok()) c.writes.after_write(c.reads.map().shop_written(p.shop_id, in->timezone.has_value()));
   return reply(200, r);
 }
 

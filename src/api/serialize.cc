@@ -33,7 +33,7 @@ json periods(const pos::Dashboard::Period& p) {
 
 json to_json(const pos::Shop& s) {
   return {{"id", s.id}, {"name", s.name}, {"currency", s.currency}, {"timezone", s.timezone},
-          {"created_at", time(s.created_at)}};
+          {"cashier_discount_limit_bp", s.cashier_discount_limit_bp}, {"created_at", time(s.created_at)}};
 }
 
 json to_json(const pos::User& u) {

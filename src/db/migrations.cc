@@ -144,6 +144,41 @@ const std::vector<Migration>& migrations() {
                 created_at BIGINT NOT NULL,
                 PRIMARY KEY (shop_id, key)))",
            }},
+      // A shop's paid volume (the sum of its paid bills' subtotal + tax), kept as bills are
+      // paid and voided and held under pos/money.h's limit, so no SUM over its bills can
+      // overflow. The backfill clamps to [0, 10^18]: bills stored before the limits may hold
+      // wrapped figures, and the migration must not fail on them (SQLite's SUM raises on
+      // overflow, so its TOTAL, a float sum, exact below 2^53, is used).
+      {.version = 2,
+       .statements = {"ALTER TABLE shops ADD COLUMN paid_volume BIGINT NOT NULL DEFAULT 0"},
+       .sqlite = {R"(UPDATE shops SET paid_volume = (
+                SELECT CAST(MIN(MAX(TOTAL(subtotal + tax), 0), 1e18) AS INTEGER)
+                FROM bills WHERE bills.shop_id = shops.id AND status = 'paid'))"},
+       .postgres = {R"(UPDATE shops SET paid_volume = (
+                SELECT LEAST(GREATEST(COALESCE(SUM(subtotal::numeric + tax), 0), 0),
+                             1000000000000000000)::bigint
+                FROM bills WHERE bills.shop_id = shops.id AND status = 'paid'))"}},
+      // The digest of the request an Idempotency-Key was first used for (NULL for keys
+      // stored before: they match any request, as they did).
+      {.version = 3,
+       .statements = {"ALTER TABLE idempotency_keys ADD COLUMN request_digest TEXT"}},
+      // The largest discount a cashier may give, in basis points of the subtotal.
+      {.version = 4,
+       .statements = {"ALTER TABLE shops ADD COLUMN cashier_discount_limit_bp BIGINT NOT NULL "
+                      "DEFAULT 0"}},
+      // Usernames unique without regard to case. Accounts that already differ only in case
+      // would make the unique index fail, so all but the oldest of each such group are marked
+      // case_duplicate and left out of it (a partial index): none is renamed or locked out
+      // (they still log in by their exact name), and every new name is unique in any case.
+      {.version = 5,
+       .statements =
+           {
+               "ALTER TABLE users ADD COLUMN case_duplicate INTEGER NOT NULL DEFAULT 0",
+               "UPDATE users SET case_duplicate = 1 WHERE id NOT IN "
+               "(SELECT MIN(id) FROM users GROUP BY lower(username))",
+               "CREATE UNIQUE INDEX users_username_lower ON users(lower(username)) "
+               "WHERE case_duplicate = 0",
+           }},
   };
   return kMigrations;
 }

@@ -27,6 +27,8 @@ Mapping mapping(StatusCode code) {
     case StatusCode::kFailedPrecondition:
     case StatusCode::kAborted:
       return {409, "conflict"};
+    case StatusCode::kUnprocessable:
+      return {422, "unprocessable"};
     case StatusCode::kResourceExhausted:
       return {429, "rate_limited"};
     case StatusCode::kUnavailable:
@@ -66,6 +68,9 @@ Response error(const Status& status, std::string_view code) {
   return error(http, code, "internal server error");
 }
 
-Response from_status(const Status& status) { return error(status, mapping(status.code()).code); }
+Response from_status(const Status& status) {
+  Mapping m = mapping(status.code());
+  return error(status, status.reason().empty() || m.status >= 500 ? m.code : status.reason());
+}
 
 }  // namespace tajir::http

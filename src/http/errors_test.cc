@@ -45,6 +45,7 @@ TEST(FromStatus, EachCodeMapsToOneStatusAndCode) {
       {Status(StatusCode::kAlreadyExists, "duplicate sku"), 409, "conflict"},
       {Status(StatusCode::kFailedPrecondition, "insufficient stock"), 409, "conflict"},
       {Status(StatusCode::kAborted, "lost a race"), 409, "conflict"},
+      {Status(StatusCode::kUnprocessable, "key reused"), 422, "unprocessable"},
       {Status(StatusCode::kResourceExhausted, "slow down"), 429, "rate_limited"},
       {Status(StatusCode::kUnavailable, "db down"), 503, "unavailable"},
       {Internal("boom"), 500, "internal"},
@@ -55,6 +56,16 @@ TEST(FromStatus, EachCodeMapsToOneStatusAndCode) {
     EXPECT_EQ(http_status(m.status.code()), m.http) << m.code;
     EXPECT_EQ(body_of(res)["error"]["code"], m.code);
   }
+}
+
+TEST(FromStatus, AReasonNamesTheCodeButNotTheStatus) {
+  Response res = from_status(
+      Status(StatusCode::kUnprocessable, "reused").with_reason("idempotency_key_reused"));
+  EXPECT_EQ(res.status, 422);
+  EXPECT_EQ(body_of(res)["error"]["code"], "idempotency_key_reused");
+  res = from_status(Status(StatusCode::kInternal, "x").with_reason("secret_reason"));
+  EXPECT_EQ(res.status, 500);
+  EXPECT_EQ(body_of(res)["error"]["code"], "internal");
 }
 
 TEST(FromStatus, ClientMessagesPassAndFieldOnlyWhenSet) {

@@ -3,7 +3,17 @@
 // Passwords are hashed with argon2id (libsodium's crypto_pwhash_str, which stores its own salt
 // and parameters). Tokens are 256 random bits, hex-encoded for the client; the database keeps
 // only their SHA-256, so a copy of the database holds no usable token. A session ends when it
-// expires, at logout, or when its employee is deleted (the session rows go with the user).
+// expires, at logout, when its password changes, or when its employee is deactivated or deleted
+// (the session rows go with the user).
+//
+// Usernames are unique and looked up without regard to ASCII case (a unique index on
+// lower(username)); the name is kept as it was registered. Accounts that differed only in case
+// before that index existed are flagged case_duplicate by the migration that made it (all but
+// the oldest of each group), left out of the index, and still log in by their exact name.
+//
+// A login for an unknown (or inactive) username verifies the password against a dummy hash
+// made at start with the same argon2id limits, so that its time tells nothing of which
+// usernames exist.
 #include <sodium.h>
 
 #include "pos/internal/rows.h"
@@ -22,11 +32,19 @@ std::string to_hex(const unsigned char* p, size_t n) {
   return out;
 }
 
-std::string token_hash(std::string_view token) {
+}  // namespace
+
+namespace internal {
+std::string sha256_hex(std::string_view data) {
   unsigned char digest[crypto_hash_sha256_BYTES];
-  crypto_hash_sha256(digest, reinterpret_cast<const unsigned char*>(token.data()), token.size());
+  crypto_hash_sha256(digest, reinterpret_cast<const unsigned char*>(data.data()), data.size());
   return to_hex(digest, sizeof digest);
 }
+}  // namespace internal
+
+namespace {
+
+std::string token_hash(std::string_view token) { return internal::sha256_hex(token); }
 
 Result<std::string> hash_password(std::string_view password, const PosOptions& o) {
   char out[crypto_pwhash_STRBYTES];
@@ -80,6 +98,11 @@ const char* role_name(Role r) {
 
 Pos::Pos(db::Database& db, PosOptions options) : db_(db), options_(options) {
   if (sodium_init() < 0) throw std::runtime_error("libsodium failed to initialise");
+  unsigned char raw[16];
+  randombytes_buf(raw, sizeof raw);
+  auto dummy = hash_password(to_hex(raw, sizeof raw), options_);
+  if (!dummy.ok()) throw std::runtime_error(dummy.status().message());
+  dummy_hash_ = std::move(*dummy);
 }
 
 namespace {
@@ -139,16 +162,23 @@ Result<AuthResult> Pos::login(std::string_view username, std::string_view passwo
   if (username.empty() || password.empty() || password.size() > 256) return bad;
   std::optional<db::Row> row;
   Status st = db_.read([&](db::Transaction& tx) -> Status {
+    // The exact name first: a case_duplicate account is found only by it.
     auto rows = tx.query(
-        "SELECT id, shop_id, password_hash, role FROM users WHERE username = ? AND active = 1",
-        {std::string(username)});
+        "SELECT id, shop_id, password_hash, role, username FROM users "
+        "WHERE (username = ? OR (lower(username) = ? AND case_duplicate = 0)) AND active = 1 "
+        "ORDER BY CASE WHEN username = ? THEN 0 ELSE 1 END LIMIT 1",
+        {std::string(username), internal::ascii_lower(username), std::string(username)});
     if (!rows.ok()) return rows.status();
     if (!rows->empty()) row = (*rows)[0];
     return OkStatus();
   });
   if (!st.ok()) return st;
-  if (!row || !password_matches(row->text(2), password)) return bad;
-  AuthResult out{"", User{row->integer(0), std::string(username), parse_role(row->text(3)),
+  if (!row) {
+    (void)password_matches(dummy_hash_, password);  // as long as a wrong password takes
+    return bad;
+  }
+  if (!password_matches(row->text(2), password)) return bad;
+  AuthResult out{"", User{row->integer(0), row->text(4), parse_role(row->text(3)),
                           row->integer(1)}};
   st = db_.write([&](db::Transaction& tx) -> Status {
     auto token = start_session(tx, out.user.id, out.user.shop_id, options_.token_lifetime);

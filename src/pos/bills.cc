@@ -5,39 +5,53 @@
 // and the change are one statement, so two tills selling the last unit cannot both succeed, on
 // SQLite (one writer) and on PostgreSQL (the row lock, then the condition re-checked). The bill
 // number comes from the shop row (`bill_seq = bill_seq + 1 ... RETURNING`), which serialises the
-// numbering of one shop without gaps.
+// numbering of one shop without gaps; created_at is taken after that row is locked, so a later
+// number never has an earlier time. The same statement adds the bill to the shop's paid
+// volume, under pos/money.h's limit, so no sum over a shop's bills can overflow.
+//
+// An Idempotency-Key is stored with a digest of the request it was first used for: the parsed
+// input in a canonical form (request_digest), so the same cart sent again with other
+// whitespace, key order or defaults spelled out is the same request.
+#include <algorithm>
+
 #include "pos/internal/rows.h"
+#include "pos/money.h"
 #include "pos/pos.h"
 
 namespace tajir::pos {
 namespace {
 
-constexpr int64_t kMaxQuantity = 1'000'000;
-constexpr int64_t kMaxMoney = 1'000'000'000'000;  // 10^12 minor units: no overflow in sums
-
+// What can be checked before the database: the rest (amounts) is bill_amounts()'s.
 Status check_bill(const BillInput& in) {
   if (in.items.empty()) return InvalidArgument("a bill needs at least one item", "items");
-  if (in.items.size() > 500) return InvalidArgument("at most 500 items per bill", "items");
+  if (in.items.size() > static_cast<size_t>(kMaxLines)) return InvalidArgument("at most 500 items per bill", "items");
   for (size_t i = 0; i < in.items.size(); ++i) {
-    const auto& it = in.items[i];
-    std::string at = "items[" + std::to_string(i) + "]";
-    if (it.product_id <= 0) return InvalidArgument("product_id must be a positive id", at + ".product_id");
-    if (it.quantity < 1 || it.quantity > kMaxQuantity) {
-      return InvalidArgument("quantity must be 1 to 1000000", at + ".quantity");
+    if (in.items[i].product_id <= 0) {
+      return InvalidArgument("product_id must be a positive id", "items[" + std::to_string(i) + "].product_id");
     }
-    if (it.unit_price && (*it.unit_price < 0 || *it.unit_price > kMaxMoney)) {
-      return InvalidArgument("unit_price out of range", at + ".unit_price");
-    }
-  }
-  if (in.discount < 0 || in.discount > kMaxMoney) return InvalidArgument("discount out of range", "discount");
-  if (in.tax_rate_bp < 0 || in.tax_rate_bp > 10000) {
-    return InvalidArgument("tax_rate_bp must be 0 to 10000 (basis points)", "tax_rate_bp");
   }
   if (in.payment_method != "cash" && in.payment_method != "card" && in.payment_method != "other") {
     return InvalidArgument("payment_method must be cash, card or other", "payment_method");
   }
   if (in.notes && in.notes->size() > 2000) return InvalidArgument("notes is longer than 2000 characters", "notes");
   return OkStatus();
+}
+
+// The digest an Idempotency-Key is stored with: of every field of the parsed input, each
+// written unambiguously (numbers in decimal, absent as "-", text length-prefixed).
+std::string request_digest(const BillInput& in) {
+  auto number = [](const std::optional<int64_t>& v) { return v ? std::to_string(*v) : std::string("-"); };
+  auto text = [](const std::optional<std::string>& v) {
+    return v ? std::to_string(v->size()) + ":" + *v : std::string("-");
+  };
+  std::string s = "bill/1 items";
+  for (const auto& it : in.items) {
+    s += " " + std::to_string(it.product_id) + "x" + std::to_string(it.quantity) + "@" + number(it.unit_price);
+  }
+  s += " customer " + number(in.customer_id) + " employee " + number(in.employee_id) + " discount " +
+       std::to_string(in.discount) + " tax " + std::to_string(in.tax_rate_bp) + " method " +
+       text(in.payment_method) + " notes " + text(in.notes);
+  return internal::sha256_hex(s);
 }
 
 Result<Bill> find_bill(db::Transaction& tx, int64_t shop_id, int64_t id) {
@@ -68,13 +82,64 @@ Status move_customer_totals(db::Transaction& tx, const Bill& b, int sign) {
   return r.ok() ? OkStatus() : r.status();
 }
 
+// The bill an Idempotency-Key was first used for, if any, or kUnprocessable if that was another
+// request. (A key stored before digests were kept has none and matches any request.)
 Result<std::optional<int64_t>> idempotent_bill_id(db::Transaction& tx, int64_t shop_id,
-                                                  const std::string& key) {
-  auto rows = tx.query("SELECT bill_id FROM idempotency_keys WHERE shop_id = ? AND key = ?",
-                       {shop_id, key});
+                                                  const std::string& key, const std::string& digest) {
+  auto rows = tx.query(
+      "SELECT bill_id, request_digest FROM idempotency_keys WHERE shop_id = ? AND key = ?",
+      {shop_id, key});
   if (!rows.ok()) return rows.status();
   if (rows->empty()) return std::optional<int64_t>();
-  return std::optional<int64_t>((*rows)[0].integer(0));
+  const db::Row& r = (*rows)[0];
+  if (!r.is_null(1) && r.text(1) != digest) {
+    return Status(StatusCode::kUnprocessable,
+                  "this Idempotency-Key was used for another request; send a new key for a new bill")
+        .with_field("Idempotency-Key")
+        .with_reason("idempotency_key_reused");
+  }
+  return std::optional<int64_t>(r.integer(0));
+}
+
+Status cashier_may_not(std::string message, std::string field) {
+  return Status(StatusCode::kPermissionDenied, std::move(message)).with_field(std::move(field));
+}
+
+// The employee whose login `p` is (a cashier's), or none.
+Result<std::optional<int64_t>> own_employee(db::Transaction& tx, const Principal& p) {
+  auto rows = tx.query("SELECT employee_id FROM users WHERE id = ? AND shop_id = ?",
+                       {p.user_id, p.shop_id});
+  if (!rows.ok()) return rows.status();
+  if (rows->empty()) return std::optional<int64_t>();
+  return (*rows)[0].optional_integer(0);
+}
+
+// What a cashier may not decide alone: a discount above the shop's limit for cashiers.
+Status check_cashier_discount(db::Transaction& tx, const Principal& p, const Bill& b) {
+  if (p.role != Role::kCashier || b.discount == 0) return OkStatus();
+  auto rows = tx.query("SELECT cashier_discount_limit_bp FROM shops WHERE id = ?", {p.shop_id});
+  if (!rows.ok()) return rows.status();
+  if (rows->empty()) return NotFound("shop not found");
+  if (discount_within(b.discount, b.subtotal, (*rows)[0].integer(0))) return OkStatus();
+  return cashier_may_not("a discount above the shop's cashier_discount_limit_bp needs the owner",
+                         "discount");
+}
+
+// Numbers the bill and adds it to the shop's paid volume, within pos/money.h's limits.
+Result<int64_t> next_bill_number(db::Transaction& tx, int64_t shop_id, int64_t volume) {
+  auto seq = tx.query(
+      "UPDATE shops SET bill_seq = bill_seq + 1, paid_volume = paid_volume + ? "
+      "WHERE id = ? AND bill_seq < ? AND paid_volume <= ? RETURNING bill_seq",
+      {volume, shop_id, kMaxShopBills, kMaxShopVolume - volume});
+  if (!seq.ok()) return seq.status();
+  if (!seq->empty()) return (*seq)[0].integer(0);
+  auto shop = tx.query("SELECT 1 FROM shops WHERE id = ?", {shop_id});
+  if (!shop.ok()) return shop.status();
+  if (shop->empty()) return NotFound("shop not found");
+  return InvalidArgument(
+      "the shop's bills would pass the server's limits (10^9 bills; 10^18 minor units of paid "
+      "subtotals plus taxes)",
+      "items");
 }
 
 }  // namespace
@@ -85,12 +150,14 @@ Result<Bill> Pos::create_bill(const Principal& p, const BillInput& in,
   if (idempotency_key && (idempotency_key->empty() || idempotency_key->size() > 200)) {
     return InvalidArgument("Idempotency-Key must be 1 to 200 characters", "Idempotency-Key");
   }
+  const std::string digest = idempotency_key ? request_digest(in) : std::string();
+  const bool cashier = p.role == Role::kCashier;
   if (replayed) *replayed = false;
   std::optional<Bill> out;
   Status st = db_.write([&](db::Transaction& tx) -> Status {
     out.reset();
     if (idempotency_key) {
-      auto prior = idempotent_bill_id(tx, p.shop_id, *idempotency_key);
+      auto prior = idempotent_bill_id(tx, p.shop_id, *idempotency_key, digest);
       if (!prior.ok()) return prior.status();
       if (*prior) {
         auto b = find_bill(tx, p.shop_id, **prior);
@@ -101,56 +168,74 @@ Result<Bill> Pos::create_bill(const Principal& p, const BillInput& in,
       }
     }
     if (Status s = must_exist(tx, "customers", p.shop_id, in.customer_id, "customer_id"); !s.ok()) return s;
-    if (Status s = must_exist(tx, "employees", p.shop_id, in.employee_id, "employee_id"); !s.ok()) return s;
+    std::optional<int64_t> employee_id = in.employee_id;
+    if (cashier) {
+      auto own = own_employee(tx, p);
+      if (!own.ok()) return own.status();
+      if (in.employee_id && in.employee_id != *own) {
+        return cashier_may_not("a cashier's bills record the cashier's own employee", "employee_id");
+      }
+      employee_id = *own;
+    } else if (Status s = must_exist(tx, "employees", p.shop_id, in.employee_id, "employee_id"); !s.ok()) {
+      return s;
+    }
 
     Bill b;
     b.shop_id = p.shop_id;
     b.status = "paid";
     b.customer_id = in.customer_id;
-    b.employee_id = in.employee_id;
+    b.employee_id = employee_id;
     b.discount = in.discount;
     b.payment_method = in.payment_method;
     b.notes = in.notes;
-    b.created_at = now_ms();
+    std::vector<BillLine> lines;
     for (size_t i = 0; i < in.items.size(); ++i) {
       const auto& it = in.items[i];
-      std::string at = "items[" + std::to_string(i) + "].product_id";
+      std::string at = "items[" + std::to_string(i) + "]";
       auto rows = tx.query("SELECT name, price, active FROM products WHERE id = ? AND shop_id = ?",
                            {it.product_id, p.shop_id});
       if (!rows.ok()) return rows.status();
       if (rows->empty()) {
-        return Status(StatusCode::kNotFound, "product " + std::to_string(it.product_id) + " not found").with_field(at);
+        return Status(StatusCode::kNotFound, "product " + std::to_string(it.product_id) + " not found").with_field(at + ".product_id");
       }
       const db::Row& r = (*rows)[0];
       if (r.integer(2) == 0) {
-        return Status(StatusCode::kFailedPrecondition, "product " + std::to_string(it.product_id) + " is inactive").with_field(at);
+        return Status(StatusCode::kFailedPrecondition, "product " + std::to_string(it.product_id) + " is inactive").with_field(at + ".product_id");
+      }
+      if (cashier && it.unit_price && *it.unit_price < r.integer(1)) {
+        return cashier_may_not("a unit_price below the product's price needs the owner", at + ".unit_price");
       }
       int64_t price = it.unit_price.value_or(r.integer(1));
-      b.items.push_back({it.product_id, r.text(0), it.quantity, price, price * it.quantity});
-      b.subtotal += price * it.quantity;
+      b.items.push_back({it.product_id, r.text(0), it.quantity, price, 0});
+      lines.push_back({it.quantity, price});
     }
-    if (b.discount > b.subtotal) return InvalidArgument("discount may not exceed the subtotal", "discount");
-    b.tax = ((b.subtotal - b.discount) * in.tax_rate_bp + 5000) / 10000;
-    b.total = b.subtotal - b.discount + b.tax;
+    auto amounts = bill_amounts(lines, in.discount, in.tax_rate_bp);
+    if (!amounts.ok()) return amounts.status();
+    for (size_t i = 0; i < b.items.size(); ++i) b.items[i].line_total = amounts->line_totals[i];
+    b.subtotal = amounts->subtotal;
+    b.tax = amounts->tax;
+    b.total = amounts->total;
+    if (Status s = check_cashier_discount(tx, p, b); !s.ok()) return s;
 
+    const int64_t now = now_ms();
     for (size_t i = 0; i < b.items.size(); ++i) {
       const BillItem& item = b.items[i];
       auto r = tx.execute(
           "UPDATE products SET stock = stock - ?, updated_at = ? "
           "WHERE id = ? AND shop_id = ? AND stock >= ?",
-          {item.quantity, b.created_at, item.product_id, p.shop_id, item.quantity});
+          {item.quantity, now, item.product_id, p.shop_id, item.quantity});
       if (!r.ok()) return r.status();
       if (*r == 0) {
         return Status(StatusCode::kFailedPrecondition,
                       "insufficient stock for product " + std::to_string(item.product_id))
-            .with_field("items[" + std::to_string(i) + "].quantity");
+            .with_field("items[" + std::to_string(i) + "].quantity")
+            .with_reason("insufficient_stock");
       }
     }
-    auto seq = tx.query("UPDATE shops SET bill_seq = bill_seq + 1 WHERE id = ? RETURNING bill_seq",
-                        {p.shop_id});
-    if (!seq.ok()) return seq.status();
-    if (seq->empty()) return NotFound("shop not found");
-    b.number = (*seq)[0].integer(0);
+    auto number = next_bill_number(tx, p.shop_id, b.subtotal + b.tax);
+    if (!number.ok()) return number.status();
+    b.number = *number;
+    b.created_at = now_ms();  // with the shop row locked: in the order of the numbers
     auto id = tx.query(
         "INSERT INTO bills(shop_id, number, status, customer_id, employee_id, subtotal, discount, "
         "tax, total, payment_method, notes, created_at) VALUES (?, ?, 'paid', ?, ?, ?, ?, ?, ?, ?, "
@@ -170,50 +255,62 @@ Result<Bill> Pos::create_bill(const Principal& p, const BillInput& in,
     if (Status s = move_customer_totals(tx, b, +1); !s.ok()) return s;
     if (idempotency_key) {
       auto r = tx.execute(
-          "INSERT INTO idempotency_keys(shop_id, key, bill_id, created_at) VALUES (?, ?, ?, ?)",
-          {p.shop_id, *idempotency_key, b.id, b.created_at});
+          "INSERT INTO idempotency_keys(shop_id, key, bill_id, request_digest, created_at) "
+          "VALUES (?, ?, ?, ?, ?)",
+          {p.shop_id, *idempotency_key, b.id, digest, b.created_at});
       if (!r.ok()) return r.status();
     }
     out = std::move(b);
     return OkStatus();
   });
   if (st.code() == StatusCode::kAlreadyExists && idempotency_key) {
-    // A concurrent request with the same key won: answer with its bill.
-    if (replayed) *replayed = true;
-    return internal::read_value<Bill>(db_, [&](db::Transaction& tx) -> Result<Bill> {
-      auto id = idempotent_bill_id(tx, p.shop_id, *idempotency_key);
+    // A concurrent request with the same key won: answer with its bill, if it was this request.
+    auto winner = internal::read_value<Bill>(db_, [&](db::Transaction& tx) -> Result<Bill> {
+      auto id = idempotent_bill_id(tx, p.shop_id, *idempotency_key, digest);
       if (!id.ok()) return id.status();
       if (!*id) return Internal("idempotency key vanished");
       return find_bill(tx, p.shop_id, **id);
     });
+    if (winner.ok() && replayed) *replayed = true;
+    return winner;
   }
   if (!st.ok()) return st;
   return std::move(*out);
 }
 
 Result<Page<Bill>> Pos::list_bills(const Principal& p, const BillFilter& f, const PageRequest& page) {
-  std::string where = " FROM bills WHERE shop_id = ?";
-  std::vector<db::Value> params{p.shop_id};
-  if (f.status) {
-    where += " AND status = ?";
-    params.push_back(*f.status);
-  }
-  if (f.customer_id) {
-    where += " AND customer_id = ?";
-    params.push_back(*f.customer_id);
-  }
-  if (f.from) {
-    where += " AND created_at >= ?";
-    params.push_back(*f.from);
-  }
-  if (f.to) {
-    where += " AND created_at < ?";
-    params.push_back(*f.to);
-  }
   Page<Bill> out;
-  Status st = db_.read([&](db::Transaction& tx) {
-    Status s = internal::read_page(tx, internal::kBillColumns, where, params,
-                                   "created_at DESC, id DESC", page, internal::bill_from, out);
+  Status st = db_.read([&](db::Transaction& tx) -> Status {
+    std::optional<int64_t> from = f.from, to = f.to;
+    if ((from && f.from_is_date) || (to && f.to_is_date)) {
+      auto shop = tx.query("SELECT timezone FROM shops WHERE id = ?", {p.shop_id});
+      if (!shop.ok()) return shop.status();
+      if (shop->empty()) return NotFound("shop not found");
+      const std::string zone = (*shop)[0].text(0);
+      if (from && f.from_is_date) from = internal::local_midnight(zone, *from);
+      if (to && f.to_is_date) to = internal::local_midnight(zone, *to);
+    }
+    std::string where = " FROM bills WHERE shop_id = ?";
+    std::vector<db::Value> params{p.shop_id};
+    if (f.status) {
+      where += " AND status = ?";
+      params.push_back(*f.status);
+    }
+    if (f.customer_id) {
+      where += " AND customer_id = ?";
+      params.push_back(*f.customer_id);
+    }
+    if (from) {
+      where += " AND created_at >= ?";
+      params.push_back(*from);
+    }
+    if (to) {
+      where += " AND created_at < ?";
+      params.push_back(*to);
+    }
+    // Newest first is the highest number: created_at can tie within a millisecond.
+    Status s = internal::read_page(tx, internal::kBillColumns, where, params, "number DESC", page,
+                                   internal::bill_from, out);
     if (s.ok()) s = internal::load_items(tx, out.items);
     return s;
   });
@@ -246,6 +343,13 @@ Result<Bill> Pos::void_bill(const Principal& p, int64_t id, bool& already_void) 
       if (!s.ok()) return s.status();
     }
     if (Status s = move_customer_totals(tx, *b, -1); !s.ok()) return s;
+    // What the sale added to the shop's paid volume (clamped: a bill stored before the limits
+    // may hold any figures).
+    int64_t volume = 0;
+    if (__builtin_add_overflow(b->subtotal, b->tax, &volume)) volume = kMaxShopVolume;
+    volume = std::clamp<int64_t>(volume, 0, kMaxShopVolume);
+    auto v = tx.execute("UPDATE shops SET paid_volume = paid_volume - ? WHERE id = ?", {volume, p.shop_id});
+    if (!v.ok()) return v.status();
     return b;
   });
 }

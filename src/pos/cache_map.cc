@@ -210,9 +210,13 @@ std::vector<std::string> CacheMap::bill_written(int64_t shop, const Bill& b) con
   return t;
 }
 
-std::vector<std::string> CacheMap::shop_written(int64_t shop) const {
-  if (mode_ == InvalidationMode::kCoarse) return {type_tag("shop", shop), type_tag("dashboard", shop)};
-  return {tag("shopinfo", shop), tag("dashboard", shop)};
+std::vector<std::string> CacheMap::shop_written(int64_t shop, bool timezone_changed) const {
+  std::vector<std::string> t = mode_ == InvalidationMode::kCoarse
+                                   ? std::vector<std::string>{type_tag("shop", shop), type_tag("dashboard", shop)}
+                                   : std::vector<std::string>{tag("shopinfo", shop), tag("dashboard", shop)};
+  // A date-only bill filter means the shop's midnight: a new time zone moves what it selects.
+  if (timezone_changed) t.push_back(type_tag("bills", shop));
+  return t;
 }
 
 std::vector<std::string> CacheMap::user_sessions_ended(int64_t user_id) const {

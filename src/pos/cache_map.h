@@ -15,7 +15,8 @@
 //     low-stock filtered pages).
 //   - customers and employees: as products, with the q filter for customers (customer pages are
 //     built from an index and the customers' entries too).
-//   - the shop's settings: its own read, and the dashboard (the time zone moves its days).
+//   - the shop's settings: its own read, and the dashboard (the time zone moves its days, and
+//     those of the bill lists filtered by date).
 //   - sessions: logging out or losing an employee drops that user's cached sessions.
 // Coarse mode (the original design, kept to be measured against) drops every cached read of
 // the written type, plus the dashboard and, for bills, products and customers, of the shop.
@@ -87,7 +88,8 @@ class CacheMap {
                                             bool logins_changed) const;
   // A bill created or voided.
   std::vector<std::string> bill_written(int64_t shop, const Bill& bill) const;
-  std::vector<std::string> shop_written(int64_t shop) const;
+  // timezone_changed: the days of date-filtered bill lists moved too.
+  std::vector<std::string> shop_written(int64_t shop, bool timezone_changed) const;
   std::vector<std::string> user_sessions_ended(int64_t user_id) const;
 
   // --- management ---

@@ -237,7 +237,9 @@ TEST(CacheMap, PreciseWritesDropExactlyTheReadsTheyChange) {
        Set{"employee 5", "employees page"} + kSessions},
 
       // The shop: its own read, and the dashboard (its time zone draws the days).
-      {"changing the shop's settings", m.shop_written(kShop), {"shop", "dashboard"}},
+      {"changing the shop's settings", m.shop_written(kShop, false), {"shop", "dashboard"}},
+      {"changing the shop's time zone", m.shop_written(kShop, true),
+       {"shop", "dashboard", "bill 11", "bill 12", "bills page"}},
       {"user 21 logging out", m.user_sessions_ended(21), {"session of user 21"}},
   };
   check(m, rows);
@@ -261,7 +263,7 @@ TEST(CacheMap, CoarseWritesDropEveryReadOfTheTypesTheyTouch) {
       {"editing customer 3's notes", m.customer_written(kShop, 3, false, false), customers},
       {"editing employee 5", m.employee_written(kShop, 5, false, false), employees},
       {"deleting employee 5", m.employee_written(kShop, 5, true, true), employees + kSessions},
-      {"changing the shop's settings", m.shop_written(kShop), {"shop", "dashboard"}},
+      {"changing the shop's settings", m.shop_written(kShop, false), {"shop", "dashboard"}},
       {"user 21 logging out", m.user_sessions_ended(21), {"session of user 21"}},
   };
   check(m, rows);

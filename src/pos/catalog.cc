@@ -58,12 +58,16 @@ Result<Shop> Pos::update_shop(const Principal& p, const ShopInput& in) {
   if (in.name && (in.name->empty() || in.name->size() > 200)) return InvalidArgument("name must be 1 to 200 characters", "name");
   if (in.currency && !valid_currency(*in.currency)) return InvalidArgument("currency must be an ISO 4217 code such as \"USD\"", "currency");
   if (in.timezone && !valid_timezone(*in.timezone)) return InvalidArgument("timezone must be an IANA name such as \"Asia/Dubai\"", "timezone");
+  if (in.cashier_discount_limit_bp && (*in.cashier_discount_limit_bp < 0 || *in.cashier_discount_limit_bp > 10000)) {
+    return InvalidArgument("cashier_discount_limit_bp must be 0 to 10000 (basis points)", "cashier_discount_limit_bp");
+  }
   return internal::write_value<Shop>(db_, [&](db::Transaction& tx) -> Result<Shop> {
     // Built inside: a retried transaction must not bind its parameters twice.
     Assignments set;
     set.set_if("name", in.name);
     set.set_if("currency", in.currency);
     set.set_if("timezone", in.timezone);
+    set.set_if("cashier_discount_limit_bp", in.cashier_discount_limit_bp);
     if (set.empty()) set.set("id", p.shop_id);  // nothing to change: still the row, from this transaction
     set.params().push_back(p.shop_id);
     auto rows = tx.query("UPDATE shops SET " + set.sql() + " WHERE id = ? RETURNING " +

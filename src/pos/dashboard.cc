@@ -3,6 +3,9 @@
 // products at or below their low-stock threshold, and the ten latest bills. Paid bills only.
 // Day boundaries come from the shop's IANA time zone (computed here, passed to SQL as unix ms,
 // so the SQL is the same on both databases).
+//
+// No SUM here can overflow: every term is non-negative and a shop's paid bills sum to at most
+// kMaxShopVolume in subtotals plus taxes, and to at most 5 * 10^17 in quantities (pos/money.h).
 #include "pos/internal/rows.h"
 #include "pos/pos.h"
 
@@ -63,7 +66,7 @@ Result<Dashboard> Pos::dashboard(const Principal& p) {
 
     auto recent = tx.query(std::string("SELECT ") + internal::kBillColumns +
                                " FROM bills WHERE shop_id = ? AND status = 'paid' "
-                               "ORDER BY created_at DESC, id DESC LIMIT ?",
+                               "ORDER BY number DESC LIMIT ?",
                            {p.shop_id, int64_t{kRecentBills}});
     if (!recent.ok()) return recent.status();
     for (const auto& r : *recent) d.recent_bills.push_back(internal::bill_from(r));

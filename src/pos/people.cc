@@ -213,15 +213,16 @@ Result<Employee> Pos::update_employee(const Principal& p, int64_t id, const Empl
       auto u = tx.execute("UPDATE users SET active = ? WHERE employee_id = ?",
                           {int64_t{*in.active ? 1 : 0}, id});
       if (!u.ok()) return u.status();
-      if (!*in.active) {
-        auto s = tx.execute(
-            "DELETE FROM sessions WHERE user_id IN (SELECT id FROM users WHERE employee_id = ?)", {id});
-        if (!s.ok()) return s.status();
-      }
     }
     if (hash) {
       auto u = tx.execute("UPDATE users SET password_hash = ? WHERE employee_id = ?", {*hash, id});
       if (!u.ok()) return u.status();
+    }
+    // Deactivated, or a new password: every session of its login ends.
+    if ((in.active && !*in.active) || hash) {
+      auto s = tx.execute(
+          "DELETE FROM sessions WHERE user_id IN (SELECT id FROM users WHERE employee_id = ?)", {id});
+      if (!s.ok()) return s.status();
     }
     return find_employee(tx, p.shop_id, id);
   });

@@ -2,15 +2,19 @@
 //
 // Every operation takes the Principal it acts for and is scoped to the principal's shop: an id
 // of another shop is kNotFound, never kPermissionDenied, so ids leak nothing. Role checks are
-// the API layer's (one table of routes and roles); tenancy is enforced here, in every query.
+// the API layer's (one table of routes and roles), but for what a cashier may put on a bill,
+// which needs the product's price; tenancy is enforced here, in every query.
 // Every write is one transaction: a failure changes nothing.
 //
 // Errors: kInvalidArgument (with the field) for input the database would reject or that breaks
-// a rule (discount above subtotal), kNotFound, kAlreadyExists (duplicate sku, username),
-// kFailedPrecondition (insufficient stock, inactive product, already void), kUnauthenticated
-// (bad credentials or token), kUnavailable / kInternal from the database.
+// a rule (discount above subtotal, amounts past pos/money.h's limits), kNotFound,
+// kAlreadyExists (duplicate sku, username), kFailedPrecondition (insufficient stock, inactive
+// product, already void), kUnprocessable (an idempotency key reused for another request),
+// kPermissionDenied (what a cashier may not do to a bill), kUnauthenticated (bad credentials
+// or token), kUnavailable / kInternal from the database.
 //
-// Thread safety: thread-safe; it holds no state but the database and its options.
+// Thread safety: thread-safe; it holds no state but the database, its options and a dummy
+// password hash made at construction.
 #pragma once
 
 #include <chrono>
@@ -40,6 +44,7 @@ struct AuthResult {
 
 struct ShopInput {
   std::optional<std::string> name, currency, timezone;
+  std::optional<int64_t> cashier_discount_limit_bp;
 };
 
 class Pos {
@@ -89,12 +94,18 @@ class Pos {
   Result<Page<Employee>> list_employees(const Principal& p, const PageRequest& page);
   Result<Employee> employee(const Principal& p, int64_t id);
   Result<Employee> create_employee(const Principal& p, const EmployeeInput& in);
+  // A new password, or deactivation, ends every session of the employee's login.
   Result<Employee> update_employee(const Principal& p, int64_t id, const EmployeeInput& in);
   // Deletes the employee and its login; its sessions end at once.
   Status delete_employee(const Principal& p, int64_t id);
 
   // --- bills ---
-  // With an idempotency key, a retry returns the first bill (and `*replayed` is set).
+  // With an idempotency key, a retry of the same request returns the first bill (and
+  // `*replayed` is set); the key with another request is kUnprocessable (reason
+  // "idempotency_key_reused"). A cashier's bill records the cashier's own employee (another
+  // employee_id is kPermissionDenied), and a unit_price below the product's price or a discount
+  // above the shop's cashier_discount_limit_bp is kPermissionDenied for a cashier. Amounts
+  // past the limits of pos/money.h are kInvalidArgument naming the field.
   Result<Bill> create_bill(const Principal& p, const BillInput& in,
                            const std::optional<std::string>& idempotency_key,
                            bool* replayed = nullptr);
@@ -112,6 +123,7 @@ class Pos {
  private:
   db::Database& db_;
   PosOptions options_;
+  std::string dummy_hash_;  // what a login for an unknown username verifies against
 };
 
 // Current time, unix milliseconds UTC.
@@ -121,6 +133,8 @@ std::string format_time(int64_t unix_ms);
 // Parses RFC 3339 ("2026-11-23T10:15:00Z", offsets, fractional seconds) or a date
 // ("2026-11-23", UTC midnight). nullopt when malformed.
 std::optional<int64_t> parse_time(std::string_view text);
+// Whether parse_time() reads `text` as a date alone (see BillFilter::from_is_date).
+bool is_date(std::string_view text);
 // Whether `name` is an IANA time zone this machine knows.
 bool valid_timezone(std::string_view name);
 

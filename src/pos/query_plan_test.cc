@@ -84,6 +84,8 @@ void run_hot_reads(Pos& pos, const Principal& p) {
   ASSERT_TRUE(pos.list_bills(p, {{}, {}, {}, std::string("void")}, first).ok());
   ASSERT_TRUE(pos.list_bills(p, {now_ms() - 7 * 86'400'000LL, now_ms(), {}, {}}, first).ok());
   ASSERT_TRUE(pos.list_bills(p, {{}, {}, int64_t{3}, {}}, first).ok());
+  int64_t today = now_ms() / 86'400'000LL * 86'400'000LL;  // dates: the shop's midnights
+  ASSERT_TRUE(pos.list_bills(p, {today, today + 86'400'000LL, {}, {}, true, true}, first).ok());
   ASSERT_TRUE(pos.dashboard(p).ok());
   auto bills = pos.list_bills(p, {}, PageRequest{1, 1});
   ASSERT_TRUE(bills.ok() && !bills->items.empty());

@@ -72,7 +72,7 @@ Bill bill_from(const db::Row& r) {
 }
 
 Shop shop_from(const db::Row& r) {
-  return Shop{r.integer(0), r.text(1), r.text(2), r.text(3), r.integer(4)};
+  return Shop{r.integer(0), r.text(1), r.text(2), r.text(3), r.integer(4), r.integer(5)};
 }
 
 db::Value nullable(const std::optional<std::string>& s) {

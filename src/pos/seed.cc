@@ -177,6 +177,7 @@ Result<std::vector<DemoLogin>> seed(
     std::discrete_distribution<size_t> product_dist(pop.begin(), pop.end());
     std::map<int64_t, std::pair<int64_t, int64_t>> customer_totals;  // id -> (count, spent)
     int64_t number = 0;
+    int64_t paid_volume = 0;  // the shops row's running sum (pos/money.h)
     for (int64_t base = 0; base < n_bills; base += kBatch) {
       Status st = db.write([&](db::Transaction& tx) -> Status {
         for (int64_t b = base; b < std::min(n_bills, base + kBatch); ++b) {
@@ -213,6 +214,7 @@ Result<std::vector<DemoLogin>> seed(
                 {(*id)[0].integer(0), it.product_id, it.name, it.quantity, it.unit_price, it.line_total});
             if (!r.ok()) return r.status();
           }
+          if (!is_void) paid_volume += subtotal + tax;
           if (customer && !is_void) {
             auto& ct = customer_totals[*customer];
             ct.first += 1;
@@ -225,10 +227,11 @@ Result<std::vector<DemoLogin>> seed(
       done += std::min(kBatch, n_bills - base);
       progress(done, total_work, "bills");
     }
-    // Make the books agree: bill numbers and customers' totals. (Stock is today's, as if the
+    // Make the books agree: bill numbers, the paid volume and customers' totals. (Stock is today's, as if the
     // shelves were restocked as they sold.)
     Status st = db.write([&](db::Transaction& tx) -> Status {
-      auto r = tx.execute("UPDATE shops SET bill_seq = ? WHERE id = ?", {number, p.shop_id});
+      auto r = tx.execute("UPDATE shops SET bill_seq = ?, paid_volume = ? WHERE id = ?",
+                          {number, paid_volume, p.shop_id});
       if (!r.ok()) return r.status();
       for (const auto& [id, ct] : customer_totals) {
         auto c = tx.execute("UPDATE customers SET bill_count = ?, total_spent = ? WHERE id = ?",

@@ -25,11 +25,13 @@ std::string format_time(int64_t unix_ms) {
   return date::format("%FT%TZ", t);
 }
 
+bool is_date(std::string_view text) { return text.size() == 10; }
+
 std::optional<int64_t> parse_time(std::string_view text) {
   std::string s(text);
   std::istringstream in(s);
   date::sys_time<std::chrono::milliseconds> t;
-  if (s.size() == 10) {
+  if (is_date(s)) {
     date::sys_days d;
     in >> date::parse("%F", d);
     if (in.fail() || in.peek() != EOF) return std::nullopt;
@@ -56,15 +58,35 @@ bool valid_timezone(std::string_view name) {
   }
 }
 
+namespace {
+
+// The shop's zone; UTC for a name this machine does not know.
+const date::time_zone* zone_of(std::string_view timezone) {
+  try {
+    return date::locate_zone(timezone);
+  } catch (const std::exception&) {
+    return date::locate_zone("UTC");
+  }
+}
+
+// The first instant of local day `d` (where midnight is skipped, the instant it jumps to).
+int64_t start_of(const date::time_zone* zone, date::local_days d) {
+  auto sys = zone->to_sys(date::local_seconds(d), date::choose::earliest);
+  return std::chrono::duration_cast<std::chrono::milliseconds>(sys.time_since_epoch()).count();
+}
+
+}  // namespace
+
 namespace internal {
 
+int64_t local_midnight(std::string_view timezone, int64_t utc_midnight_ms) {
+  auto day = date::floor<date::days>(
+      date::sys_time<std::chrono::milliseconds>(std::chrono::milliseconds(utc_midnight_ms)));
+  return start_of(zone_of(timezone), date::local_days(day.time_since_epoch()));
+}
+
 Boundaries local_boundaries(std::string_view timezone, int64_t now) {
-  const date::time_zone* zone = nullptr;
-  try {
-    zone = date::locate_zone(timezone);
-  } catch (const std::exception&) {
-    zone = date::locate_zone("UTC");
-  }
+  const date::time_zone* zone = zone_of(timezone);
   auto sys_now = date::sys_time<std::chrono::milliseconds>(std::chrono::milliseconds(now));
   auto local = zone->to_local(sys_now);
   auto local_day = date::floor<date::days>(local);
@@ -72,10 +94,7 @@ Boundaries local_boundaries(std::string_view timezone, int64_t now) {
   date::weekday wd{local_day};
   auto week_start = local_day - (wd - date::Monday);
   auto month_start = date::local_days{ymd.year() / ymd.month() / 1};
-  auto to_ms = [&](date::local_days d) {
-    auto sys = zone->to_sys(date::local_seconds(d), date::choose::earliest);
-    return std::chrono::duration_cast<std::chrono::milliseconds>(sys.time_since_epoch()).count();
-  };
+  auto to_ms = [&](date::local_days d) { return start_of(zone, d); };
   return {to_ms(local_day), to_ms(week_start), to_ms(month_start), to_ms(local_day + date::days(1))};
 }
 

@@ -24,6 +24,9 @@ struct Principal {
 struct Shop {
   int64_t id = 0;
   std::string name, currency, timezone;
+  // The largest discount a cashier may give, in basis points of the bill's subtotal (0: none;
+  // owners and the operator are not limited).
+  int64_t cashier_discount_limit_bp = 0;
   int64_t created_at = 0;
 };
 
@@ -141,6 +144,9 @@ struct BillFilter {
   std::optional<int64_t> from, to;  // unix ms, inclusive from, exclusive to
   std::optional<int64_t> customer_id;
   std::optional<std::string> status;
+  // from / to was a date alone (parse_time's UTC midnight): it means that date's midnight in
+  // the shop's time zone.
+  bool from_is_date = false, to_is_date = false;
 };
 
 struct Dashboard {

@@ -23,6 +23,8 @@ enum class StatusCode {
   kNotFound,            // no such thing (for this caller)
   kAlreadyExists,       // unique constraint
   kFailedPrecondition,  // the state does not allow it (insufficient stock, already void)
+  kUnprocessable,       // well-formed, but contradicts what the server holds for it (an
+                        // idempotency key already used for another request)
   kPermissionDenied,    // authenticated but not allowed
   kUnauthenticated,     // no or bad credentials
   kResourceExhausted,   // limits: body too large, rate limited, cache entry too large
@@ -47,10 +49,19 @@ class [[nodiscard]] Status {
     return std::move(*this);
   }
 
+  // A more specific error code for the client than the StatusCode's ("insufficient_stock",
+  // "idempotency_key_reused"), or "". It changes the error body's code, never the HTTP status.
+  const std::string& reason() const { return reason_; }
+  Status&& with_reason(std::string reason) && {
+    reason_ = std::move(reason);
+    return std::move(*this);
+  }
+
  private:
   StatusCode code_ = StatusCode::kOk;
   std::string message_;
   std::string field_;
+  std::string reason_;
 };
 
 inline Status OkStatus() { return {}; }

@@ -1,4 +1,7 @@
 """Auth, roles, tenancy and the error contract of API.md."""
+import time
+
+import sql
 from conftest import ADMIN_TOKEN
 
 
@@ -112,3 +115,71 @@ def test_operator_acts_on_a_named_shop(server):
 def test_healthz(server):
     r = server.get("/healthz")
     assert r.status == 200 and r.json == {"status": "ok", "db": "ok", "redis": "disabled"}
+
+
+def test_a_new_password_ends_the_logins_sessions(server):
+    owner, _ = server.register()
+    e = server.post("/api/employees", {"name": "Cara", "username": "cara", "password": "cashier-pass"}, owner).json
+    tokens = [server.post("/api/auth/login", {"username": "cara", "password": "cashier-pass"}).json["token"]
+              for _ in range(2)]
+    for t in tokens:
+        assert server.get("/api/products", t).status == 200  # and now cached
+    assert server.put(f"/api/employees/{e['id']}", {"password": "new-cashier-pass"}, owner).status == 200
+    for t in tokens:
+        assert server.get("/api/products", t).status == 401
+    assert server.post("/api/auth/login", {"username": "cara", "password": "cashier-pass"}).status == 401
+    fresh = server.post("/api/auth/login", {"username": "cara", "password": "new-cashier-pass"})
+    assert fresh.status == 200 and server.get("/api/products", fresh.json["token"]).status == 200
+    assert server.get("/api/products", owner).status == 200
+    # A change that leaves the password alone leaves the sessions alone.
+    assert server.put(f"/api/employees/{e['id']}", {"position": "till 2"}, owner).status == 200
+    assert server.get("/api/products", fresh.json["token"]).status == 200
+
+
+def test_usernames_are_unique_in_any_case(server):
+    owner, user = server.register(username="owner1", password="secret-pass-1")
+    r = server.post("/api/auth/register", {"shop_name": "X", "username": "Owner1", "password": "long-enough"})
+    assert r.status == 409 and r.error()["field"] == "username"
+    r = server.post("/api/employees", {"name": "Cara", "username": "OWNER1", "password": "cashier-pass"}, owner)
+    assert r.status == 409 and r.error()["field"] == "username"
+    r = server.post("/api/auth/login", {"username": "OWNER1", "password": "secret-pass-1"})
+    assert r.status == 200 and r.json["user"]["id"] == user["id"] and r.json["user"]["username"] == "owner1"
+
+
+def test_accounts_that_differ_in_case_from_before_keep_their_logins(server, db_url):
+    """Duplicates made before the unique index must not block its migration, nor lose a login."""
+    _, first = server.register(username="alice", password="first-pass-1")
+    server.stop()
+    # Back to the schema before the index, with a second account that differs only in case.
+    sql.run(db_url, "DROP INDEX users_username_lower")
+    sql.run(db_url, "ALTER TABLE users DROP COLUMN case_duplicate")
+    sql.run(db_url, "DELETE FROM schema_migrations WHERE version = 5")
+    sql.run(db_url, "INSERT INTO users(shop_id, username, password_hash, role, created_at) "
+                    "SELECT shop_id, 'ALICE', password_hash, role, created_at FROM users WHERE username = 'alice'")
+    second = int(sql.run(db_url, "SELECT id FROM users WHERE username = 'ALICE'")[0][0])
+    server.start()  # migrates again
+    r = server.post("/api/auth/login", {"username": "ALICE", "password": "first-pass-1"})
+    assert r.status == 200 and r.json["user"]["id"] == second
+    for name in ("alice", "Alice"):
+        r = server.post("/api/auth/login", {"username": name, "password": "first-pass-1"})
+        assert r.status == 200 and r.json["user"]["id"] == first["id"]
+    r = server.post("/api/auth/register", {"shop_name": "X", "username": "aLiCe", "password": "long-enough"})
+    assert r.status == 409
+
+
+def test_login_takes_as_long_for_an_unknown_username(server):
+    server.register(username="timed", password="secret-pass-1")
+
+    def took(username):
+        start = time.perf_counter()
+        assert server.post("/api/auth/login", {"username": username, "password": "wrong-pass-1"}).status == 401
+        return time.perf_counter() - start
+
+    took("timed")  # warm
+    wrong, unknown = [], []
+    for i in range(7):  # interleaved, so that a noisy neighbour slows both alike
+        wrong.append(took("timed"))
+        unknown.append(took(f"nobody{i}"))
+    wrong.sort()
+    unknown.sort()
+    assert unknown[3] >= 0.5 * wrong[3], (unknown, wrong)

@@ -5,7 +5,7 @@ def test_shop_settings(server):
     token, user = server.register(shop="Souq")
     shop = server.get("/api/shop", token).json
     assert shop == {"id": user["shop_id"], "name": "Souq", "currency": "USD", "timezone": "UTC",
-                    "created_at": shop["created_at"]}
+                    "cashier_discount_limit_bp": 0, "created_at": shop["created_at"]}
     r = server.put("/api/shop", {"currency": "AED", "timezone": "Asia/Dubai"}, token)
     assert r.status == 200 and r.json["currency"] == "AED" and r.json["timezone"] == "Asia/Dubai"
     for body, field in [({"currency": "dirham"}, "currency"), ({"timezone": "Mars/Base"}, "timezone"),

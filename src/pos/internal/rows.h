@@ -22,7 +22,8 @@ inline constexpr const char* kEmployeeColumns =
 inline constexpr const char* kBillColumns =
     "id, shop_id, number, status, customer_id, employee_id, subtotal, discount, tax, total, "
     "payment_method, notes, created_at, voided_at";
-inline constexpr const char* kShopColumns = "id, name, currency, timezone, created_at";
+inline constexpr const char* kShopColumns =
+    "id, name, currency, timezone, cashier_discount_limit_bp, created_at";
 
 Product product_from(const db::Row& r);
 Customer customer_from(const db::Row& r);
@@ -156,6 +157,11 @@ struct Boundaries {
   int64_t next_day = 0;  // the next local midnight
 };
 Boundaries local_boundaries(std::string_view timezone, int64_t now_ms);
+// The shop's midnight starting the date whose UTC midnight is `utc_midnight_ms`.
+int64_t local_midnight(std::string_view timezone, int64_t utc_midnight_ms);
+
+// SHA-256 of `data`, as 64 lowercase hex digits.
+std::string sha256_hex(std::string_view data);
 
 // Lower-cases ASCII letters (SQLite's lower() does no more, so both sides agree).
 std::string ascii_lower(std::string_view s);
