@@ -334,12 +334,6 @@ void Cache::end_epoch(uint64_t epoch) {
   epochs_held_.erase(epoch);
 }
 
-std::optional<Value> Cache::read_value(const Entry& e) const {
-  if (e.codec == Codec::kNone) return e.stored;
-  auto raw = decompress(e.codec, *e.stored, e.raw_size);
-  if (!raw) return std::nullopt;
-  return std::make_shared<const std::string>(std::move(*raw));
-}
 
 void Cache::remove_locked(Shard& s, Entry* e, std::optional<Counter> why,
                           const std::vector<std::string>* keep_tags) {
@@ -376,29 +370,40 @@ void Cache::evict_locked(Shard& s) {
   }
 }
 
+inline std::optional<Value> Cache::hit_locked(std::unique_lock<std::mutex>& lock, Shard& s,
+                                              std::string_view key, uint64_t h, bool warmup) {
+  Entry* e = s.find(key, h);
+  if (e == nullptr) return std::nullopt;
+  if (e->expires_ns != kNever && e->expires_ns <= now_ns()) {
+    remove_locked(s, e, Counter::expirations);
+    return std::nullopt;
+  }
+  s.policy->touch(e);
+  if (!warmup) {
+    e->read = true;
+    add_locked(s.counter(e->type, Counter::hits));
+  }
+  if (e->codec == Codec::kNone) return e->stored;
+  const Value packed = e->stored;  // decompressed outside the lock
+  const Codec codec = e->codec;
+  const uint32_t raw_size = e->raw_size;
+  lock.unlock();
+  auto raw = decompress(codec, *packed, raw_size);
+  if (!raw) return Value();
+  return std::make_shared<const std::string>(std::move(*raw));
+}
+
 std::optional<Value> Cache::get(std::string_view key, TypeId type) {
   uint64_t h = hash_key(key);
   Shard& s = shard_for(h);
   std::unique_lock lock(s.mu);
-  Entry* e = s.find(key, h);
-  if (e != nullptr && e->expires_ns != kNever && e->expires_ns <= now_ns()) {
-    remove_locked(s, e, Counter::expirations);
-    e = nullptr;
-  }
-  if (e == nullptr) {
+  std::optional<Value> v = hit_locked(lock, s, key, h, /*warmup=*/false);
+  if (!v) {
     add_locked(s.counter(type, Counter::misses));
     return std::nullopt;
   }
-  s.policy->touch(e);
-  e->read = true;
-  add_locked(s.counter(e->type, Counter::hits));
-  if (e->codec == Codec::kNone) return e->stored;
-  Entry copy;  // decompress outside the lock
-  copy.stored = e->stored;
-  copy.codec = e->codec;
-  copy.raw_size = e->raw_size;
-  lock.unlock();
-  return read_value(copy);
+  if (*v == nullptr) return std::nullopt;  // failed to decompress
+  return v;
 }
 
 namespace {
@@ -517,24 +522,8 @@ Result<Lookup> Cache::load_once(std::string_view key, uint64_t h, const TaggedLo
     bool leader = false;
     {
       std::unique_lock lock(s.mu);
-      Entry* e = s.find(key, h);
-      if (e != nullptr && e->expires_ns != kNever && e->expires_ns <= now_ns()) {
-        remove_locked(s, e, Counter::expirations);
-        e = nullptr;
-      }
-      if (e != nullptr) {
-        s.policy->touch(e);
-        if (!warmup) {
-          e->read = true;
-          add_locked(s.counter(e->type, Counter::hits));
-        }
-        Entry copy;
-        copy.stored = e->stored;
-        copy.codec = e->codec;
-        copy.raw_size = e->raw_size;
-        lock.unlock();
-        auto v = read_value(copy);
-        if (!v) return Status(StatusCode::kInternal, "cache: a stored value failed to decompress");
+      if (std::optional<Value> v = hit_locked(lock, s, key, h, warmup)) {
+        if (*v == nullptr) return Status(StatusCode::kInternal, "cache: a stored value failed to decompress");
         return Lookup{std::move(*v), true};
       }
       if (!warmup && attempt == 0) add_locked(s.counter(type, Counter::misses));

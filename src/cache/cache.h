@@ -232,7 +232,13 @@ class Cache {
   // An invalidation's epoch, held until end_epoch() once its entries are gone (see ticket()).
   uint64_t bump_epoch();
   void end_epoch(uint64_t epoch);
-  std::optional<Value> read_value(const Entry& e) const;
+  // The hit path of get() and get_or_load(). REQUIRES: `lock` holds shard.mu. On a hit (a live
+  // entry under the key): touches the entry, counts the hit and marks it read (not when
+  // `warmup`), and returns its value, a null one if it failed to decompress (a compressed value
+  // is decompressed after releasing the lock). On a miss: nullopt, with the lock still held; an
+  // expired entry is removed (counted as an expiration), not the miss.
+  std::optional<Value> hit_locked(std::unique_lock<std::mutex>& lock, Shard& shard,
+                                  std::string_view key, uint64_t hash, bool warmup);
   PutResult store(std::string_view key, uint64_t hash, const Value& raw,
                   const PutOptions& options, const Ticket* ticket);
   // REQUIRES: shard.mu held. remove_locked() takes the entry from the policy too; unlink_locked()
