@@ -75,15 +75,21 @@ double random_unit() {
 }  // namespace
 
 // An entry and its key are one allocation: the key's bytes (and a NUL) follow the struct, so a
-// lookup's key comparison touches no second cache line far away.
+// lookup's key comparison touches no second cache line far away. An entry with a wall deadline
+// has it after them: the few that have one pay its 8 bytes, the others a flag in a padding hole.
 struct Cache::Entry : PolicyNode {
-  static Entry* make(std::string_view k) {
-    void* mem = ::operator new(sizeof(Entry) + k.size() + 1);
+  static Entry* make(std::string_view k, int64_t wall_deadline_ms = 0) {
+    const size_t trailer = wall_deadline_ms != 0 ? sizeof(int64_t) : 0;
+    void* mem = ::operator new(sizeof(Entry) + k.size() + 1 + trailer);
     Entry* e = new (mem) Entry();
     char* bytes = reinterpret_cast<char*>(e + 1);
     std::memcpy(bytes, k.data(), k.size());
     bytes[k.size()] = '\0';
     e->key_size = static_cast<uint32_t>(k.size());
+    if (trailer != 0) {
+      std::memcpy(bytes + k.size() + 1, &wall_deadline_ms, sizeof wall_deadline_ms);
+      e->wall_bound = true;
+    }
     return e;
   }
   static void destroy(Entry* e) {
@@ -95,6 +101,12 @@ struct Cache::Entry : PolicyNode {
   };
   std::string_view key() const { return {reinterpret_cast<const char*>(this + 1), key_size}; }
   const char* key_cstr() const { return reinterpret_cast<const char*>(this + 1); }
+  // REQUIRES: wall_bound.
+  int64_t wall_deadline_ms() const {
+    int64_t ms;
+    std::memcpy(&ms, key_cstr() + key_size + 1, sizeof ms);
+    return ms;
+  }
 
   uint32_t key_size = 0;
   uint32_t filled_ms = 0;  // ms_stamp() of the put, for its age at invalidation (a padding hole)
@@ -103,6 +115,7 @@ struct Cache::Entry : PolicyNode {
   Codec codec = Codec::kNone;
   TypeId type = 0;
   bool read = false;  // a get hit it since the put: worth loading again after an invalidation
+  bool wall_bound = false;  // it has a wall deadline (after the key); in a padding hole
   int64_t expires_ns = kNever;
   std::vector<std::string> tags;
   Entry* expiry_prev = nullptr;  // the expiry wheel's intrusive list (entries with a TTL)
@@ -262,6 +275,19 @@ int64_t Cache::now_ns() const {
   return int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
 }
 
+int64_t Cache::wall_now_ms() const {
+  if (options_.wall_clock_ms) return options_.wall_clock_ms();
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// The wall clock is read only for the entries that have a deadline, so it is the precise one
+// (a vDSO read): no tick to take off, and the check stays exact.
+bool Cache::past_wall_deadline(const Entry& e) const {
+  return e.wall_bound && e.wall_deadline_ms() <= wall_now_ms();
+}
+
 namespace {
 int64_t coarse_tick_ns() {
   static const int64_t tick = [] {
@@ -308,6 +334,7 @@ uint64_t Cache::charge_of(std::string_view key, size_t stored_bytes,
   uint64_t c = kEntryOverhead + key.size() + stored_bytes;
   if (options.ttl.value_or(options_.default_ttl).count() > 0) c += kExpiryOverhead;
   for (const auto& t : options.tags) c += kTagOverhead + t.size() + key.size();
+  if (options.wall_deadline_ms != 0) c += sizeof(int64_t);
   return c;
 }
 
@@ -374,7 +401,7 @@ inline std::optional<Value> Cache::hit_locked(std::unique_lock<std::mutex>& lock
                                               std::string_view key, uint64_t h, bool warmup) {
   Entry* e = s.find(key, h);
   if (e == nullptr) return std::nullopt;
-  if (e->expires_ns != kNever && e->expires_ns <= now_ns()) {
+  if ((e->expires_ns != kNever && e->expires_ns <= now_ns()) || past_wall_deadline(*e)) {
     remove_locked(s, e, Counter::expirations);
     return std::nullopt;
   }
@@ -417,7 +444,7 @@ PutResult Cache::put(std::string_view key, std::string value, const PutOptions& 
 
 PutResult Cache::store(std::string_view key, uint64_t h, const Value& raw,
                        const PutOptions& options, const Ticket* ticket) {
-  std::unique_ptr<Entry, Entry::Deleter> e(Entry::make(key));
+  std::unique_ptr<Entry, Entry::Deleter> e(Entry::make(key, options.wall_deadline_ms));
   e->stored = raw;
   e->raw_size = static_cast<uint32_t>(raw->size());
   const bool tight = static_cast<double>(memory_bytes_.load(std::memory_order_relaxed)) >=
@@ -567,6 +594,7 @@ Result<Lookup> Cache::load_once(std::string_view key, uint64_t h, const TaggedLo
       value = to_value(std::move(loaded->value));
       final_options.tags.insert(final_options.tags.end(), loaded->tags.begin(), loaded->tags.end());
       if (loaded->ttl) final_options.ttl = loaded->ttl;
+      if (loaded->wall_deadline_ms != 0) final_options.wall_deadline_ms = loaded->wall_deadline_ms;
       pr = store(key, h, value, final_options, &t);
       if (warmup && pr == PutResult::kStored) add_shared(s.counter(type, Counter::warmups));
     } else {
@@ -611,7 +639,7 @@ bool Cache::erase(std::string_view key) {
 
 bool Cache::drop_locked(Shard& s, Entry* e, int64_t now, bool record_age) {
   if (e == nullptr) return false;
-  bool live = e->expires_ns > now;
+  bool live = e->expires_ns > now && !past_wall_deadline(*e);
   if (live && record_age) {
     // A put that read the clock after the invalidation did, and was linked before it, is 0 ms old.
     const int32_t age = static_cast<int32_t>(ms_stamp(now) - e->filled_ms);

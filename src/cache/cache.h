@@ -9,8 +9,9 @@
 //   - tickets: get_or_load() (and put() with a ticket) refuse to store a value that was loaded
 //     while one of its tags was invalidated, so an invalidation is never undone by a slow fill;
 //   - single-flight: concurrent misses on one key run the loader once and share its result;
-//   - a byte budget enforced by a pluggable eviction policy, TTLs with jitter, background
-//     reclamation of expired entries, statistics per value type and a history of them.
+//   - a byte budget enforced by a pluggable eviction policy, TTLs with jitter (and wall-clock
+//     deadlines for values that end at a time of day), background reclamation of expired
+//     entries, statistics per value type and a history of them.
 //
 //   Cache cache({.memory_limit_bytes = 256 << 20});
 //   TypeId products = cache.register_type("products");
@@ -84,6 +85,9 @@ struct Options {
   // A ticket older than this is refused; invalidated tags' versions are kept this long.
   std::chrono::milliseconds ticket_horizon{std::chrono::minutes(5)};
   const ManualClock* clock = nullptr;  // tests only: time from here instead of steady_clock
+  // The wall clock that PutOptions::wall_deadline_ms is read against, in unix ms; empty:
+  // std::chrono::system_clock. Tests set it to move wall time apart from monotonic time.
+  std::function<int64_t()> wall_clock_ms;
 };
 
 // Taken before a load; a put carrying it is refused if what it tags changed meanwhile.
@@ -96,6 +100,11 @@ struct PutOptions {
   std::vector<std::string> tags;
   std::optional<std::chrono::milliseconds> ttl;  // nullopt: Options::default_ttl; 0: no expiry
   TypeId type = 0;
+  // A deadline on the wall clock (unix ms, Options::wall_clock_ms; 0: none), for values that end
+  // at a time of day (a shop's midnight): a get at or after it misses and removes the entry,
+  // whatever the monotonic clock says (it does not see a wall-clock step, nor, on some VMs, time
+  // spent suspended). Give a TTL too: expired entries are reclaimed in the background by TTL.
+  int64_t wall_deadline_ms = 0;
 };
 
 // Why invalidate_tags() removes entries: a write changed what they hold (their ages are recorded
@@ -117,13 +126,14 @@ struct Lookup {
 // A loader produces a value's bytes, or an error that every waiter receives and nothing caches.
 using Loader = std::function<Result<std::string>()>;
 
-// What a TaggedLoader produces: the bytes, and tags (and a TTL) that depend on what it loaded,
-// such as the ids of the items on a page. They are added to the PutOptions' tags (and replace
-// its TTL). The ticket taken before the load covers them too.
+// What a TaggedLoader produces: the bytes, and tags (and a TTL and a wall deadline) that depend
+// on what it loaded, such as the ids of the items on a page. They are added to the PutOptions'
+// tags (and replace its TTL and deadline). The ticket taken before the load covers them too.
 struct Loaded {
   std::string value;
   std::vector<std::string> tags;
   std::optional<std::chrono::milliseconds> ttl;
+  int64_t wall_deadline_ms = 0;  // replaces PutOptions::wall_deadline_ms when not 0
 };
 using TaggedLoader = std::function<Result<Loaded>()>;
 
@@ -226,6 +236,9 @@ class Cache {
   class ExpiryWheel;
 
   int64_t now_ns() const;
+  int64_t wall_now_ms() const;
+  // Whether the entry's wall deadline (if it has one) has passed.
+  bool past_wall_deadline(const Entry& e) const;
   Shard& shard_for(uint64_t hash) const;
   int64_t expiry_for(const PutOptions& options, int64_t now) const;
   uint64_t charge_of(std::string_view key, size_t stored_bytes, const PutOptions& options) const;
