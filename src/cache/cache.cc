@@ -12,16 +12,9 @@
 // shard's lock, lets it go, then takes cache shards' locks. No lock is ever held while a loader
 // runs or a value is (de)compressed.
 //
-// Staleness. A fill's ticket is the epoch counter's value when its load began. Every
-// invalidation draws a new epoch: tag invalidations store it as the tag's version (checked and
-// linked atomically by TagIndex::link), erase() stores it in one of 64 per-shard slots chosen by
-// the key's hash, clear() and invalidate_matching() in clear_epoch_. A put whose ticket is older
-// than any of these that concern it is refused; the slots and clear_epoch_ are coarse, so they
-// may refuse a fill that was in fact fresh, never the other way round. A ticket carries the
-// newest epoch whose invalidation, and every earlier one, has finished removing its entries
-// (not merely the newest drawn): so a fill that reads other entries of the cache (a page built
-// from its items' entries) cannot read an entry an invalidation its ticket covers was still
-// about to remove.
+// Staleness. internal/freshness.h holds the protocol and its proof: every invalidation runs
+// through internal::Freshness (which orders its steps), every put with a ticket is checked by it
+// under the shard's lock, and each shard keeps the epochs of the erases of its keys (KeyEpochs).
 //
 // Budget. The memory limit is divided evenly among shards; each shard's policy evicts until its
 // charge fits, so after every put the total is within the limit. An entry's charge estimates
@@ -44,6 +37,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "cache/eviction_policy.h"
+#include "cache/internal/freshness.h"
 #include "cache/internal/string_map.h"
 #include "cache/tag_index.h"
 
@@ -51,7 +45,6 @@ namespace tajir::cache {
 namespace {
 
 constexpr int64_t kNever = INT64_MAX;
-constexpr size_t kEraseSlots = 64;
 constexpr int kMaxJoins = 2;  // waits on others' stale loads before loading alone
 
 uint64_t hash_key(std::string_view key) { return XXH3_64bits(key.data(), key.size()); }
@@ -214,7 +207,7 @@ struct alignas(64) Cache::Shard {
   std::unique_ptr<EvictionPolicy> policy;
   ExpiryWheel expiry;
   internal::StringMap<std::shared_ptr<Flight>> flights;
-  std::array<uint64_t, kEraseSlots> erase_epochs{};
+  internal::KeyEpochs erased;
 
   std::array<std::array<Cell, kNumCounters>, kMaxTypes> counters{};
   std::array<Cell, kMaxTypes> keys{};
@@ -247,6 +240,7 @@ Cache::Cache(Options options)
     }
   }
   tags_ = std::make_unique<TagIndex>(shard_count_);
+  freshness_ = std::make_unique<internal::Freshness>(*tags_, options_.ticket_horizon);
   type_names_.push_back("default");
   history_.resize(std::max<size_t>(options_.history_points, 1));
   if (options_.maintenance_interval.count() > 0) {
@@ -345,21 +339,7 @@ void Cache::note_memory(int64_t delta) {
   }
 }
 
-Ticket Cache::ticket() const {
-  std::lock_guard lock(epochs_mu_);
-  return Ticket{epochs_held_.empty() ? epoch_ : *epochs_held_.begin() - 1, now_ns()};
-}
-
-uint64_t Cache::bump_epoch() {
-  std::lock_guard lock(epochs_mu_);
-  epochs_held_.insert(++epoch_);
-  return epoch_;
-}
-
-void Cache::end_epoch(uint64_t epoch) {
-  std::lock_guard lock(epochs_mu_);
-  epochs_held_.erase(epoch);
-}
+Ticket Cache::ticket() const { return freshness_->ticket(now_ns()); }
 
 
 void Cache::remove_locked(Shard& s, Entry* e, std::optional<Counter> why,
@@ -468,7 +448,7 @@ PutResult Cache::store(std::string_view key, uint64_t h, const Value& raw,
   Shard& s = shard_for(h);
   std::lock_guard lock(s.mu);
   Entry* old = s.find(key, h);
-  if (ticket != nullptr && ticket_outdated_locked(s, h, *ticket, now)) {
+  if (ticket != nullptr && freshness_->outdated(s.erased, h, *ticket, now)) {
     add_locked(s.counter(e->type, Counter::stale_puts));
     return PutResult::kStale;
   }
@@ -479,17 +459,9 @@ PutResult Cache::store(std::string_view key, uint64_t h, const Value& raw,
   }
   // Link the new tags (each checked against the ticket) before the old entry goes, so that a
   // refused put leaves the old entry, and the links it shares with the new one, as they were.
-  std::vector<bool> linked(e->tags.size(), false);
-  for (size_t i = 0; i < e->tags.size(); ++i) {
-    auto r = tags_->link(e->tags[i], e->key(), epoch);
-    if (r == TagIndex::LinkResult::kStale) {
-      for (size_t j = 0; j < i; ++j) {
-        if (linked[j]) tags_->unlink(e->tags[j], e->key());
-      }
-      add_locked(s.counter(e->type, Counter::stale_puts));
-      return PutResult::kStale;
-    }
-    linked[i] = r == TagIndex::LinkResult::kLinked;
+  if (!freshness_->link(e->tags, e->key(), epoch)) {
+    add_locked(s.counter(e->type, Counter::stale_puts));
+    return PutResult::kStale;
   }
   if (old != nullptr) remove_locked(s, old, std::nullopt, &e->tags);
   Entry* p = e.release();
@@ -507,23 +479,6 @@ PutResult Cache::store(std::string_view key, uint64_t h, const Value& raw,
   note_memory(static_cast<int64_t>(p->charge));
   evict_locked(s);
   return PutResult::kStored;
-}
-
-bool Cache::ticket_outdated_locked(const Shard& s, uint64_t h, const Ticket& t, int64_t now) const {
-  return t.epoch < clear_epoch_.load(std::memory_order_acquire) ||
-         t.epoch < s.erase_epochs[h % kEraseSlots] ||
-         now - t.taken_ns > std::chrono::nanoseconds(options_.ticket_horizon).count();
-}
-
-bool Cache::still_fresh(Shard& s, uint64_t h, const PutOptions& options, const Ticket& t) const {
-  {
-    std::lock_guard lock(s.mu);
-    if (ticket_outdated_locked(s, h, t, now_ns())) return false;
-  }
-  for (const auto& tag : options.tags) {
-    if (tags_->version(tag) > t.epoch) return false;
-  }
-  return true;
 }
 
 Result<Lookup> Cache::get_or_load(std::string_view key, const Loader& loader,
@@ -571,7 +526,8 @@ Result<Lookup> Cache::load_once(std::string_view key, uint64_t h, const TaggedLo
       if (!flight->error.ok()) return flight->error;
       // The leader's value is good for us only if nothing it depends on was invalidated since
       // its load began: we may have joined after an invalidation that came after its put.
-      if (!flight->stale && still_fresh(s, h, flight->options, flight->ticket)) {
+      if (!flight->stale && freshness_->still_fresh(s.mu, s.erased, h, flight->options.tags,
+                                                    flight->ticket, now_ns())) {
         if (put_result != nullptr) *put_result = PutResult::kStored;  // by the caller we joined
         return Lookup{flight->value, false};
       }
@@ -625,16 +581,10 @@ Result<Lookup> Cache::load_once(std::string_view key, uint64_t h, const TaggedLo
 
 bool Cache::erase(std::string_view key) {
   uint64_t h = hash_key(key);
-  uint64_t v = bump_epoch();
   Shard& s = shard_for(h);
-  bool dropped = false;
-  {
-    std::lock_guard lock(s.mu);
-    s.erase_epochs[h % kEraseSlots] = std::max(s.erase_epochs[h % kEraseSlots], v);
-    dropped = drop_locked(s, s.find(key, h), now_ns(), /*record_age=*/true);
-  }
-  end_epoch(v);
-  return dropped;
+  return freshness_->invalidate_key(s.mu, s.erased, h, [&] {
+    return drop_locked(s, s.find(key, h), now_ns(), /*record_age=*/true);
+  });
 }
 
 bool Cache::drop_locked(Shard& s, Entry* e, int64_t now, bool record_age) {
@@ -671,47 +621,36 @@ size_t Cache::invalidate_tags(std::span<const std::string_view> tags, Invalidati
   size_t removed = 0;
   const int64_t now = now_ns();
   for (std::string_view tag : tags) {
-    const uint64_t v = bump_epoch();
-    TagIndex::Invalidation inv = tags_->invalidate(tag, v, now);
-    removed += erase_keys(inv.keys, cause == InvalidationCause::kWrite, dropped);
-    tags_->finish(tag, inv.seq);
-    end_epoch(v);
+    removed += freshness_->invalidate_tag(tag, now, [&](const std::vector<std::string>& keys) {
+      return erase_keys(keys, cause == InvalidationCause::kWrite, dropped);
+    });
   }
   return removed;
 }
 
-size_t Cache::invalidate_matching(std::string_view pattern) {
-  const std::string pat(pattern);
-  const uint64_t v = bump_epoch();
-  clear_epoch_.store(v, std::memory_order_release);
+size_t Cache::drop_matching(const char* pattern, bool record_age) {
   const int64_t now = now_ns();
   size_t removed = 0;
   for (size_t i = 0; i < shard_count_; ++i) {
     Shard& s = shards_[i];
     std::lock_guard lock(s.mu);
     std::vector<Entry*> doomed;
+    doomed.reserve(pattern == nullptr ? s.entries.size() : 0);
     for (Entry* e : s.entries) {
-      if (fnmatch(pat.c_str(), e->key_cstr(), 0) == 0) doomed.push_back(e);
+      if (pattern == nullptr || fnmatch(pattern, e->key_cstr(), 0) == 0) doomed.push_back(e);
     }
-    for (Entry* e : doomed) removed += drop_locked(s, e, now, /*record_age=*/true);
+    for (Entry* e : doomed) removed += drop_locked(s, e, now, record_age);
   }
-  end_epoch(v);
   return removed;
 }
 
+size_t Cache::invalidate_matching(std::string_view pattern) {
+  const std::string pat(pattern);
+  return freshness_->invalidate_all([&] { return drop_matching(pat.c_str(), /*record_age=*/true); });
+}
+
 size_t Cache::clear() {
-  const uint64_t v = bump_epoch();
-  clear_epoch_.store(v, std::memory_order_release);
-  const int64_t now = now_ns();
-  size_t removed = 0;
-  for (size_t i = 0; i < shard_count_; ++i) {
-    Shard& s = shards_[i];
-    std::lock_guard lock(s.mu);
-    std::vector<Entry*> doomed(s.entries.begin(), s.entries.end());
-    for (Entry* e : doomed) removed += drop_locked(s, e, now, /*record_age=*/false);
-  }
-  end_epoch(v);
-  return removed;
+  return freshness_->invalidate_all([&] { return drop_matching(nullptr, /*record_age=*/false); });
 }
 
 WarmReport Cache::warm(std::vector<WarmItem> items, size_t parallelism) {
@@ -770,7 +709,7 @@ size_t Cache::run_maintenance() {
     std::lock_guard lock(s.mu);
     s.expiry.set_cursor(to);
   }
-  tags_->collect_garbage(now - std::chrono::nanoseconds(options_.ticket_horizon).count());
+  freshness_->collect_garbage(now);
   return reclaimed;
 }
 

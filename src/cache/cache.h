@@ -34,7 +34,6 @@
 #include <functional>
 #include <memory>
 #include <mutex>
-#include <set>
 #include <optional>
 #include <span>
 #include <string>
@@ -47,6 +46,9 @@
 #include "util/status.h"
 
 namespace tajir::cache {
+namespace internal {
+class Freshness;
+}
 
 // An immutable value shared between the cache and every reader holding it.
 using Value = std::shared_ptr<const std::string>;
@@ -242,9 +244,6 @@ class Cache {
   Shard& shard_for(uint64_t hash) const;
   int64_t expiry_for(const PutOptions& options, int64_t now) const;
   uint64_t charge_of(std::string_view key, size_t stored_bytes, const PutOptions& options) const;
-  // An invalidation's epoch, held until end_epoch() once its entries are gone (see ticket()).
-  uint64_t bump_epoch();
-  void end_epoch(uint64_t epoch);
   // The hit path of get() and get_or_load(). REQUIRES: `lock` holds shard.mu. On a hit (a live
   // entry under the key): touches the entry, counts the hit and marks it read (not when
   // `warmup`), and returns its value, a null one if it failed to decompress (a compressed value
@@ -262,15 +261,14 @@ class Cache {
   void unlink_locked(Shard& shard, Entry* e, std::optional<Counter> why,
                      const std::vector<std::string>* keep_tags = nullptr);
   void evict_locked(Shard& shard);
-  // Whether erase(), clear(), a pattern or the horizon outdated the ticket. REQUIRES: s.mu held.
-  bool ticket_outdated_locked(const Shard& s, uint64_t hash, const Ticket& t, int64_t now) const;
-  // Whether a value loaded under `t` is still current for the key and tags. Takes s.mu.
-  bool still_fresh(Shard& s, uint64_t hash, const PutOptions& options, const Ticket& t) const;
   // Removes e (if not null) as invalidated, or as expired when it is. Returns whether it was live.
   // `record_age`: count its age in the invalidated ages (not for clear()).
   bool drop_locked(Shard& shard, Entry* e, int64_t now, bool record_age);
   size_t erase_keys(const std::vector<std::string>& keys, bool record_age,
                     std::vector<DroppedKey>* dropped = nullptr);
+  // Drops every entry whose key matches the glob `pattern` (nullptr: every entry), a shard at a
+  // time; see drop_locked(). Returns how many were live.
+  size_t drop_matching(const char* pattern, bool record_age);
   Result<Lookup> load_once(std::string_view key, uint64_t hash, const TaggedLoader& loader,
                            const PutOptions& options, bool warmup, PutResult* put_result);
   void maintenance_loop(std::stop_token stop);
@@ -280,10 +278,7 @@ class Cache {
   std::unique_ptr<Shard[]> shards_;
   size_t shard_count_;
   std::unique_ptr<class TagIndex> tags_;
-  mutable std::mutex epochs_mu_;
-  uint64_t epoch_ = 1;                // GUARDED_BY(epochs_mu_): the newest epoch drawn
-  std::set<uint64_t> epochs_held_;    // GUARDED_BY(epochs_mu_): invalidations still removing
-  std::atomic<uint64_t> clear_epoch_{0};  // the last clear() or invalidate_matching()
+  std::unique_ptr<internal::Freshness> freshness_;  // epochs and tickets, over tags_
   std::atomic<int64_t> memory_bytes_{0};
   std::atomic<int64_t> peak_memory_bytes_{0};
   std::atomic<uint64_t> memory_limit_bytes_;
