@@ -22,7 +22,11 @@ void Freshness::end(uint64_t epoch) {
 }
 
 void Freshness::outdate_all(const Hold& hold) {
-  all_epoch_.store(hold.epoch(), std::memory_order_release);
+  uint64_t seen = all_epoch_.load(std::memory_order_relaxed);
+  while (seen < hold.epoch() &&
+         !all_epoch_.compare_exchange_weak(seen, hold.epoch(), std::memory_order_release,
+                                           std::memory_order_relaxed)) {
+  }
 }
 
 bool Freshness::outdated(const KeyEpochs& erased, uint64_t hash, const Ticket& t,

@@ -10,42 +10,44 @@
 //   - it records e where a put of what it concerns will look: a tag invalidation raises the
 //     tag's version to at least e (TagIndex, under the tag's lock, as it takes the tag's key
 //     set); erase(key) raises the slot of the key's hash in its cache shard (KeyEpochs, under
-//     the shard's lock, as it drops the entry); clear() and invalidate_matching() set the
+//     the shard's lock, as it drops the entry); clear() and invalidate_matching() raise the
 //     epoch that concerns every key, before they scan the shards;
 //   - a fill takes a ticket before it reads: the watermark, the newest epoch below every held
 //     one (the newest drawn when none is held). Its put is refused when any record that
 //     concerns it is newer than the ticket, or when the ticket is older than the horizon.
 //
-// Claim 1: a fill F whose ticket t was taken before an invalidation I began leaves nothing in
-// the cache once I has returned. F's ticket is at most the newest epoch drawn when it was
-// taken, so t < e. For a tag: F's put links its key to the tag under the tag's lock, and I raises
-// the version and takes the key set under that same lock. If the link came first, F's key is in
-// the set I takes and erases (or in the set an earlier invalidation of the tag took; TagIndex::
-// finish makes I wait until that one has erased it). If the take came first, the version is at
-// least e > t and the link is refused. Records only grow: two invalidations of one tag may reach
-// the index out of epoch order, and a late, older one must not lower the version the newer one
-// set. The first version of the engine stored the version as it came; with its tickets (the
-// newest epoch drawn), a fill whose ticket fell between the two epochs, read before the newer
-// write, was linked after the newer invalidation had taken the key set, and outlived it. (The
-// watermark below no longer issues such a ticket before the older invalidation has ended; the
-// claim does not rest on that.) For a key: the same, with the shard's lock and the key's slot. For
-// clear() and a pattern: the epoch for every key is set before I locks any shard; F's put, under
-// the shard's lock, comes either before I's scan of that shard (and the scan removes it) or after,
-// and then sees that epoch. A coarse record (a slot shared by the keys of a hash, the one epoch of
-// every clear) may refuse a fill that was fresh, never accept one that was not.
+// Claim 1: a fill F whose ticket t was taken before an invalidation I began leaves nothing in the
+// cache once I has returned. F's ticket is at most the newest epoch drawn when it was taken, so
+// t < e. For a tag: F's put links its key to the tag under the tag's lock, and I raises the version
+// and takes the key set under that same lock. If the link came first, F's key is in the set I takes
+// and erases (or in the set an earlier invalidation of the tag took; TagIndex::finish makes I wait
+// until that one has erased it). If the take came first, the version is at least e > t and the link
+// is refused. Records only grow: two invalidations of one tag may reach the index out of epoch
+// order, and a late, older one must not lower the version the newer one set. The first version of
+// the engine stored the version as it came; with its tickets (the newest epoch drawn), a fill whose
+// ticket fell between the two epochs, read before the newer write, was linked after the newer
+// invalidation had taken the key set, and outlived it. (The watermark below no longer issues such a
+// ticket before the older invalidation has ended; the claim does not rest on that.) For a key: the
+// same, with the shard's lock and the key's slot. For clear() and a pattern: the epoch for every
+// key is raised before I locks any shard; F's put, under the shard's lock, comes either before I's
+// scan of that shard (and the scan removes it) or after, and then sees the raised epoch. A coarse
+// record (a slot shared by the keys of a hash, the one epoch of every clear) may refuse a fill that
+// was fresh, never accept one that was not.
 //
-// Claim 2: a fill whose ticket is t reads no entry that an invalidation with an epoch at most t
-// was still to remove. That is what the watermark is for. An epoch is held from the moment it
-// is drawn until its invalidation's entries are gone; t is below every held epoch, so each
-// invalidation at or below t has finished, and by claim 1 nothing it concerned and that was
-// read before it can have come back since. It matters for fills built from other entries (the
-// API builds a page of products from the products' own entries): with the newest epoch drawn
-// as the ticket, a fill could take t >= e while I had raised a product's tag version but not
-// yet erased the product's entry, read that old entry, and store a page linked to the tag
-// after I had taken its key set; I then erased the product, and the page showed the old one
-// until its TTL (tajir-loadgen found these). Below every held epoch, not merely the newest one
-// that ended: a later invalidation that ended first says nothing of an earlier one still at
-// work.
+// Claim 2: a fill whose ticket is t reads no entry that an invalidation with an epoch at most t was
+// still to remove. That is what the watermark is for. An epoch is held from the moment it is drawn
+// until its invalidation's entries are gone; t is below every held epoch, so each invalidation at
+// or below t has finished, and by claim 1 nothing it concerned and that was read before it can have
+// come back since. An invalidation above t may still be at work while the fill reads; it refuses
+// the fill's put if it concerns the fill, which for what the fill read from other entries holds
+// when the fill carries their tags (as the API's pages carry their items' tags), and always for a
+// clear or a pattern, whose epoch concerns every key. It matters for fills built from other entries
+// (the API builds a page of products from the products' own entries): with the newest epoch drawn
+// as the ticket, a fill could take t >= e while I had raised a product's tag version but not yet
+// erased the product's entry, read that old entry, and store a page linked to the tag after I had
+// taken its key set; I then erased the product, and the page showed the old one until its TTL
+// (tajir-loadgen found these). Below every held epoch, not merely the newest one that ended: a
+// later invalidation that ended first says nothing of an earlier one still at work.
 //
 // Claim 3: a waiter of a single-flight load may take the leader's value only if still_fresh():
 // no record that concerns the key or the value's tags is newer than the leader's ticket. A

@@ -235,5 +235,29 @@ TEST(Freshness, AFillNeverReadsWhatAnInvalidationItsTicketCoversIsStillToRemove)
   EXPECT_FALSE(s.get("page")) << "a page showing the old item outlived its invalidation";
 }
 
+// clear() and invalidate_matching() record one epoch for every key. Two patterns at once, the
+// newer recording first and the older after it: stored as it came, the epoch went back to the
+// older one; once that one had ended, a fill's ticket equalled it and passed while the newer
+// was still scanning (a page built from an entry the newer pattern was about to drop), unlike
+// a fill overlapping a tag's invalidation.
+TEST(Freshness, ConcurrentPatternsNeverLowerTheEpochOfEveryKey) {
+  Store s;
+  ASSERT_TRUE(s.put("b:item", "old", {}));
+  std::optional<Freshness::Hold> older(s.fresh.begin());  // invalidate_matching("a:*")
+  std::optional<Freshness::Hold> newer(s.fresh.begin());  // invalidate_matching("b:*")
+  s.fresh.outdate_all(*newer);
+  s.fresh.outdate_all(*older);  // arrives late
+  older.reset();                // "a:*" matched nothing and has returned
+
+  Ticket t = s.fresh.ticket(0);
+  const std::optional<std::string> item = s.get("b:item");
+  ASSERT_EQ(item, "old") << "the newer pattern has not reached it yet";
+  const bool stored = s.put("page", "[" + *item + "]", {}, &t);
+  s.erase_keys({"b:item"});  // the newer pattern's scan reaches it
+  newer.reset();
+  EXPECT_FALSE(stored);
+  EXPECT_FALSE(s.get("page")) << "a page showing the old item outlived the pattern";
+}
+
 }  // namespace
 }  // namespace tajir::cache::internal
