@@ -114,7 +114,8 @@ http::Response ReadCache::serve(const http::Request& req, int64_t shop, std::str
     if (!filled.ok()) return http::from_status(filled.status());
     return with_cache_headers(http::Response::json(200, std::move(filled->body)), false, req);
   }
-  auto lookup = cache_->get_or_fill(key(shop, type, req), [&] { return load(fill); }, {.type = type_id(type)});
+  auto lookup = cache_->get_or_fill(key(shop, type, req), [&] { return load(fill); },
+                                    {.type = type_id(type)});
   if (!lookup.ok()) return http::from_status(lookup.status());
   return with_cache_headers(http::Response::bytes(200, lookup->value, "application/json"),
                             lookup->hit, req);

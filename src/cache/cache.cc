@@ -505,7 +505,9 @@ Result<Lookup> Cache::load_once(std::string_view key, uint64_t h, const TaggedLo
     {
       std::unique_lock lock(s.mu);
       if (std::optional<Value> v = hit_locked(lock, s, key, h, warmup)) {
-        if (*v == nullptr) return Status(StatusCode::kInternal, "cache: a stored value failed to decompress");
+        if (*v == nullptr) {
+          return Status(StatusCode::kInternal, "cache: a stored value failed to decompress");
+        }
         return Lookup{std::move(*v), true};
       }
       if (!warmup && attempt == 0) add_locked(s.counter(type, Counter::misses));
@@ -646,7 +648,8 @@ size_t Cache::drop_matching(const char* pattern, bool record_age) {
 
 size_t Cache::invalidate_matching(std::string_view pattern) {
   const std::string pat(pattern);
-  return freshness_->invalidate_all([&] { return drop_matching(pat.c_str(), /*record_age=*/true); });
+  return freshness_->invalidate_all(
+      [&] { return drop_matching(pat.c_str(), /*record_age=*/true); });
 }
 
 size_t Cache::clear() {
