@@ -77,7 +77,7 @@ Filler dashboard(Context& c, const pos::Principal& p) {
     for (const auto& x : d->low_stock) low.push_back(x.id);
     // A cached dashboard ends at the shop's midnight: it never shows yesterday's "today".
     auto ttl = std::chrono::milliseconds(std::max<int64_t>(1, d->valid_until - pos::now_ms()));
-    return Filled{dump(to_json(*d)), c.reads.map().dashboard(p.shop_id, low), ttl};
+    return Filled{dump(to_json(*d)), c.reads.map().dashboard(p.shop_id, low), ttl, d->valid_until};
   };
 }
 

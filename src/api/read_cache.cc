@@ -39,6 +39,14 @@ bool etag_matches(std::optional<std::string_view> header, std::string_view etag)
   return false;
 }
 
+// Runs a filler for the engine (Cache::get_or_fill, warming).
+Result<cache::Loaded> load(const Filler& fill) {
+  auto filled = fill();
+  if (!filled.ok()) return filled.status();
+  return cache::Loaded{std::move(filled->body), std::move(filled->tags), filled->ttl,
+                       filled->wall_deadline_ms};
+}
+
 http::Response with_cache_headers(http::Response r, bool hit, const http::Request& req) {
   std::string etag = etag_of(r.body_view());
   if (etag_matches(req.header("If-None-Match"), etag)) {
@@ -113,11 +121,8 @@ http::Response ReadCache::serve(const http::Request& req, int64_t shop, std::str
     if (!filled.ok()) return http::from_status(filled.status());
     return with_cache_headers(http::Response::json(200, std::move(filled->body)), false, req);
   }
-  auto lookup = cache_->get_or_fill(key(shop, type, req), [&]() -> Result<cache::Loaded> {
-    auto filled = fill();
-    if (!filled.ok()) return filled.status();
-    return cache::Loaded{std::move(filled->body), std::move(filled->tags), filled->ttl};
-  }, {.type = type_id(type)});
+  auto lookup = cache_->get_or_fill(key(shop, type, req), [&] { return load(fill); },
+                                    {.type = type_id(type)});
   if (!lookup.ok()) return http::from_status(lookup.status());
   return with_cache_headers(http::Response::bytes(200, lookup->value, "application/json"),
                             lookup->hit, req);
@@ -125,12 +130,7 @@ http::Response ReadCache::serve(const http::Request& req, int64_t shop, std::str
 
 cache::WarmItem ReadCache::warm_item(std::string key, std::string_view type, Filler fill) {
   return cache::WarmItem{std::move(key),
-                         [fill = std::move(fill)]() -> Result<cache::Loaded> {
-                           auto filled = fill();
-                           if (!filled.ok()) return filled.status();
-                           return cache::Loaded{std::move(filled->body), std::move(filled->tags),
-                                                filled->ttl};
-                         },
+                         [fill = std::move(fill)] { return load(fill); },
                          {.type = type_id(type)}};
 }
 

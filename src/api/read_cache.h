@@ -33,6 +33,7 @@ struct Filled {
   std::string body;
   std::vector<std::string> tags;
   std::optional<std::chrono::milliseconds> ttl;
+  int64_t wall_deadline_ms = 0;  // unix ms: cache::PutOptions::wall_deadline_ms
 };
 using Filler = std::function<Result<Filled>()>;
 

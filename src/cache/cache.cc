@@ -12,16 +12,9 @@
 // shard's lock, lets it go, then takes cache shards' locks. No lock is ever held while a loader
 // runs or a value is (de)compressed.
 //
-// Staleness. A fill's ticket is the epoch counter's value when its load began. Every
-// invalidation draws a new epoch: tag invalidations store it as the tag's version (checked and
-// linked atomically by TagIndex::link), erase() stores it in one of 64 per-shard slots chosen by
-// the key's hash, clear() and invalidate_matching() in clear_epoch_. A put whose ticket is older
-// than any of these that concern it is refused; the slots and clear_epoch_ are coarse, so they
-// may refuse a fill that was in fact fresh, never the other way round. A ticket carries the
-// newest epoch whose invalidation, and every earlier one, has finished removing its entries
-// (not merely the newest drawn): so a fill that reads other entries of the cache (a page built
-// from its items' entries) cannot read an entry an invalidation its ticket covers was still
-// about to remove.
+// Staleness. internal/freshness.h holds the protocol and its proof: every invalidation runs
+// through internal::Freshness (which orders its steps), every put with a ticket is checked by it
+// under the shard's lock, and each shard keeps the epochs of the erases of its keys (KeyEpochs).
 //
 // Budget. The memory limit is divided evenly among shards; each shard's policy evicts until its
 // charge fits, so after every put the total is within the limit. An entry's charge estimates
@@ -44,6 +37,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "cache/eviction_policy.h"
+#include "cache/internal/freshness.h"
 #include "cache/internal/string_map.h"
 #include "cache/tag_index.h"
 
@@ -51,7 +45,6 @@ namespace tajir::cache {
 namespace {
 
 constexpr int64_t kNever = INT64_MAX;
-constexpr size_t kEraseSlots = 64;
 constexpr int kMaxJoins = 2;  // waits on others' stale loads before loading alone
 
 uint64_t hash_key(std::string_view key) { return XXH3_64bits(key.data(), key.size()); }
@@ -75,15 +68,21 @@ double random_unit() {
 }  // namespace
 
 // An entry and its key are one allocation: the key's bytes (and a NUL) follow the struct, so a
-// lookup's key comparison touches no second cache line far away.
+// lookup's key comparison touches no second cache line far away. An entry with a wall deadline
+// has it after them: the few that have one pay its 8 bytes, the others a flag in a padding hole.
 struct Cache::Entry : PolicyNode {
-  static Entry* make(std::string_view k) {
-    void* mem = ::operator new(sizeof(Entry) + k.size() + 1);
+  static Entry* make(std::string_view k, int64_t wall_deadline_ms = 0) {
+    const size_t trailer = wall_deadline_ms != 0 ? sizeof(int64_t) : 0;
+    void* mem = ::operator new(sizeof(Entry) + k.size() + 1 + trailer);
     Entry* e = new (mem) Entry();
     char* bytes = reinterpret_cast<char*>(e + 1);
     std::memcpy(bytes, k.data(), k.size());
     bytes[k.size()] = '\0';
     e->key_size = static_cast<uint32_t>(k.size());
+    if (trailer != 0) {
+      std::memcpy(bytes + k.size() + 1, &wall_deadline_ms, sizeof wall_deadline_ms);
+      e->wall_bound = true;
+    }
     return e;
   }
   static void destroy(Entry* e) {
@@ -95,6 +94,12 @@ struct Cache::Entry : PolicyNode {
   };
   std::string_view key() const { return {reinterpret_cast<const char*>(this + 1), key_size}; }
   const char* key_cstr() const { return reinterpret_cast<const char*>(this + 1); }
+  // REQUIRES: wall_bound.
+  int64_t wall_deadline_ms() const {
+    int64_t ms;
+    std::memcpy(&ms, key_cstr() + key_size + 1, sizeof ms);
+    return ms;
+  }
 
   uint32_t key_size = 0;
   uint32_t filled_ms = 0;  // ms_stamp() of the put, for its age at invalidation (a padding hole)
@@ -103,6 +108,7 @@ struct Cache::Entry : PolicyNode {
   Codec codec = Codec::kNone;
   TypeId type = 0;
   bool read = false;  // a get hit it since the put: worth loading again after an invalidation
+  bool wall_bound = false;  // it has a wall deadline (after the key); in a padding hole
   int64_t expires_ns = kNever;
   std::vector<std::string> tags;
   Entry* expiry_prev = nullptr;  // the expiry wheel's intrusive list (entries with a TTL)
@@ -201,7 +207,7 @@ struct alignas(64) Cache::Shard {
   std::unique_ptr<EvictionPolicy> policy;
   ExpiryWheel expiry;
   internal::StringMap<std::shared_ptr<Flight>> flights;
-  std::array<uint64_t, kEraseSlots> erase_epochs{};
+  internal::KeyEpochs erased;
 
   std::array<std::array<Cell, kNumCounters>, kMaxTypes> counters{};
   std::array<Cell, kMaxTypes> keys{};
@@ -234,6 +240,7 @@ Cache::Cache(Options options)
     }
   }
   tags_ = std::make_unique<TagIndex>(shard_count_);
+  freshness_ = std::make_unique<internal::Freshness>(*tags_, options_.ticket_horizon);
   type_names_.push_back("default");
   history_.resize(std::max<size_t>(options_.history_points, 1));
   if (options_.maintenance_interval.count() > 0) {
@@ -260,6 +267,19 @@ int64_t Cache::now_ns() const {
   timespec ts;
   clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
   return int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
+}
+
+int64_t Cache::wall_now_ms() const {
+  if (options_.wall_clock_ms) return options_.wall_clock_ms();
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// The wall clock is read only for the entries that have a deadline, so it is the precise one
+// (a vDSO read): no tick to take off, and the check stays exact.
+bool Cache::past_wall_deadline(const Entry& e) const {
+  return e.wall_bound && e.wall_deadline_ms() <= wall_now_ms();
 }
 
 namespace {
@@ -308,6 +328,7 @@ uint64_t Cache::charge_of(std::string_view key, size_t stored_bytes,
   uint64_t c = kEntryOverhead + key.size() + stored_bytes;
   if (options.ttl.value_or(options_.default_ttl).count() > 0) c += kExpiryOverhead;
   for (const auto& t : options.tags) c += kTagOverhead + t.size() + key.size();
+  if (options.wall_deadline_ms != 0) c += sizeof(int64_t);
   return c;
 }
 
@@ -318,28 +339,8 @@ void Cache::note_memory(int64_t delta) {
   }
 }
 
-Ticket Cache::ticket() const {
-  std::lock_guard lock(epochs_mu_);
-  return Ticket{epochs_held_.empty() ? epoch_ : *epochs_held_.begin() - 1, now_ns()};
-}
+Ticket Cache::ticket() const { return freshness_->ticket(now_ns()); }
 
-uint64_t Cache::bump_epoch() {
-  std::lock_guard lock(epochs_mu_);
-  epochs_held_.insert(++epoch_);
-  return epoch_;
-}
-
-void Cache::end_epoch(uint64_t epoch) {
-  std::lock_guard lock(epochs_mu_);
-  epochs_held_.erase(epoch);
-}
-
-std::optional<Value> Cache::read_value(const Entry& e) const {
-  if (e.codec == Codec::kNone) return e.stored;
-  auto raw = decompress(e.codec, *e.stored, e.raw_size);
-  if (!raw) return std::nullopt;
-  return std::make_shared<const std::string>(std::move(*raw));
-}
 
 void Cache::remove_locked(Shard& s, Entry* e, std::optional<Counter> why,
                           const std::vector<std::string>* keep_tags) {
@@ -376,29 +377,40 @@ void Cache::evict_locked(Shard& s) {
   }
 }
 
+inline std::optional<Value> Cache::hit_locked(std::unique_lock<std::mutex>& lock, Shard& s,
+                                              std::string_view key, uint64_t h, bool warmup) {
+  Entry* e = s.find(key, h);
+  if (e == nullptr) return std::nullopt;
+  if ((e->expires_ns != kNever && e->expires_ns <= now_ns()) || past_wall_deadline(*e)) {
+    remove_locked(s, e, Counter::expirations);
+    return std::nullopt;
+  }
+  s.policy->touch(e);
+  if (!warmup) {
+    e->read = true;
+    add_locked(s.counter(e->type, Counter::hits));
+  }
+  if (e->codec == Codec::kNone) return e->stored;
+  const Value packed = e->stored;  // decompressed outside the lock
+  const Codec codec = e->codec;
+  const uint32_t raw_size = e->raw_size;
+  lock.unlock();
+  auto raw = decompress(codec, *packed, raw_size);
+  if (!raw) return Value();
+  return std::make_shared<const std::string>(std::move(*raw));
+}
+
 std::optional<Value> Cache::get(std::string_view key, TypeId type) {
   uint64_t h = hash_key(key);
   Shard& s = shard_for(h);
   std::unique_lock lock(s.mu);
-  Entry* e = s.find(key, h);
-  if (e != nullptr && e->expires_ns != kNever && e->expires_ns <= now_ns()) {
-    remove_locked(s, e, Counter::expirations);
-    e = nullptr;
-  }
-  if (e == nullptr) {
+  std::optional<Value> v = hit_locked(lock, s, key, h, /*warmup=*/false);
+  if (!v) {
     add_locked(s.counter(type, Counter::misses));
     return std::nullopt;
   }
-  s.policy->touch(e);
-  e->read = true;
-  add_locked(s.counter(e->type, Counter::hits));
-  if (e->codec == Codec::kNone) return e->stored;
-  Entry copy;  // decompress outside the lock
-  copy.stored = e->stored;
-  copy.codec = e->codec;
-  copy.raw_size = e->raw_size;
-  lock.unlock();
-  return read_value(copy);
+  if (*v == nullptr) return std::nullopt;  // failed to decompress
+  return v;
 }
 
 namespace {
@@ -412,7 +424,7 @@ PutResult Cache::put(std::string_view key, std::string value, const PutOptions& 
 
 PutResult Cache::store(std::string_view key, uint64_t h, const Value& raw,
                        const PutOptions& options, const Ticket* ticket) {
-  std::unique_ptr<Entry, Entry::Deleter> e(Entry::make(key));
+  std::unique_ptr<Entry, Entry::Deleter> e(Entry::make(key, options.wall_deadline_ms));
   e->stored = raw;
   e->raw_size = static_cast<uint32_t>(raw->size());
   const bool tight = static_cast<double>(memory_bytes_.load(std::memory_order_relaxed)) >=
@@ -436,7 +448,7 @@ PutResult Cache::store(std::string_view key, uint64_t h, const Value& raw,
   Shard& s = shard_for(h);
   std::lock_guard lock(s.mu);
   Entry* old = s.find(key, h);
-  if (ticket != nullptr && ticket_outdated_locked(s, h, *ticket, now)) {
+  if (ticket != nullptr && freshness_->outdated(s.erased, h, *ticket, now)) {
     add_locked(s.counter(e->type, Counter::stale_puts));
     return PutResult::kStale;
   }
@@ -447,17 +459,9 @@ PutResult Cache::store(std::string_view key, uint64_t h, const Value& raw,
   }
   // Link the new tags (each checked against the ticket) before the old entry goes, so that a
   // refused put leaves the old entry, and the links it shares with the new one, as they were.
-  std::vector<bool> linked(e->tags.size(), false);
-  for (size_t i = 0; i < e->tags.size(); ++i) {
-    auto r = tags_->link(e->tags[i], e->key(), epoch);
-    if (r == TagIndex::LinkResult::kStale) {
-      for (size_t j = 0; j < i; ++j) {
-        if (linked[j]) tags_->unlink(e->tags[j], e->key());
-      }
-      add_locked(s.counter(e->type, Counter::stale_puts));
-      return PutResult::kStale;
-    }
-    linked[i] = r == TagIndex::LinkResult::kLinked;
+  if (!freshness_->link(e->tags, e->key(), epoch)) {
+    add_locked(s.counter(e->type, Counter::stale_puts));
+    return PutResult::kStale;
   }
   if (old != nullptr) remove_locked(s, old, std::nullopt, &e->tags);
   Entry* p = e.release();
@@ -475,23 +479,6 @@ PutResult Cache::store(std::string_view key, uint64_t h, const Value& raw,
   note_memory(static_cast<int64_t>(p->charge));
   evict_locked(s);
   return PutResult::kStored;
-}
-
-bool Cache::ticket_outdated_locked(const Shard& s, uint64_t h, const Ticket& t, int64_t now) const {
-  return t.epoch < clear_epoch_.load(std::memory_order_acquire) ||
-         t.epoch < s.erase_epochs[h % kEraseSlots] ||
-         now - t.taken_ns > std::chrono::nanoseconds(options_.ticket_horizon).count();
-}
-
-bool Cache::still_fresh(Shard& s, uint64_t h, const PutOptions& options, const Ticket& t) const {
-  {
-    std::lock_guard lock(s.mu);
-    if (ticket_outdated_locked(s, h, t, now_ns())) return false;
-  }
-  for (const auto& tag : options.tags) {
-    if (tags_->version(tag) > t.epoch) return false;
-  }
-  return true;
 }
 
 Result<Lookup> Cache::get_or_load(std::string_view key, const Loader& loader,
@@ -517,24 +504,10 @@ Result<Lookup> Cache::load_once(std::string_view key, uint64_t h, const TaggedLo
     bool leader = false;
     {
       std::unique_lock lock(s.mu);
-      Entry* e = s.find(key, h);
-      if (e != nullptr && e->expires_ns != kNever && e->expires_ns <= now_ns()) {
-        remove_locked(s, e, Counter::expirations);
-        e = nullptr;
-      }
-      if (e != nullptr) {
-        s.policy->touch(e);
-        if (!warmup) {
-          e->read = true;
-          add_locked(s.counter(e->type, Counter::hits));
+      if (std::optional<Value> v = hit_locked(lock, s, key, h, warmup)) {
+        if (*v == nullptr) {
+          return Status(StatusCode::kInternal, "cache: a stored value failed to decompress");
         }
-        Entry copy;
-        copy.stored = e->stored;
-        copy.codec = e->codec;
-        copy.raw_size = e->raw_size;
-        lock.unlock();
-        auto v = read_value(copy);
-        if (!v) return Status(StatusCode::kInternal, "cache: a stored value failed to decompress");
         return Lookup{std::move(*v), true};
       }
       if (!warmup && attempt == 0) add_locked(s.counter(type, Counter::misses));
@@ -555,7 +528,8 @@ Result<Lookup> Cache::load_once(std::string_view key, uint64_t h, const TaggedLo
       if (!flight->error.ok()) return flight->error;
       // The leader's value is good for us only if nothing it depends on was invalidated since
       // its load began: we may have joined after an invalidation that came after its put.
-      if (!flight->stale && still_fresh(s, h, flight->options, flight->ticket)) {
+      if (!flight->stale && freshness_->still_fresh(s.mu, s.erased, h, flight->options.tags,
+                                                    flight->ticket, now_ns())) {
         if (put_result != nullptr) *put_result = PutResult::kStored;  // by the caller we joined
         return Lookup{flight->value, false};
       }
@@ -578,6 +552,7 @@ Result<Lookup> Cache::load_once(std::string_view key, uint64_t h, const TaggedLo
       value = to_value(std::move(loaded->value));
       final_options.tags.insert(final_options.tags.end(), loaded->tags.begin(), loaded->tags.end());
       if (loaded->ttl) final_options.ttl = loaded->ttl;
+      if (loaded->wall_deadline_ms != 0) final_options.wall_deadline_ms = loaded->wall_deadline_ms;
       pr = store(key, h, value, final_options, &t);
       if (warmup && pr == PutResult::kStored) add_shared(s.counter(type, Counter::warmups));
     } else {
@@ -608,21 +583,15 @@ Result<Lookup> Cache::load_once(std::string_view key, uint64_t h, const TaggedLo
 
 bool Cache::erase(std::string_view key) {
   uint64_t h = hash_key(key);
-  uint64_t v = bump_epoch();
   Shard& s = shard_for(h);
-  bool dropped = false;
-  {
-    std::lock_guard lock(s.mu);
-    s.erase_epochs[h % kEraseSlots] = std::max(s.erase_epochs[h % kEraseSlots], v);
-    dropped = drop_locked(s, s.find(key, h), now_ns(), /*record_age=*/true);
-  }
-  end_epoch(v);
-  return dropped;
+  return freshness_->invalidate_key(s.mu, s.erased, h, [&] {
+    return drop_locked(s, s.find(key, h), now_ns(), /*record_age=*/true);
+  });
 }
 
 bool Cache::drop_locked(Shard& s, Entry* e, int64_t now, bool record_age) {
   if (e == nullptr) return false;
-  bool live = e->expires_ns > now;
+  bool live = e->expires_ns > now && !past_wall_deadline(*e);
   if (live && record_age) {
     // A put that read the clock after the invalidation did, and was linked before it, is 0 ms old.
     const int32_t age = static_cast<int32_t>(ms_stamp(now) - e->filled_ms);
@@ -654,47 +623,37 @@ size_t Cache::invalidate_tags(std::span<const std::string_view> tags, Invalidati
   size_t removed = 0;
   const int64_t now = now_ns();
   for (std::string_view tag : tags) {
-    const uint64_t v = bump_epoch();
-    TagIndex::Invalidation inv = tags_->invalidate(tag, v, now);
-    removed += erase_keys(inv.keys, cause == InvalidationCause::kWrite, dropped);
-    tags_->finish(tag, inv.seq);
-    end_epoch(v);
+    removed += freshness_->invalidate_tag(tag, now, [&](const std::vector<std::string>& keys) {
+      return erase_keys(keys, cause == InvalidationCause::kWrite, dropped);
+    });
   }
   return removed;
 }
 
-size_t Cache::invalidate_matching(std::string_view pattern) {
-  const std::string pat(pattern);
-  const uint64_t v = bump_epoch();
-  clear_epoch_.store(v, std::memory_order_release);
+size_t Cache::drop_matching(const char* pattern, bool record_age) {
   const int64_t now = now_ns();
   size_t removed = 0;
   for (size_t i = 0; i < shard_count_; ++i) {
     Shard& s = shards_[i];
     std::lock_guard lock(s.mu);
     std::vector<Entry*> doomed;
+    doomed.reserve(pattern == nullptr ? s.entries.size() : 0);
     for (Entry* e : s.entries) {
-      if (fnmatch(pat.c_str(), e->key_cstr(), 0) == 0) doomed.push_back(e);
+      if (pattern == nullptr || fnmatch(pattern, e->key_cstr(), 0) == 0) doomed.push_back(e);
     }
-    for (Entry* e : doomed) removed += drop_locked(s, e, now, /*record_age=*/true);
+    for (Entry* e : doomed) removed += drop_locked(s, e, now, record_age);
   }
-  end_epoch(v);
   return removed;
 }
 
+size_t Cache::invalidate_matching(std::string_view pattern) {
+  const std::string pat(pattern);
+  return freshness_->invalidate_all(
+      [&] { return drop_matching(pat.c_str(), /*record_age=*/true); });
+}
+
 size_t Cache::clear() {
-  const uint64_t v = bump_epoch();
-  clear_epoch_.store(v, std::memory_order_release);
-  const int64_t now = now_ns();
-  size_t removed = 0;
-  for (size_t i = 0; i < shard_count_; ++i) {
-    Shard& s = shards_[i];
-    std::lock_guard lock(s.mu);
-    std::vector<Entry*> doomed(s.entries.begin(), s.entries.end());
-    for (Entry* e : doomed) removed += drop_locked(s, e, now, /*record_age=*/false);
-  }
-  end_epoch(v);
-  return removed;
+  return freshness_->invalidate_all([&] { return drop_matching(nullptr, /*record_age=*/false); });
 }
 
 WarmReport Cache::warm(std::vector<WarmItem> items, size_t parallelism) {
@@ -753,7 +712,7 @@ size_t Cache::run_maintenance() {
     std::lock_guard lock(s.mu);
     s.expiry.set_cursor(to);
   }
-  tags_->collect_garbage(now - std::chrono::nanoseconds(options_.ticket_horizon).count());
+  freshness_->collect_garbage(now);
   return reclaimed;
 }
 

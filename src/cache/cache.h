@@ -9,8 +9,9 @@
 //   - tickets: get_or_load() (and put() with a ticket) refuse to store a value that was loaded
 //     while one of its tags was invalidated, so an invalidation is never undone by a slow fill;
 //   - single-flight: concurrent misses on one key run the loader once and share its result;
-//   - a byte budget enforced by a pluggable eviction policy, TTLs with jitter, background
-//     reclamation of expired entries, statistics per value type and a history of them.
+//   - a byte budget enforced by a pluggable eviction policy, TTLs with jitter (and wall-clock
+//     deadlines for values that end at a time of day), background reclamation of expired
+//     entries, statistics per value type and a history of them.
 //
 //   Cache cache({.memory_limit_bytes = 256 << 20});
 //   TypeId products = cache.register_type("products");
@@ -33,7 +34,6 @@
 #include <functional>
 #include <memory>
 #include <mutex>
-#include <set>
 #include <optional>
 #include <span>
 #include <string>
@@ -46,6 +46,9 @@
 #include "util/status.h"
 
 namespace tajir::cache {
+namespace internal {
+class Freshness;
+}
 
 // An immutable value shared between the cache and every reader holding it.
 using Value = std::shared_ptr<const std::string>;
@@ -84,6 +87,9 @@ struct Options {
   // A ticket older than this is refused; invalidated tags' versions are kept this long.
   std::chrono::milliseconds ticket_horizon{std::chrono::minutes(5)};
   const ManualClock* clock = nullptr;  // tests only: time from here instead of steady_clock
+  // The wall clock that PutOptions::wall_deadline_ms is read against, in unix ms; empty:
+  // std::chrono::system_clock. Tests set it to move wall time apart from monotonic time.
+  std::function<int64_t()> wall_clock_ms;
 };
 
 // Taken before a load; a put carrying it is refused if what it tags changed meanwhile.
@@ -96,6 +102,11 @@ struct PutOptions {
   std::vector<std::string> tags;
   std::optional<std::chrono::milliseconds> ttl;  // nullopt: Options::default_ttl; 0: no expiry
   TypeId type = 0;
+  // A deadline on the wall clock (unix ms, Options::wall_clock_ms; 0: none), for values that end
+  // at a time of day (a shop's midnight): a get at or after it misses and removes the entry,
+  // whatever the monotonic clock says (it does not see a wall-clock step, nor, on some VMs, time
+  // spent suspended). Give a TTL too: expired entries are reclaimed in the background by TTL.
+  int64_t wall_deadline_ms = 0;
 };
 
 // Why invalidate_tags() removes entries: a write changed what they hold (their ages are recorded
@@ -117,13 +128,14 @@ struct Lookup {
 // A loader produces a value's bytes, or an error that every waiter receives and nothing caches.
 using Loader = std::function<Result<std::string>()>;
 
-// What a TaggedLoader produces: the bytes, and tags (and a TTL) that depend on what it loaded,
-// such as the ids of the items on a page. They are added to the PutOptions' tags (and replace
-// its TTL). The ticket taken before the load covers them too.
+// What a TaggedLoader produces: the bytes, and tags (and a TTL and a wall deadline) that depend
+// on what it loaded, such as the ids of the items on a page. They are added to the PutOptions'
+// tags (and replace its TTL and deadline). The ticket taken before the load covers them too.
 struct Loaded {
   std::string value;
   std::vector<std::string> tags;
   std::optional<std::chrono::milliseconds> ttl;
+  int64_t wall_deadline_ms = 0;  // replaces PutOptions::wall_deadline_ms when not 0
 };
 using TaggedLoader = std::function<Result<Loaded>()>;
 
@@ -226,13 +238,19 @@ class Cache {
   class ExpiryWheel;
 
   int64_t now_ns() const;
+  int64_t wall_now_ms() const;
+  // Whether the entry's wall deadline (if it has one) has passed.
+  bool past_wall_deadline(const Entry& e) const;
   Shard& shard_for(uint64_t hash) const;
   int64_t expiry_for(const PutOptions& options, int64_t now) const;
   uint64_t charge_of(std::string_view key, size_t stored_bytes, const PutOptions& options) const;
-  // An invalidation's epoch, held until end_epoch() once its entries are gone (see ticket()).
-  uint64_t bump_epoch();
-  void end_epoch(uint64_t epoch);
-  std::optional<Value> read_value(const Entry& e) const;
+  // The hit path of get() and get_or_load(). REQUIRES: `lock` holds shard.mu. On a hit (a live
+  // entry under the key): touches the entry, counts the hit and marks it read (not when
+  // `warmup`), and returns its value, a null one if it failed to decompress (a compressed value
+  // is decompressed after releasing the lock). On a miss: nullopt, with the lock still held; an
+  // expired entry is removed (counted as an expiration), not the miss.
+  std::optional<Value> hit_locked(std::unique_lock<std::mutex>& lock, Shard& shard,
+                                  std::string_view key, uint64_t hash, bool warmup);
   PutResult store(std::string_view key, uint64_t hash, const Value& raw,
                   const PutOptions& options, const Ticket* ticket);
   // REQUIRES: shard.mu held. remove_locked() takes the entry from the policy too; unlink_locked()
@@ -243,15 +261,14 @@ class Cache {
   void unlink_locked(Shard& shard, Entry* e, std::optional<Counter> why,
                      const std::vector<std::string>* keep_tags = nullptr);
   void evict_locked(Shard& shard);
-  // Whether erase(), clear(), a pattern or the horizon outdated the ticket. REQUIRES: s.mu held.
-  bool ticket_outdated_locked(const Shard& s, uint64_t hash, const Ticket& t, int64_t now) const;
-  // Whether a value loaded under `t` is still current for the key and tags. Takes s.mu.
-  bool still_fresh(Shard& s, uint64_t hash, const PutOptions& options, const Ticket& t) const;
   // Removes e (if not null) as invalidated, or as expired when it is. Returns whether it was live.
   // `record_age`: count its age in the invalidated ages (not for clear()).
   bool drop_locked(Shard& shard, Entry* e, int64_t now, bool record_age);
   size_t erase_keys(const std::vector<std::string>& keys, bool record_age,
                     std::vector<DroppedKey>* dropped = nullptr);
+  // Drops every entry whose key matches the glob `pattern` (nullptr: every entry), a shard at a
+  // time; see drop_locked(). Returns how many were live.
+  size_t drop_matching(const char* pattern, bool record_age);
   Result<Lookup> load_once(std::string_view key, uint64_t hash, const TaggedLoader& loader,
                            const PutOptions& options, bool warmup, PutResult* put_result);
   void maintenance_loop(std::stop_token stop);
@@ -261,10 +278,7 @@ class Cache {
   std::unique_ptr<Shard[]> shards_;
   size_t shard_count_;
   std::unique_ptr<class TagIndex> tags_;
-  mutable std::mutex epochs_mu_;
-  uint64_t epoch_ = 1;                // GUARDED_BY(epochs_mu_): the newest epoch drawn
-  std::set<uint64_t> epochs_held_;    // GUARDED_BY(epochs_mu_): invalidations still removing
-  std::atomic<uint64_t> clear_epoch_{0};  // the last clear() or invalidate_matching()
+  std::unique_ptr<internal::Freshness> freshness_;  // epochs and tickets, over tags_
   std::atomic<int64_t> memory_bytes_{0};
   std::atomic<int64_t> peak_memory_bytes_{0};
   std::atomic<uint64_t> memory_limit_bytes_;

@@ -81,6 +81,61 @@ TEST(Cache, ExpiredEntriesAreNeverReturned) {
   EXPECT_EQ(get_str(c, "forever"), "v");
 }
 
+// A value that ends at a time of day (the API's dashboard, at the shop's midnight) carries a
+// wall deadline: the monotonic clock that TTLs run on does not see the wall clock step forward,
+// nor time a VM spent suspended.
+// test_options(), with the wall clock read from `wall_ms`.
+Options wall_clock_options(const ManualClock* clock, const std::atomic<int64_t>* wall_ms) {
+  Options o = test_options(clock);
+  o.wall_clock_ms = [wall_ms] { return wall_ms->load(); };
+  return o;
+}
+
+TEST(Cache, AWallDeadlineEndsAnEntryWhenTheWallClockPassesIt) {
+  ManualClock clock;
+  std::atomic<int64_t> wall_ms{1'750'000'000'000};
+  Cache c(wall_clock_options(&clock, &wall_ms));
+  const int64_t midnight = wall_ms + 3'600'000;
+  ASSERT_EQ(c.put("dash", "today", {.ttl = 1h, .wall_deadline_ms = midnight}), PutResult::kStored);
+  ASSERT_EQ(c.put("plain", "v", {.ttl = 1h}), PutResult::kStored);
+  ASSERT_EQ(c.put("tagged", "today", {.tags = {"d"}, .ttl = 1h, .wall_deadline_ms = midnight}),
+            PutResult::kStored);
+  wall_ms = midnight - 1;
+  EXPECT_EQ(get_str(c, "dash"), "today");
+  wall_ms = midnight;  // the wall clock steps to midnight; no monotonic time passed
+  EXPECT_EQ(get_str(c, "dash"), "<miss>") << "yesterday's today served past midnight";
+  EXPECT_EQ(c.invalidate_tags({"d"}), 0u) << "an entry past its deadline is not invalidated";
+  Stats st = c.stats();
+  EXPECT_EQ(st.total.expirations, 2u);
+  EXPECT_EQ(st.total.misses, 1u);
+  EXPECT_EQ(st.total.keys, 1u) << "the entries are removed";
+  EXPECT_EQ(get_str(c, "plain"), "v") << "an entry without a deadline ignores the wall clock";
+}
+
+TEST(Cache, ALoadersWallDeadlineEndsTheEntryWhileItsTtlStillRuns) {
+  ManualClock clock;
+  std::atomic<int64_t> wall_ms{1'750'000'000'000};
+  Cache c(wall_clock_options(&clock, &wall_ms));
+  int day = 1;
+  auto dashboard = [&]() -> Result<Loaded> {
+    return Loaded{"day " + std::to_string(day), {}, 24h, wall_ms + 60'000};
+  };
+  auto first = c.get_or_fill("dash", dashboard);
+  ASSERT_TRUE(first.ok());
+  EXPECT_EQ(*first->value, "day 1");
+  // The VM is suspended over midnight: two hours pass on the wall, one second on the monotonic
+  // clock, so the 24-hour TTL is far from over.
+  clock.advance(1s);
+  wall_ms += 2 * 3'600'000;
+  day = 2;
+  auto next = c.get_or_fill("dash", dashboard);
+  ASSERT_TRUE(next.ok());
+  EXPECT_FALSE(next->hit);
+  EXPECT_EQ(*next->value, "day 2");
+  EXPECT_EQ(get_str(c, "dash"), "day 2");
+  EXPECT_EQ(c.stats().total.expirations, 1u);
+}
+
 TEST(Cache, DefaultTtlAppliesAndJitterOnlyShortens) {
   ManualClock clock;
   Options o = test_options(&clock);
@@ -797,6 +852,9 @@ TEST(Cache, NoStaleReadsUnderRacingWritersAndReaders) {
         int seen = acked[k].load();
         while (v > seen && !acked[k].compare_exchange_weak(seen, v)) {
         }
+        // A pause between writes, so that on a loaded machine readers still find keys cached
+        // between two invalidations (the hits asserted below), not only misses.
+        if (i % 4 == 0) std::this_thread::sleep_for(std::chrono::microseconds(50));
       }
       --writers_left;
     });
