@@ -178,12 +178,9 @@ std::optional<std::string> optional_query(const Request& req, std::string_view n
 // The caller's principal: a user's session (cached, so that a hit touches no database), or the
 // operator acting on a named shop.
 Result<Principal> Api::principal(const Request& req) {
-  auto header = req.header("Authorization");
-  constexpr std::string_view kBearer = "Bearer ";
-  if (!header || header->size() <= kBearer.size() || !header->starts_with(kBearer)) {
-    return Status(StatusCode::kUnauthenticated, "missing bearer token");
-  }
-  std::string_view token = header->substr(kBearer.size());
+  auto bearer = http::bearer_token(req.header("Authorization"));
+  if (!bearer) return Status(StatusCode::kUnauthenticated, "missing bearer token");
+  std::string_view token = *bearer;
   auto is = [token](const std::string& secret) {
     return !secret.empty() && token.size() == secret.size() &&
            sodium_memcmp(token.data(), secret.data(), secret.size()) == 0;
@@ -521,7 +518,7 @@ void Api::register_routes(http::Router& router) {
     return reply(200, r);
   });
   router.add(Method::kPost, "/api/auth/logout", guarded(kOwner | kCashier, [this](Request& req, const Principal& p) {
-    Status st = pos_->logout(req.header("Authorization")->substr(7));
+    Status st = pos_->logout(*http::bearer_token(req.header("Authorization")));
     if (st.ok()) reads_.invalidate(reads_.map().user_sessions_ended(p.user_id));
     return reply_empty(st);
   }));

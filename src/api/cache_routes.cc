@@ -245,9 +245,9 @@ void Api::register_cache_routes(http::Router& router) {
   // The operator may call without naming a shop here: resolve it only if named.
   auto operator_or_owner = [this, managers](auto handler) -> http::Handler {
     return [this, managers, handler](Request& req) -> Response {
-      auto auth = req.header("Authorization");
+      auto token = http::bearer_token(req.header("Authorization"));
       const std::string& admin = options_.admin_token;
-      if (auth && !admin.empty() && *auth == "Bearer " + admin && !req.query("shop_id") && !req.header("X-Shop-Id")) {
+      if (token && !admin.empty() && *token == admin && !req.query("shop_id") && !req.header("X-Shop-Id")) {
         return handler(req, pos::Principal{0, 0, pos::Role::kOperator, "operator", 0});
       }
       return managers(handler)(req);
