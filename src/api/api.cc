@@ -10,6 +10,7 @@
 #include <unordered_map>
 
 #include "api/input.h"
+#include "api/query.h"
 #include "api/reply.h"
 #include "api/serialize.h"
 #include "http/errors.h"
@@ -62,12 +63,8 @@ Response reply_empty(const Status& st) {
   return st.ok() ? Response::empty(204) : http::from_status(st);
 }
 
-Result<pos::PageRequest> page_of(const Request& req) {
-  auto page = parse_query_int(req.query("page"), "page", 1, 1'000'000, 1);
-  if (!page.ok()) return page.status();
-  auto per_page = parse_query_int(req.query("per_page"), "per_page", 1, 200, 50);
-  if (!per_page.ok()) return per_page.status();
-  return pos::PageRequest{*page, *per_page};
+pos::PageRequest page_of(Query& q) {
+  return pos::PageRequest{q.integer("page", 1, 1'000'000, 1), q.integer("per_page", 1, 200, 50)};
 }
 
 Result<int64_t> id_of(const Request& req) { return parse_id(req.param("id")); }
@@ -165,11 +162,6 @@ Result<pos::BillInput> bill_input(const Request& req) {
   if (!method) return InvalidArgument("payment_method is required", "payment_method");
   b.payment_method = *method;
   return b;
-}
-
-std::optional<std::string> optional_query(const Request& req, std::string_view name) {
-  auto v = req.query(name);
-  return v ? std::optional<std::string>(std::string(*v)) : std::nullopt;
 }
 
 }  // namespace
@@ -525,7 +517,7 @@ void Api::register_routes(http::Router& router) {
 
   // --- shop ---
   router.add(Method::kGet, "/api/shop", guarded(kEveryone, [this](Request& req, const Principal& p) {
-    return reads_.serve(req, p.shop_id, "shop", [&] { return filled(pos_->shop(p), reads_.map().shop(p.shop_id)); });
+    return reads_.serve(Query(req), p.shop_id, "shop", [&] { return filled(pos_->shop(p), reads_.map().shop(p.shop_id)); });
   }));
   router.add(Method::kPut, "/api/shop", guarded(kManagers, [this](Request& req, const Principal& p) {
     auto in = Input::parse(req.body);
@@ -539,16 +531,12 @@ void Api::register_routes(http::Router& router) {
 
   // --- products ---
   router.add(Method::kGet, "/api/products", guarded(kEveryone, [this](Request& req, const Principal& p) {
-    auto page = page_of(req);
-    if (!page.ok()) return http::from_status(page.status());
-    pos::ProductFilter f{optional_query(req, "q"), optional_query(req, "category"), false, {}};
-    auto low = parse_query_bool(req.query("low_stock"), "low_stock");
-    auto active = parse_query_bool(req.query("active"), "active");
-    if (!low.ok()) return http::from_status(low.status());
-    if (!active.ok()) return http::from_status(active.status());
-    f.low_stock = low->value_or(false);
-    f.active = *active;
-    return reads_.serve(req, p.shop_id, "products", product_page(p, f, *page));
+    Query q(req);
+    pos::PageRequest page = page_of(q);
+    pos::ProductFilter f{q.text("q"), q.text("category"), q.boolean("low_stock").value_or(false),
+                         q.boolean("active")};
+    if (!q.status().ok()) return http::from_status(q.status());
+    return reads_.serve(q, p.shop_id, "products", product_page(p, f, page));
   }));
   router.add(Method::kPost, "/api/products", guarded(kManagers, [this](Request& req, const Principal& p) {
     auto in = product_input(req);
@@ -558,7 +546,7 @@ void Api::register_routes(http::Router& router) {
     return reply(201, r);
   }));
   router.add(Method::kGet, "/api/products/{id}", guarded(kEveryone, with_id([this](Request& req, const Principal& p, int64_t id) {
-    return reads_.serve(req, p.shop_id, "products", [&] { return filled(pos_->product(p, id), reads_.map().product(p.shop_id, id)); });
+    return reads_.serve(Query(req), p.shop_id, "products", [&] { return filled(pos_->product(p, id), reads_.map().product(p.shop_id, id)); });
   })));
   router.add(Method::kPut, "/api/products/{id}", guarded(kManagers, with_id([this](Request& req, const Principal& p, int64_t id) {
     auto in = product_input(req);
@@ -581,9 +569,11 @@ void Api::register_routes(http::Router& router) {
 
   // --- customers ---
   router.add(Method::kGet, "/api/customers", guarded(kEveryone, [this](Request& req, const Principal& p) {
-    auto page = page_of(req);
-    if (!page.ok()) return http::from_status(page.status());
-    return reads_.serve(req, p.shop_id, "customers", customer_page(p, optional_query(req, "q"), *page));
+    Query q(req);
+    pos::PageRequest page = page_of(q);
+    auto text = q.text("q");
+    if (!q.status().ok()) return http::from_status(q.status());
+    return reads_.serve(q, p.shop_id, "customers", customer_page(p, std::move(text), page));
   }));
   router.add(Method::kPost, "/api/customers", guarded(kEveryone, [this](Request& req, const Principal& p) {
     auto in = customer_input(req);
@@ -593,7 +583,7 @@ void Api::register_routes(http::Router& router) {
     return reply(201, r);
   }));
   router.add(Method::kGet, "/api/customers/{id}", guarded(kEveryone, with_id([this](Request& req, const Principal& p, int64_t id) {
-    return reads_.serve(req, p.shop_id, "customers", [&] { return filled(pos_->customer(p, id), reads_.map().customer(p.shop_id, id)); });
+    return reads_.serve(Query(req), p.shop_id, "customers", [&] { return filled(pos_->customer(p, id), reads_.map().customer(p.shop_id, id)); });
   })));
   router.add(Method::kPut, "/api/customers/{id}", guarded(kManagers, with_id([this](Request& req, const Principal& p, int64_t id) {
     auto in = customer_input(req);
@@ -613,10 +603,11 @@ void Api::register_routes(http::Router& router) {
 
   // --- employees (owner and operator only) ---
   router.add(Method::kGet, "/api/employees", guarded(kManagers, [this](Request& req, const Principal& p) {
-    auto page = page_of(req);
-    if (!page.ok()) return http::from_status(page.status());
-    return reads_.serve(req, p.shop_id, "employees", [&]() -> Result<Filled> {
-      auto r = pos_->list_employees(p, *page);
+    Query q(req);
+    pos::PageRequest page = page_of(q);
+    if (!q.status().ok()) return http::from_status(q.status());
+    return reads_.serve(q, p.shop_id, "employees", [&]() -> Result<Filled> {
+      auto r = pos_->list_employees(p, page);
       if (!r.ok()) return r.status();
       std::vector<int64_t> ids;
       for (const auto& e : r->items) ids.push_back(e.id);
@@ -631,7 +622,7 @@ void Api::register_routes(http::Router& router) {
     return reply(201, r);
   }));
   router.add(Method::kGet, "/api/employees/{id}", guarded(kManagers, with_id([this](Request& req, const Principal& p, int64_t id) {
-    return reads_.serve(req, p.shop_id, "employees", [&] { return filled(pos_->employee(p, id), reads_.map().employee(p.shop_id, id)); });
+    return reads_.serve(Query(req), p.shop_id, "employees", [&] { return filled(pos_->employee(p, id), reads_.map().employee(p.shop_id, id)); });
   })));
   router.add(Method::kPut, "/api/employees/{id}", guarded(kManagers, with_id([this](Request& req, const Principal& p, int64_t id) {
     auto in = employee_input(req);
@@ -648,26 +639,18 @@ void Api::register_routes(http::Router& router) {
 
   // --- bills ---
   router.add(Method::kGet, "/api/bills", guarded(kEveryone, [this](Request& req, const Principal& p) {
-    auto page = page_of(req);
-    if (!page.ok()) return http::from_status(page.status());
+    Query q(req);
+    pos::PageRequest page = page_of(q);
     pos::BillFilter f;
-    for (auto [name, target] : {std::pair{"from", &f.from}, std::pair{"to", &f.to}}) {
-      if (auto v = req.query(name)) {
-        auto t = pos::parse_time(*v);
-        if (!t) return http::from_status(InvalidArgument(std::string(name) + " must be an RFC 3339 time or a date", name));
-        *target = *t;
-      }
+    f.from = q.time("from");
+    f.to = q.time("to");
+    f.customer_id = q.id("customer_id");
+    f.status = q.text("status");
+    if (f.status && *f.status != "paid" && *f.status != "void") {
+      q.fail(InvalidArgument("status must be paid or void", "status"));
     }
-    if (auto v = req.query("customer_id")) {
-      auto id = parse_id(*v, "customer_id");
-      if (!id.ok()) return http::from_status(id.status());
-      f.customer_id = *id;
-    }
-    if (auto v = req.query("status")) {
-      if (*v != "paid" && *v != "void") return http::from_status(InvalidArgument("status must be paid or void", "status"));
-      f.status = std::string(*v);
-    }
-    return reads_.serve(req, p.shop_id, "bills", [&] { return filled(pos_->list_bills(p, f, *page), reads_.map().bill_page(p.shop_id)); });
+    if (!q.status().ok()) return http::from_status(q.status());
+    return reads_.serve(q, p.shop_id, "bills", [&] { return filled(pos_->list_bills(p, f, page), reads_.map().bill_page(p.shop_id)); });
   }));
   router.add(Method::kPost, "/api/bills", guarded(kEveryone, [this](Request& req, const Principal& p) {
     auto in = bill_input(req);
@@ -696,7 +679,7 @@ void Api::register_routes(http::Router& router) {
     return reply(replayed ? 200 : 201, bill);
   }));
   router.add(Method::kGet, "/api/bills/{id}", guarded(kEveryone, with_id([this](Request& req, const Principal& p, int64_t id) {
-    return reads_.serve(req, p.shop_id, "bills", [&] { return filled(pos_->bill(p, id), reads_.map().bill(p.shop_id, id)); });
+    return reads_.serve(Query(req), p.shop_id, "bills", [&] { return filled(pos_->bill(p, id), reads_.map().bill(p.shop_id, id)); });
   })));
   router.add(Method::kPost, "/api/bills/{id}/void", guarded(kManagers, with_id([this](Request&, const Principal& p, int64_t id) {
     auto r = pos_->void_bill(p, id);
@@ -708,7 +691,7 @@ void Api::register_routes(http::Router& router) {
 
   // --- dashboard ---
   router.add(Method::kGet, "/api/dashboard", guarded(kEveryone, [this](Request& req, const Principal& p) {
-    return reads_.serve(req, p.shop_id, "dashboard", dashboard(p));
+    return reads_.serve(Query(req), p.shop_id, "dashboard", dashboard(p));
   }));
 
   register_cache_routes(router);

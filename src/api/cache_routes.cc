@@ -11,6 +11,7 @@
 #include "api/api.h"
 #include "api/cache_page.h"
 #include "api/input.h"
+#include "api/query.h"
 #include "api/reply.h"
 #include "http/errors.h"
 
@@ -296,12 +297,13 @@ void Api::register_cache_routes(http::Router& router) {
   }));
 
   router.add(Method::kGet, "/api/cache/stats/history", operator_or_owner([this](Request& req, const pos::Principal&) {
-    auto minutes = parse_query_int(req.query("minutes"), "minutes", 1, 7 * 24 * 60, 60);
-    if (!minutes.ok()) return http::from_status(minutes.status());
+    Query q(req);
+    int64_t minutes = q.integer("minutes", 1, 7 * 24 * 60, 60);
+    if (!q.status().ok()) return http::from_status(q.status());
     json points = json::array();
     if (cache::Cache* c = options_.cache) {
       auto per_point = std::max<int64_t>(1, c->options().history_interval.count() / 60'000);
-      for (const auto& pt : c->history(static_cast<size_t>(*minutes / per_point))) {
+      for (const auto& pt : c->history(static_cast<size_t>(minutes / per_point))) {
         points.push_back({{"at", pos::format_time(std::chrono::duration_cast<std::chrono::milliseconds>(
                                                       pt.at.time_since_epoch()).count())},
                           {"hits", pt.hits}, {"misses", pt.misses}, {"hit_rate", pt.hit_rate()},

@@ -92,23 +92,4 @@ Result<int64_t> parse_id(std::string_view text, const char* field) {
   return id;
 }
 
-Result<int64_t> parse_query_int(std::optional<std::string_view> text, const char* field,
-                                int64_t min, int64_t max, int64_t fallback) {
-  if (!text) return fallback;
-  int64_t n = 0;
-  auto [p, ec] = std::from_chars(text->data(), text->data() + text->size(), n);
-  if (text->empty() || ec != std::errc() || p != text->data() + text->size() || n < min || n > max) {
-    return InvalidArgument(std::string(field) + " must be an integer from " + std::to_string(min) +
-                               " to " + std::to_string(max), field);
-  }
-  return n;
-}
-
-Result<std::optional<bool>> parse_query_bool(std::optional<std::string_view> text, const char* field) {
-  if (!text) return std::optional<bool>();
-  if (*text == "true" || *text == "1") return std::optional<bool>(true);
-  if (*text == "false" || *text == "0") return std::optional<bool>(false);
-  return InvalidArgument(std::string(field) + " must be true or false", field);
-}
-
 }  // namespace tajir::api

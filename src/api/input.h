@@ -1,4 +1,4 @@
-// Reading and checking what a client sent: JSON bodies, query parameters and path ids.
+// Reading and checking what a client sent: JSON bodies and path ids.
 //
 // Input collects the first problem instead of failing at once, so a handler reads every field
 // in a row and checks once:
@@ -53,11 +53,7 @@ class Input {
 Result<int64_t> integer_value(const nlohmann::json& v, const std::string& field, int64_t min,
                               int64_t max);
 
-// A path or query id: a positive integer.
+// A path or query id: a positive integer. (Query parameters are read with api/query.h.)
 Result<int64_t> parse_id(std::string_view text, const char* field = "id");
-// A query integer in [min, max]; `fallback` when absent.
-Result<int64_t> parse_query_int(std::optional<std::string_view> text, const char* field,
-                                int64_t min, int64_t max, int64_t fallback);
-Result<std::optional<bool>> parse_query_bool(std::optional<std::string_view> text, const char* field);
 
 }  // namespace tajir::api

@@ -4,6 +4,8 @@
 // JSON work: the handler checks the caller's role, builds the key, and sends the stored bytes
 // (the body shared, not copied) with `X-Cache: HIT`, an ETag, and 304 for a matching
 // If-None-Match. The key always starts with the shop: another shop's bytes can never match.
+// Its query part is what the handler read (api/query.h), not what the client sent: two
+// requests that share a key read the same values.
 //
 // Writes call invalidate() with CacheMap's tags after their transaction committed and before
 // they answer, and every fill takes a ticket before it reads the database (Cache::get_or_fill),
@@ -18,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "api/query.h"
 #include "cache/cache.h"
 #include "http/http.h"
 #include "pos/cache_map.h"
@@ -40,8 +43,9 @@ class ReadCache {
   const pos::CacheMap& map() const { return map_; }
   cache::Cache* engine() { return cache_; }
 
-  // The key of a read: the shop, the type, the path and its query in a canonical order.
-  static std::string key(int64_t shop, std::string_view type, const http::Request& req);
+  // The key of a read: "SHOP|type|/path?a=1&b=2", the path and the query values the handler
+  // read (api/query.h), sorted and percent-encoded.
+  static std::string key(int64_t shop, std::string_view type, const Query& query);
   static std::string key(int64_t shop, std::string_view type, std::string_view path);
   // The inverse for keys made from a request: the shop and the target ("/path?query") to send
   // again; nullopt for other keys (sessions, page indexes).
@@ -51,8 +55,9 @@ class ReadCache {
   };
   static std::optional<Read> read_of(std::string_view key);
 
-  // Answers a GET from the cache or `fill`. Failures of `fill` become error responses.
-  http::Response serve(const http::Request& req, int64_t shop, std::string_view type,
+  // Answers a GET, whose parameters `query` read, from the cache or `fill`. Failures of `fill`
+  // become error responses. REQUIRES: query.status().ok().
+  http::Response serve(const Query& query, int64_t shop, std::string_view type,
                        const Filler& fill);
 
   // A cache item for warming the read at `key`.
