@@ -75,7 +75,7 @@ Result<pos::ProductInput> product_input(const Request& req) {
   auto in = Input::parse(req.body);
   if (!in.ok()) return in.status();
   pos::ProductInput p;
-  p.name = in->text("name", 200);
+  p.name = in->text("name", 200, Text::kName);
   p.sku = in->text("sku", 64);
   p.barcode = in->nullable_text("barcode", 64);
   p.category = in->nullable_text("category", 100);
@@ -92,11 +92,11 @@ Result<pos::CustomerInput> customer_input(const Request& req) {
   auto in = Input::parse(req.body);
   if (!in.ok()) return in.status();
   pos::CustomerInput c;
-  c.name = in->text("name", 200);
+  c.name = in->text("name", 200, Text::kName);
   c.phone = in->nullable_text("phone", 50);
   c.email = in->nullable_text("email", 200);
-  c.address = in->nullable_text("address", 500);
-  c.notes = in->nullable_text("notes", 2000);
+  c.address = in->nullable_text("address", 500, Text::kLines);
+  c.notes = in->nullable_text("notes", 2000, Text::kLines);
   if (!in->status().ok()) return in->status();
   return c;
 }
@@ -105,11 +105,11 @@ Result<pos::EmployeeInput> employee_input(const Request& req) {
   auto in = Input::parse(req.body);
   if (!in.ok()) return in.status();
   pos::EmployeeInput e;
-  e.name = in->text("name", 200);
+  e.name = in->text("name", 200, Text::kName);
   e.phone = in->nullable_text("phone", 50);
   e.position = in->nullable_text("position", 100);
   e.username = in->text("username", 64);
-  e.password = in->text("password", 256);
+  e.password = in->text("password", 256, Text::kSecret);
   e.active = in->boolean("active");
   if (!in->status().ok()) return in->status();
   return e;
@@ -157,7 +157,7 @@ Result<pos::BillInput> bill_input(const Request& req) {
   if (present("discount")) b.discount = in->integer("discount", 0, kMaxMoney).value_or(0);
   if (present("tax_rate_bp")) b.tax_rate_bp = in->integer("tax_rate_bp", 0, 10000).value_or(0);
   auto method = in->text("payment_method", 20);
-  b.notes = in->nullable_text("notes", 2000).value_or(std::nullopt);
+  b.notes = in->nullable_text("notes", 2000, Text::kLines).value_or(std::nullopt);
   if (!in->status().ok()) return in->status();
   if (!method) return InvalidArgument("payment_method is required", "payment_method");
   b.payment_method = *method;
@@ -491,7 +491,8 @@ void Api::register_routes(http::Router& router) {
   router.add(Method::kPost, "/api/auth/register", [this](Request& req) {
     auto in = Input::parse(req.body);
     if (!in.ok()) return http::from_status(in.status());
-    auto shop = in->text("shop_name", 200), user = in->text("username", 64), pass = in->text("password", 256);
+    auto shop = in->text("shop_name", 200, Text::kName), user = in->text("username", 64),
+         pass = in->text("password", 256, Text::kSecret);
     if (!in->status().ok()) return http::from_status(in->status());
     for (auto [v, name] : {std::pair{&shop, "shop_name"}, std::pair{&user, "username"}, std::pair{&pass, "password"}}) {
       if (!*v) return http::from_status(InvalidArgument(std::string(name) + " is required", name));
@@ -501,7 +502,7 @@ void Api::register_routes(http::Router& router) {
   router.add(Method::kPost, "/api/auth/login", [this](Request& req) {
     auto in = Input::parse(req.body);
     if (!in.ok()) return http::from_status(in.status());
-    auto user = in->text("username", 64), pass = in->text("password", 256);
+    auto user = in->text("username", 64), pass = in->text("password", 256, Text::kSecret);
     if (!in->status().ok()) return http::from_status(in->status());
     if (!user) return http::from_status(InvalidArgument("username is required", "username"));
     if (!pass) return http::from_status(InvalidArgument("password is required", "password"));
@@ -522,7 +523,7 @@ void Api::register_routes(http::Router& router) {
   router.add(Method::kPut, "/api/shop", guarded(kManagers, [this](Request& req, const Principal& p) {
     auto in = Input::parse(req.body);
     if (!in.ok()) return http::from_status(in.status());
-    pos::ShopInput s{in->text("name", 200), in->text("currency", 3), in->text("timezone", 64)};
+    pos::ShopInput s{in->text("name", 200, Text::kName), in->text("currency", 3), in->text("timezone", 64)};
     if (!in->status().ok()) return http::from_status(in->status());
     auto r = pos_->update_shop(p, s);
     if (r.ok()) invalidate(reads_.map().shop_written(p.shop_id));

@@ -10,6 +10,13 @@
 //
 // Absent fields read as nullopt; present fields of the wrong type, out of range, or (for
 // nullable_text) JSON null where it is allowed, are told apart. Unknown fields are ignored.
+//
+// The body is one JSON value and nothing else but white space: a NUL byte anywhere answers 400
+// (the JSON parser would take it for the end of the input and ignore what follows). Text is
+// UTF-8 (the parser checks it) and holds no control characters (C0, DEL, C1), but as its Text
+// kind allows: a name must also hold something other than white space; free text over lines
+// (addresses, notes) may hold newlines, carriage returns and tabs; a secret (a password) is
+// only counted. Text is stored as sent: nothing is trimmed.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -25,13 +32,24 @@ namespace tajir::api {
 
 inline constexpr int64_t kMaxMoney = 1'000'000'000'000;  // minor units
 
+// What a text field may hold (see above).
+enum class Text {
+  kLine,    // one line: no control characters (sku, phone, email, currency, ...)
+  kName,    // a line that is not blank (product, customer, employee and shop names)
+  kLines,   // free text: newlines, carriage returns and tabs too (address, notes)
+  kSecret,  // anything (passwords)
+};
+
 class Input {
  public:
   static Result<Input> parse(std::string_view body);
 
-  std::optional<std::string> text(const char* field, size_t max_len = 10'000);
+  std::optional<std::string> text(const char* field, size_t max_len = 10'000,
+                                  Text kind = Text::kLine);
   // Absent: nullopt; null: a present nullopt; a string: the string.
-  std::optional<std::optional<std::string>> nullable_text(const char* field, size_t max_len = 10'000);
+  std::optional<std::optional<std::string>> nullable_text(const char* field,
+                                                          size_t max_len = 10'000,
+                                                          Text kind = Text::kLine);
   std::optional<int64_t> integer(const char* field, int64_t min, int64_t max);
   std::optional<bool> boolean(const char* field);
   // The raw member, nullptr when absent.

@@ -9,6 +9,54 @@ import pytest
 from conftest import ADMIN_TOKEN, Server
 
 
+def test_a_body_with_bytes_after_the_json_value_answers_400(server):
+    token, _ = server.register()
+    good = b'{"name": "Tea", "sku": "T1", "price": 100}'
+    for raw in [good + b"\x00garbage", good + b"\x00", good + b" \x00{}", b'{"name": "Tea\x00", "sku": "T2", "price": 1}',
+                good + b" x", good + b"{}"]:
+        r = server.post("/api/products", token=token, raw=raw)
+        assert r.status == 400 and r.error()["code"] == "invalid_argument", (raw, r.text)
+    assert server.get("/api/products", token).json["total"] == 0
+    assert server.post("/api/products", token=token, raw=good + b" \r\n\t").status == 201, "whitespace may follow"
+
+
+def test_blank_names_and_control_characters_answer_400(server):
+    token, _ = server.register()
+    product = {"name": "Tea", "sku": "T1", "price": 100}
+    cases = [
+        ("/api/products", {**product, "name": "   "}, "name"),
+        ("/api/products", {**product, "name": "\t"}, "name"),
+        ("/api/products", {**product, "name": "Te\u0007a"}, "name"),
+        ("/api/products", {**product, "name": "Tea\u0000"}, "name"),
+        ("/api/products", {**product, "name": "Tea\u0085"}, "name"),  # C1 control
+        ("/api/products", {**product, "name": "Tea\nTime"}, "name"),
+        ("/api/products", {**product, "sku": "T\u001b[2J"}, "sku"),
+        ("/api/products", {**product, "category": "Home\u007f"}, "category"),
+        ("/api/products", {**product, "barcode": "629\r1"}, "barcode"),
+        ("/api/customers", {"name": "  "}, "name"),
+        ("/api/customers", {"name": "Ann", "phone": "555\u00000"}, "phone"),
+        ("/api/customers", {"name": "Ann", "email": "a@b\u0001.c"}, "email"),
+        ("/api/customers", {"name": "Ann", "notes": "a\u0000b"}, "notes"),
+        ("/api/customers", {"name": "Ann", "address": "a\u001bb"}, "address"),
+        ("/api/employees", {"name": " \u00a0 "}, "name"),
+        ("/api/employees", {"name": "Sara", "position": "Boss\u0008"}, "position"),
+        ("/api/auth/register", {"shop_name": "   ", "username": "blank-shop", "password": "long-enough"}, "shop_name"),
+        ("/api/auth/register", {"shop_name": "Shop\u0003", "username": "ctl-shop", "password": "long-enough"}, "shop_name"),
+    ]
+    for path, body, field in cases:
+        r = server.post(path, body, None if path.startswith("/api/auth") else token)
+        assert r.status == 400 and r.error()["field"] == field, (path, body, r.text)
+    for body, field in [({"name": "  "}, "name"), ({"name": "A\u0000"}, "name")]:
+        r = server.put("/api/shop", body, token)
+        assert r.status == 400 and r.error()["field"] == field, (body, r.text)
+    assert server.get("/api/products", token).json["total"] == 0
+    assert server.get("/api/customers", token).json["total"] == 0
+    # Notes and addresses are free text over lines: newlines and tabs are kept.
+    r = server.post("/api/customers", {"name": "  Ann Lee ", "address": "1 Souq St\r\nDubai", "notes": "card\tonly\n"}, token)
+    assert r.status == 201, r.text
+    assert r.json["address"] == "1 Souq St\r\nDubai" and r.json["notes"] == "card\tonly\n" and r.json["name"] == "  Ann Lee "
+
+
 def test_the_bearer_scheme_is_case_insensitive(server):
     token, _ = server.register()
     for scheme in ["Bearer", "bearer", "BEARER", "bEaReR"]:
