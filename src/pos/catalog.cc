@@ -1,6 +1,7 @@
 // The shop and its products.
 #include <cstdio>
 
+#include "pos/currency.h"
 #include "pos/internal/rows.h"
 #include "pos/pos.h"
 
@@ -9,10 +10,6 @@ namespace tajir::pos {
 using internal::Assignments;
 
 namespace {
-
-bool valid_currency(std::string_view c) {
-  return c.size() == 3 && std::all_of(c.begin(), c.end(), [](char x) { return x >= 'A' && x <= 'Z'; });
-}
 
 Status check_product(const ProductInput& in, bool create) {
   if (create && (!in.name || !in.sku || !in.price)) {
@@ -55,7 +52,7 @@ Result<Shop> Pos::shop(const Principal& p) {
 
 Result<Shop> Pos::update_shop(const Principal& p, const ShopInput& in) {
   if (in.name && (in.name->empty() || in.name->size() > 200)) return InvalidArgument("name must be 1 to 200 characters", "name");
-  if (in.currency && !valid_currency(*in.currency)) return InvalidArgument("currency must be an ISO 4217 code such as \"USD\"", "currency");
+  if (in.currency && !is_currency_code(*in.currency)) return InvalidArgument("currency must be an ISO 4217 code such as \"USD\"", "currency");
   if (in.timezone && !valid_timezone(*in.timezone)) return InvalidArgument("timezone must be an IANA name such as \"Asia/Dubai\"", "timezone");
   Assignments set;
   set.set_if("name", in.name);

@@ -57,6 +57,16 @@ def test_blank_names_and_control_characters_answer_400(server):
     assert r.json["address"] == "1 Souq St\r\nDubai" and r.json["notes"] == "card\tonly\n" and r.json["name"] == "  Ann Lee "
 
 
+def test_currency_must_be_an_iso_4217_code(server):
+    token, _ = server.register()
+    for code in ["ZZZ", "AAA", "usd", "US", "USDX", "QQQ"]:
+        r = server.put("/api/shop", {"currency": code}, token)
+        assert r.status == 400 and r.error()["field"] == "currency", (code, r.text)
+    for code in ["AED", "EUR", "JPY", "KWD", "SAR", "GBP", "INR"]:
+        r = server.put("/api/shop", {"currency": code}, token)
+        assert r.status == 200 and r.json["currency"] == code, (code, r.text)
+
+
 def test_the_bearer_scheme_is_case_insensitive(server):
     token, _ = server.register()
     for scheme in ["Bearer", "bearer", "BEARER", "bEaReR"]:
