@@ -140,6 +140,7 @@ Result<Product> Pos::update_product(const Principal& p, int64_t id, const Produc
     set.set_if("stock", in.stock);
     set.set_if("low_stock_threshold", in.low_stock_threshold);
     set.set_if("active", in.active);
+    if (set.empty()) return find_product(tx, p.shop_id, id);  // nothing to change, nor updated_at
     set.set("updated_at", now_ms());
     set.params().push_back(id);
     set.params().push_back(p.shop_id);

@@ -67,6 +67,25 @@ def test_currency_must_be_an_iso_4217_code(server):
         assert r.status == 200 and r.json["currency"] == code, (code, r.text)
 
 
+def test_an_empty_update_changes_nothing(server):
+    token, _ = server.register()
+    p = server.post("/api/products", {"name": "Tea", "sku": "T1", "price": 100}, token).json
+    c = server.post("/api/customers", {"name": "Ann"}, token).json
+    e = server.post("/api/employees", {"name": "Sara"}, token).json
+    shop = server.get("/api/shop", token).json
+    time.sleep(1.1)  # timestamps have second precision
+    for path, before in [(f"/api/products/{p['id']}", p), (f"/api/customers/{c['id']}", c),
+                         (f"/api/employees/{e['id']}", e), ("/api/shop", shop)]:
+        for body in [{}, {"unknown_field": 1}]:
+            r = server.put(path, body, token)
+            assert r.status == 200 and r.json == before, (path, r.text)
+        assert server.get(path, token).json == before, path
+    for path in ["/api/products/999999", "/api/customers/999999", "/api/employees/999999"]:
+        assert server.put(path, {}, token).status == 404, path
+    moved = server.put(f"/api/products/{p['id']}", {"price": 100}, token).json
+    assert moved["updated_at"] != p["updated_at"], "a field given is an update, even to the same value"
+
+
 def test_the_bearer_scheme_is_case_insensitive(server):
     token, _ = server.register()
     for scheme in ["Bearer", "bearer", "BEARER", "bEaReR"]:
