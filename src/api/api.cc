@@ -454,8 +454,8 @@ std::vector<std::pair<http::Method, std::string>> Api::routes() {
 void Api::register_routes(http::Router& router) {
   router_ = &router;
   auto principal = [this](const Request& req) { return this->principal(req); };
-  auto guarded = [principal](unsigned allow, auto handler) -> http::Handler {
-    return [principal, allow, handler](Request& req) -> Response {
+  auto guarded = [this, principal](unsigned allow, auto handler) -> http::Handler {
+    return [this, principal, allow, handler](Request& req) -> Response {
       uint64_t statements = db::thread_statements();
       auto p = principal(req);
       if (!p.ok()) return http::from_status(p.status());
@@ -463,9 +463,10 @@ void Api::register_routes(http::Router& router) {
         return http::from_status({StatusCode::kPermissionDenied, "your role may not do this"});
       }
       Response r = handler(req, *p);
-      // What the request cost the database, for load generators; absent when it cost nothing.
-      if (uint64_t n = db::thread_statements() - statements; n > 0) {
-        r.headers.emplace_back("X-DB-Statements", std::to_string(n));
+      // What the request cost the database, for load generators, when asked for: "0" on a hit.
+      if (options_.db_statements_header) {
+        r.headers.emplace_back("X-DB-Statements",
+                               std::to_string(db::thread_statements() - statements));
       }
       return r;
     };

@@ -28,6 +28,7 @@ struct ApiOptions {
   size_t warm_parallelism = 4;
   bool warm_on_login = true;   // warm the shop's essentials in the background at login
   bool refill = true;          // load again, in the background, what a write dropped that was being read
+  bool db_statements_header = false;  // X-DB-Statements: N on every authenticated response
 };
 
 struct RefillStats {

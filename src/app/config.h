@@ -28,6 +28,7 @@ struct Config {
   std::string invalidation = "precise";   // or "coarse": per-type clearing, to measure against
   bool warm = true;                       // warm every shop's essentials before serving
   bool refill = true;                     // load again in the background what a write dropped that was being read
+  bool db_statements_header = false;      // X-DB-Statements on responses, for load generators
   std::string admin_token;
   int threads = 0;  // 0: one io thread per core
   uint64_t body_limit = 1ull << 20;

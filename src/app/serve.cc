@@ -44,7 +44,8 @@ int serve(const Config& c) {
                      .invalidation = c.invalidation == "coarse" ? pos::InvalidationMode::kCoarse
                                                                 : pos::InvalidationMode::kPrecise,
                      .warm_on_login = c.warm,
-                     .refill = c.refill});
+                     .refill = c.refill,
+                     .db_statements_header = c.db_statements_header});
   api.register_routes(router);
   if (cache && c.warm) {
     auto shops = pos.shop_ids();

@@ -120,3 +120,21 @@ def test_the_access_log_escapes_what_the_target_holds(db_url):
     log = (server.proc.stderr.buffer.read() + server.proc.stdout.buffer.read()).decode(errors="surrogateescape")
     line = next(l for l in log.splitlines() if "target=/healthz" in l)
     assert "target=/healthz?x=\\xff\\xfe\\x5c status=200" in line, line
+
+
+@pytest.mark.parametrize("how", ["off", "flag", "env"])
+def test_x_db_statements_is_sent_only_when_asked_for(db_url, monkeypatch, how):
+    if how == "env":
+        monkeypatch.setenv("TAJIR_DB_STATEMENTS_HEADER", "true")
+    server = Server(db_url, ["--warm", "false"] + (["--db-statements-header", "true"] if how == "flag" else []))
+    try:
+        token, _ = server.register()
+        miss, hit = server.get("/api/products", token), server.get("/api/products", token)
+        assert miss.headers["X-Cache"] == "MISS" and hit.headers["X-Cache"] == "HIT"
+        if how == "off":
+            assert "X-DB-Statements" not in miss.headers and "X-DB-Statements" not in hit.headers
+        else:
+            assert int(miss.headers["X-DB-Statements"]) > 0
+            assert hit.headers["X-DB-Statements"] == "0", "a hit says it ran none, so that absence means 'not told'"
+    finally:
+        server.stop()
