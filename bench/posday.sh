@@ -28,7 +28,9 @@ run_mode() {  # $1 label, rest: settings for tajir serve
   local label=$1; shift
   cp "$work/base.db" "$work/run.db"
   local port; port=$(free_port)
-  "$build/tajir" serve --port "$port" --db "sqlite:$work/run.db" --log-level off "$@" > "$work/serve.log" 2>&1 &
+  # X-DB-Statements on every answer: the reads with no database are counted from it.
+  "$build/tajir" serve --port "$port" --db "sqlite:$work/run.db" --log-level off --db-statements-header true \
+    "$@" > "$work/serve.log" 2>&1 &
   server_pid=$!
   for _ in $(seq 200); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
   "$build/tajir-loadgen" --url "http://127.0.0.1:$port" --shops "$shops" --connections "$conns" \

@@ -24,21 +24,10 @@ bool same_secret(std::string_view given, const std::string& secret) {
          sodium_memcmp(given.data(), secret.data(), secret.size()) == 0;
 }
 
-// The token of "Authorization: Bearer <token>", the scheme matched case-insensitively.
-std::optional<std::string_view> bearer_token(const http::Request& req) {
-  auto header = req.header("Authorization");
-  constexpr std::string_view kScheme = "bearer ";
-  if (!header || header->size() <= kScheme.size() ||
-      !http::iequals(header->substr(0, kScheme.size()), kScheme)) {
-    return std::nullopt;
-  }
-  return header->substr(kScheme.size());
-}
-
 }  // namespace
 
-Access::Access(pos::Pos& pos, ReadCache& reads, std::string admin_token)
-    : pos_(&pos), reads_(&reads), admin_token_(std::move(admin_token)) {
+Access::Access(pos::Pos& pos, ReadCache& reads, std::string admin_token, bool db_statements_header)
+    : pos_(&pos), reads_(&reads), admin_token_(std::move(admin_token)), db_statements_header_(db_statements_header) {
   unsigned char secret[32];
   randombytes_buf(secret, sizeof secret);
   internal_token_.resize(2 * sizeof secret + 1);
@@ -47,7 +36,7 @@ Access::Access(pos::Pos& pos, ReadCache& reads, std::string admin_token)
 }
 
 Result<pos::Principal> Access::principal(const http::Request& req, bool any_shop) const {
-  auto token = bearer_token(req);
+  auto token = http::bearer_token(req.header("Authorization"));
   if (!token) return Status(StatusCode::kUnauthenticated, "missing bearer token");
   if (same_secret(*token, admin_token_) || same_secret(*token, internal_token_)) {
     auto shop = req.query("shop_id");
@@ -76,9 +65,9 @@ http::Handler Access::guard(unsigned allow, RouteHandler handler) const {
       return http::from_status({StatusCode::kPermissionDenied, "your role may not do this"});
     }
     http::Response r = handler(req, *p);
-    // What the request cost the database, for load generators; absent when it cost nothing.
-    if (uint64_t n = db::thread_statements() - statements; n > 0) {
-      r.headers.emplace_back("X-DB-Statements", std::to_string(n));
+    // What the request cost the database, for load generators, when asked for: "0" on a hit.
+    if (db_statements_header_) {
+      r.headers.emplace_back("X-DB-Statements", std::to_string(db::thread_statements() - statements));
     }
     return r;
   };

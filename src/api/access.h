@@ -4,7 +4,7 @@
 // A caller is a user's bearer token (a session row; cached through ReadCache, so a hit reads no
 // database) or the operator's token given at start-up, who names the shop it acts on with
 // `?shop_id=` or `X-Shop-Id`. Tokens are compared in constant time. The scheme name "Bearer" is
-// case-insensitive (RFC 7235).
+// case-insensitive (RFC 7235, http::bearer_token).
 //
 // Every route names who may call it (an `Allow` set) and is wrapped by guard(), which resolves
 // the principal, answers 401/403 itself, and runs the handler:
@@ -41,8 +41,9 @@ using RouteHandler = std::function<http::Response(http::Request&, const pos::Pri
 
 class Access {
  public:
-  // `admin_token` empty: no operator.
-  Access(pos::Pos& pos, ReadCache& reads, std::string admin_token);
+  // `admin_token` empty: no operator. `db_statements_header`: every guarded response says how
+  // many SQL statements it ran (X-DB-Statements, "0" on a hit), for load generators.
+  Access(pos::Pos& pos, ReadCache& reads, std::string admin_token, bool db_statements_header);
 
   // The caller, or kUnauthenticated / kInvalidArgument (the operator named no shop, unless
   // `any_shop`) / kNotFound (no such shop).
@@ -62,6 +63,7 @@ class Access {
   ReadCache* reads_;
   std::string admin_token_;
   std::string internal_token_;
+  bool db_statements_header_;
 };
 
 }  // namespace tajir::api

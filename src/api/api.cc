@@ -16,7 +16,7 @@ std::array<std::span<const Route>, 8> all_routes() {
 Api::Api(pos::Pos& pos, ApiOptions options)
     : options_(std::move(options)),
       reads_(options_.cache, pos::CacheMap(options_.invalidation)),
-      access_(pos, reads_, options_.admin_token),
+      access_(pos, reads_, options_.admin_token, options_.db_statements_header),
       writes_(reads_, access_.internal_token(), options_.refill, options_.invalidation_delay),
       context_{pos, reads_, writes_, access_, options_, nullptr} {
   if (options_.cache != nullptr && options_.warm_on_login) {

@@ -10,7 +10,7 @@ using nlohmann::json;
 Result<Credentials> credentials_input(const Request& req) {
   auto in = Input::parse(req.body);
   if (!in.ok()) return in.status();
-  auto user = in->text("username", 64), pass = in->text("password", 256);
+  auto user = in->text("username", 64), pass = in->text("password", 256, Text::kSecret);
   if (!in->status().ok()) return in->status();
   if (!user) return InvalidArgument("username is required", "username");
   if (!pass) return InvalidArgument("password is required", "password");
@@ -20,7 +20,8 @@ Result<Credentials> credentials_input(const Request& req) {
 Result<std::pair<std::string, Credentials>> registration_input(const Request& req) {
   auto in = Input::parse(req.body);
   if (!in.ok()) return in.status();
-  auto shop = in->text("shop_name", 200), user = in->text("username", 64), pass = in->text("password", 256);
+  auto shop = in->text("shop_name", 200, Text::kName), user = in->text("username", 64),
+       pass = in->text("password", 256, Text::kSecret);
   if (!in->status().ok()) return in->status();
   for (auto [v, name] : {std::pair{&shop, "shop_name"}, std::pair{&user, "username"}, std::pair{&pass, "password"}}) {
     if (!*v) return InvalidArgument(std::string(name) + " is required", name);
@@ -31,7 +32,7 @@ Result<std::pair<std::string, Credentials>> registration_input(const Request& re
 Result<pos::ShopInput> shop_input(const Request& req) {
   auto in = Input::parse(req.body);
   if (!in.ok()) return in.status();
-  pos::ShopInput s{in->text("name", 200), in->text("currency", 3), in->text("timezone", 64),
+  pos::ShopInput s{in->text("name", 200, Text::kName), in->text("currency", 3), in->text("timezone", 64),
                    in->integer("cashier_discount_limit_bp", 0, 10000)};
   if (!in->status().ok()) return in->status();
   return s;
@@ -41,7 +42,7 @@ Result<pos::ProductInput> product_input(const Request& req) {
   auto in = Input::parse(req.body);
   if (!in.ok()) return in.status();
   pos::ProductInput p;
-  p.name = in->text("name", 200);
+  p.name = in->text("name", 200, Text::kName);
   p.sku = in->text("sku", 64);
   p.barcode = in->nullable_text("barcode", 64);
   p.category = in->nullable_text("category", 100);
@@ -58,11 +59,11 @@ Result<pos::CustomerInput> customer_input(const Request& req) {
   auto in = Input::parse(req.body);
   if (!in.ok()) return in.status();
   pos::CustomerInput c;
-  c.name = in->text("name", 200);
+  c.name = in->text("name", 200, Text::kName);
   c.phone = in->nullable_text("phone", 50);
   c.email = in->nullable_text("email", 200);
-  c.address = in->nullable_text("address", 500);
-  c.notes = in->nullable_text("notes", 2000);
+  c.address = in->nullable_text("address", 500, Text::kLines);
+  c.notes = in->nullable_text("notes", 2000, Text::kLines);
   if (!in->status().ok()) return in->status();
   return c;
 }
@@ -71,11 +72,11 @@ Result<pos::EmployeeInput> employee_input(const Request& req) {
   auto in = Input::parse(req.body);
   if (!in.ok()) return in.status();
   pos::EmployeeInput e;
-  e.name = in->text("name", 200);
+  e.name = in->text("name", 200, Text::kName);
   e.phone = in->nullable_text("phone", 50);
   e.position = in->nullable_text("position", 100);
   e.username = in->text("username", 64);
-  e.password = in->text("password", 256);
+  e.password = in->text("password", 256, Text::kSecret);
   e.active = in->boolean("active");
   if (!in->status().ok()) return in->status();
   return e;
@@ -123,7 +124,7 @@ Result<pos::BillInput> bill_input(const Request& req) {
   if (present("discount")) b.discount = in->integer("discount", 0, kMaxMoney).value_or(0);
   if (present("tax_rate_bp")) b.tax_rate_bp = in->integer("tax_rate_bp", 0, 10000).value_or(0);
   auto method = in->text("payment_method", 20);
-  b.notes = in->nullable_text("notes", 2000).value_or(std::nullopt);
+  b.notes = in->nullable_text("notes", 2000, Text::kLines).value_or(std::nullopt);
   if (!in->status().ok()) return in->status();
   if (!method) return InvalidArgument("payment_method is required", "payment_method");
   b.payment_method = *method;

@@ -1,4 +1,4 @@
-// Reading and checking what a client sent: JSON bodies, query parameters and path ids.
+// Reading and checking what a client sent: JSON bodies and path ids.
 //
 // Input collects the first problem instead of failing at once, so a handler reads every field
 // in a row and checks once:
@@ -10,6 +10,13 @@
 //
 // Absent fields read as nullopt; present fields of the wrong type, out of range, or (for
 // nullable_text) JSON null where it is allowed, are told apart. Unknown fields are ignored.
+//
+// The body is one JSON value and nothing else but white space: a NUL byte anywhere answers 400
+// (the JSON parser would take it for the end of the input and ignore what follows). Text is
+// UTF-8 (the parser checks it) and holds no control characters (C0, DEL, C1), but as its Text
+// kind allows: a name must also hold something other than white space; free text over lines
+// (addresses, notes) may hold newlines, carriage returns and tabs; a secret (a password) is
+// only counted. Text is stored as sent: nothing is trimmed.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -25,13 +32,24 @@ namespace tajir::api {
 
 inline constexpr int64_t kMaxMoney = 1'000'000'000'000;  // minor units
 
+// What a text field may hold (see above).
+enum class Text {
+  kLine,    // one line: no control characters (sku, phone, email, currency, ...)
+  kName,    // a line that is not blank (product, customer, employee and shop names)
+  kLines,   // free text: newlines, carriage returns and tabs too (address, notes)
+  kSecret,  // anything (passwords)
+};
+
 class Input {
  public:
   static Result<Input> parse(std::string_view body);
 
-  std::optional<std::string> text(const char* field, size_t max_len = 10'000);
+  std::optional<std::string> text(const char* field, size_t max_len = 10'000,
+                                  Text kind = Text::kLine);
   // Absent: nullopt; null: a present nullopt; a string: the string.
-  std::optional<std::optional<std::string>> nullable_text(const char* field, size_t max_len = 10'000);
+  std::optional<std::optional<std::string>> nullable_text(const char* field,
+                                                          size_t max_len = 10'000,
+                                                          Text kind = Text::kLine);
   std::optional<int64_t> integer(const char* field, int64_t min, int64_t max);
   std::optional<bool> boolean(const char* field);
   // The raw member, nullptr when absent.
@@ -53,11 +71,7 @@ class Input {
 Result<int64_t> integer_value(const nlohmann::json& v, const std::string& field, int64_t min,
                               int64_t max);
 
-// A path or query id: a positive integer.
+// A path or query id: a positive integer. (Query parameters are read with api/query.h.)
 Result<int64_t> parse_id(std::string_view text, const char* field = "id");
-// A query integer in [min, max]; `fallback` when absent.
-Result<int64_t> parse_query_int(std::optional<std::string_view> text, const char* field,
-                                int64_t min, int64_t max, int64_t fallback);
-Result<std::optional<bool>> parse_query_bool(std::optional<std::string_view> text, const char* field);
 
 }  // namespace tajir::api

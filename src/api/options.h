@@ -21,6 +21,7 @@ struct ApiOptions {
   // Fault injection for tests: each write waits this long between its commit and its
   // invalidation, so a test can show that no answer about a write outruns its invalidation.
   std::chrono::milliseconds invalidation_delay{0};
+  bool db_statements_header = false;  // X-DB-Statements: N on every authenticated response
 };
 
 }  // namespace tajir::api

@@ -96,15 +96,10 @@ std::optional<ReadCache::Read> ReadCache::read_of(std::string_view key) {
   return Read{std::string(shop), target};
 }
 
-std::string ReadCache::key(int64_t shop, std::string_view type, const http::Request& req) {
-  std::vector<std::pair<std::string, std::string>> q;
-  for (const auto& [name, value] : req.query_params) {
-    if (name != "shop_id") q.emplace_back(name, value);  // the shop is the key's first part
-  }
-  std::sort(q.begin(), q.end());
-  std::string k = key(shop, type, req.path);
+std::string ReadCache::key(int64_t shop, std::string_view type, const Query& query) {
+  std::string k = key(shop, type, query.request().path);
   char sep = '?';
-  for (const auto& [name, value] : q) {
+  for (const auto& [name, value] : query.values()) {
     k += sep;
     k += http::percent_encode(name);  // '&' or '=' in a value cannot spell another query's key
     k += '=';
@@ -114,14 +109,15 @@ std::string ReadCache::key(int64_t shop, std::string_view type, const http::Requ
   return k;
 }
 
-http::Response ReadCache::serve(const http::Request& req, int64_t shop, std::string_view type,
+http::Response ReadCache::serve(const Query& query, int64_t shop, std::string_view type,
                                 const Filler& fill) {
+  const http::Request& req = query.request();
   if (cache_ == nullptr) {
     auto filled = fill();
     if (!filled.ok()) return http::from_status(filled.status());
     return with_cache_headers(http::Response::json(200, std::move(filled->body)), false, req);
   }
-  auto lookup = cache_->get_or_fill(key(shop, type, req), [&] { return load(fill); },
+  auto lookup = cache_->get_or_fill(key(shop, type, query), [&] { return load(fill); },
                                     {.type = type_id(type)});
   if (!lookup.ok()) return http::from_status(lookup.status());
   return with_cache_headers(http::Response::bytes(200, lookup->value, "application/json"),

@@ -7,6 +7,8 @@
 // JSON work: the handler checks the caller's role, builds the key, and sends the stored bytes
 // (the body shared, not copied) with `X-Cache: HIT`, an ETag, and 304 for a matching
 // If-None-Match. The key always starts with the shop: another shop's bytes can never match.
+// Its query part is what the handler read (api/query.h), not what the client sent: two
+// requests that share a key read the same values.
 //
 // Writes call invalidate() with CacheMap's tags after their transaction committed and before
 // they answer, and every fill takes a ticket before it reads the database (Cache::get_or_fill),
@@ -22,6 +24,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "api/query.h"
 #include "cache/cache.h"
 #include "http/http.h"
 #include "pos/cache_map.h"
@@ -67,9 +70,10 @@ class ReadCache {
   // warming); null with caching off. Reads and writes of entries go through the calls below.
   cache::Cache* engine() const { return cache_; }
 
-  // The key of a read: the shop, the type, the path and its query in a canonical order.
-  static std::string key(int64_t shop, std::string_view type, const http::Request& req);
-  // The key of a GET of `path` with no query: key(shop, type, req) for that request.
+  // The key of a read: "SHOP|type|/path?a=1&b=2", the path and the query values the handler
+  // read (api/query.h), sorted and percent-encoded.
+  static std::string key(int64_t shop, std::string_view type, const Query& query);
+  // The key of a GET of `path` with no query: what key() gives for it.
   static std::string key(int64_t shop, std::string_view type, std::string_view path);
   // The key of GET /api/<type>/<id>.
   static std::string detail_key(int64_t shop, std::string_view type, int64_t id);
@@ -81,8 +85,9 @@ class ReadCache {
   };
   static std::optional<Read> read_of(std::string_view key);
 
-  // Answers a GET from the cache or `fill`. Failures of `fill` become error responses.
-  http::Response serve(const http::Request& req, int64_t shop, std::string_view type,
+  // Answers a GET, whose parameters `query` read, from the cache or `fill`. Failures of `fill`
+  // become error responses. REQUIRES: query.status().ok().
+  http::Response serve(const Query& query, int64_t shop, std::string_view type,
                        const Filler& fill);
 
   // A cache item for warming the read at `key`.

@@ -16,6 +16,7 @@
 #include "api/access.h"
 #include "api/invalidator.h"
 #include "api/options.h"
+#include "api/query.h"
 #include "api/read_cache.h"
 #include "http/errors.h"
 #include "http/http.h"
@@ -56,10 +57,8 @@ http::Response with_id(Context& c, http::Request& req, const pos::Principal& p) 
   return F(c, req, p, *id);
 }
 
-// Query readers shared by the list routes. page_of: ?page (default 1) and ?per_page (1..200,
-// default 50); a 400 naming the parameter otherwise.
-Result<pos::PageRequest> page_of(const http::Request& req);
-std::optional<std::string> optional_query(const http::Request& req, std::string_view name);
+// ?page (default 1) and ?per_page (1..200, default 50), read through the list route's Query.
+pos::PageRequest page_of(Query& q);
 
 // Each resource's table.
 std::span<const Route> auth_routes();

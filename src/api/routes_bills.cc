@@ -9,28 +9,22 @@ namespace tajir::api {
 namespace {
 
 Response list(Context& c, Request& req, const pos::Principal& p) {
-  auto page = page_of(req);
-  if (!page.ok()) return http::from_status(page.status());
+  Query q(req);
+  pos::PageRequest page = page_of(q);
   pos::BillFilter f;
-  for (auto [name, target, date] : {std::tuple{"from", &f.from, &f.from_is_date}, std::tuple{"to", &f.to, &f.to_is_date}}) {
-    if (auto v = req.query(name)) {
-      auto t = pos::parse_time(*v);
-      if (!t) return http::from_status(InvalidArgument(std::string(name) + " must be an RFC 3339 time or a date", name));
-      *target = *t;
-      *date = pos::is_date(*v);
-    }
+  f.from = q.time("from");
+  f.to = q.time("to");
+  // A date alone means the shop's midnight, not UTC's (Pos applies the shop's zone).
+  f.from_is_date = f.from && pos::is_date(*req.query("from"));
+  f.to_is_date = f.to && pos::is_date(*req.query("to"));
+  f.customer_id = q.id("customer_id");
+  f.status = q.text("status");
+  if (f.status && *f.status != "paid" && *f.status != "void") {
+    q.fail(InvalidArgument("status must be paid or void", "status"));
   }
-  if (auto v = req.query("customer_id")) {
-    auto id = parse_id(*v, "customer_id");
-    if (!id.ok()) return http::from_status(id.status());
-    f.customer_id = *id;
-  }
-  if (auto v = req.query("status")) {
-    if (*v != "paid" && *v != "void") return http::from_status(InvalidArgument("status must be paid or void", "status"));
-    f.status = std::string(*v);
-  }
-  return c.reads.serve(req, p.shop_id, "bills",
-                       [&] { return filled(c.pos.list_bills(p, f, *page), c.reads.map().bill_page(p.shop_id)); });
+  if (!q.status().ok()) return http::from_status(q.status());
+  return c.reads.serve(q, p.shop_id, "bills",
+                       [&] { return filled(c.pos.list_bills(p, f, page), c.reads.map().bill_page(p.shop_id)); });
 }
 
 Response create(Context& c, Request& req, const pos::Principal& p) {
@@ -54,7 +48,7 @@ Response create(Context& c, Request& req, const pos::Principal& p) {
 }
 
 Response get(Context& c, Request& req, const pos::Principal& p, int64_t id) {
-  return c.reads.serve(req, p.shop_id, "bills", [&] { return filled(c.pos.bill(p, id), c.reads.map().bill(p.shop_id, id)); });
+  return c.reads.serve(Query(req), p.shop_id, "bills", [&] { return filled(c.pos.bill(p, id), c.reads.map().bill(p.shop_id, id)); });
 }
 
 Response void_bill(Context& c, Request&, const pos::Principal& p, int64_t id) {

@@ -106,12 +106,13 @@ Response stats(Context& c, Request&, const pos::Principal&) {
 }
 
 Response history(Context& c, Request& req, const pos::Principal&) {
-  auto minutes = parse_query_int(req.query("minutes"), "minutes", 1, 7 * 24 * 60, 60);
-  if (!minutes.ok()) return http::from_status(minutes.status());
+  Query q(req);
+  int64_t minutes = q.integer("minutes", 1, 7 * 24 * 60, 60);
+  if (!q.status().ok()) return http::from_status(q.status());
   json points = json::array();
   if (const cache::Cache* e = c.reads.engine()) {
     auto per_point = std::max<int64_t>(1, e->options().history_interval.count() / 60'000);
-    for (const auto& pt : e->history(static_cast<size_t>(*minutes / per_point))) {
+    for (const auto& pt : e->history(static_cast<size_t>(minutes / per_point))) {
       auto at = std::chrono::duration_cast<std::chrono::milliseconds>(pt.at.time_since_epoch()).count();
       points.push_back({{"at", pos::format_time(at)}, {"hits", pt.hits}, {"misses", pt.misses},
                         {"hit_rate", pt.hit_rate()}, {"keys", pt.keys}, {"memory_bytes", pt.memory_bytes}});

@@ -8,9 +8,11 @@ namespace tajir::api {
 namespace {
 
 Response list(Context& c, Request& req, const pos::Principal& p) {
-  auto page = page_of(req);
-  if (!page.ok()) return http::from_status(page.status());
-  return c.reads.serve(req, p.shop_id, "customers", customer_page(c, p, optional_query(req, "q"), *page));
+  Query q(req);
+  pos::PageRequest page = page_of(q);
+  auto text = q.text("q");
+  if (!q.status().ok()) return http::from_status(q.status());
+  return c.reads.serve(q, p.shop_id, "customers", customer_page(c, p, std::move(text), page));
 }
 
 Response create(Context& c, Request& req, const pos::Principal& p) {
@@ -22,7 +24,7 @@ Response create(Context& c, Request& req, const pos::Principal& p) {
 }
 
 Response get(Context& c, Request& req, const pos::Principal& p, int64_t id) {
-  return c.reads.serve(req, p.shop_id, "customers",
+  return c.reads.serve(Query(req), p.shop_id, "customers",
                        [&] { return filled(c.pos.customer(p, id), c.reads.map().customer(p.shop_id, id)); });
 }
 

@@ -6,7 +6,7 @@ namespace tajir::api {
 namespace {
 
 Response get(Context& c, Request& req, const pos::Principal& p) {
-  return c.reads.serve(req, p.shop_id, "dashboard", dashboard(c, p));
+  return c.reads.serve(Query(req), p.shop_id, "dashboard", dashboard(c, p));
 }
 
 Response healthz(Context& c, Request&, const pos::Principal&) {

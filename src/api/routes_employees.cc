@@ -8,10 +8,11 @@ namespace tajir::api {
 namespace {
 
 Response list(Context& c, Request& req, const pos::Principal& p) {
-  auto page = page_of(req);
-  if (!page.ok()) return http::from_status(page.status());
-  return c.reads.serve(req, p.shop_id, "employees", [&]() -> Result<Filled> {
-    auto r = c.pos.list_employees(p, *page);
+  Query q(req);
+  pos::PageRequest page = page_of(q);
+  if (!q.status().ok()) return http::from_status(q.status());
+  return c.reads.serve(q, p.shop_id, "employees", [&]() -> Result<Filled> {
+    auto r = c.pos.list_employees(p, page);
     if (!r.ok()) return r.status();
     std::vector<int64_t> ids;
     for (const auto& e : r->items) ids.push_back(e.id);
@@ -28,7 +29,7 @@ Response create(Context& c, Request& req, const pos::Principal& p) {
 }
 
 Response get(Context& c, Request& req, const pos::Principal& p, int64_t id) {
-  return c.reads.serve(req, p.shop_id, "employees",
+  return c.reads.serve(Query(req), p.shop_id, "employees",
                        [&] { return filled(c.pos.employee(p, id), c.reads.map().employee(p.shop_id, id)); });
 }
 

@@ -8,16 +8,11 @@ namespace tajir::api {
 namespace {
 
 Response list(Context& c, Request& req, const pos::Principal& p) {
-  auto page = page_of(req);
-  if (!page.ok()) return http::from_status(page.status());
-  pos::ProductFilter f{optional_query(req, "q"), optional_query(req, "category"), false, {}};
-  auto low = parse_query_bool(req.query("low_stock"), "low_stock");
-  auto active = parse_query_bool(req.query("active"), "active");
-  if (!low.ok()) return http::from_status(low.status());
-  if (!active.ok()) return http::from_status(active.status());
-  f.low_stock = low->value_or(false);
-  f.active = *active;
-  return c.reads.serve(req, p.shop_id, "products", product_page(c, p, f, *page));
+  Query q(req);
+  pos::PageRequest page = page_of(q);
+  pos::ProductFilter f{q.text("q"), q.text("category"), q.boolean("low_stock").value_or(false), q.boolean("active")};
+  if (!q.status().ok()) return http::from_status(q.status());
+  return c.reads.serve(q, p.shop_id, "products", product_page(c, p, f, page));
 }
 
 Response create(Context& c, Request& req, const pos::Principal& p) {
@@ -29,7 +24,7 @@ Response create(Context& c, Request& req, const pos::Principal& p) {
 }
 
 Response get(Context& c, Request& req, const pos::Principal& p, int64_t id) {
-  return c.reads.serve(req, p.shop_id, "products",
+  return c.reads.serve(Query(req), p.shop_id, "products",
                        [&] { return filled(c.pos.product(p, id), c.reads.map().product(p.shop_id, id)); });
 }
 

@@ -58,6 +58,10 @@ const std::vector<Setting>& settings() {
       {"refill", "load again in the background what a write dropped that was being read (true|false)", [](Config& c, const std::string& v) { return parse_bool(v, c.refill); }},
       {"invalidation-delay-ms", "testing only: each write waits this long between its commit and its invalidation",
        [](Config& c, const std::string& v) { return parse_int<int64_t>(v, c.invalidation_delay_ms, 0, 60'000); }},
+      {"db-statements-header",
+       "send X-DB-Statements: N (SQL statements run) on API responses, for load generators "
+       "(true|false)",
+       [](Config& c, const std::string& v) { return parse_bool(v, c.db_statements_header); }},
       {"admin-token", "the operator's bearer token (empty: no operator)", [](Config& c, const std::string& v) {
          if (!v.empty() && v.size() < 16) return InvalidArgument("must be at least 16 characters");
          c.admin_token = v;

@@ -29,6 +29,7 @@ struct Config {
   bool warm = true;                       // warm every shop's essentials before serving
   bool refill = true;                     // load again in the background what a write dropped that was being read
   int64_t invalidation_delay_ms = 0;      // fault injection for tests: a write waits this long before it invalidates
+  bool db_statements_header = false;      // X-DB-Statements on responses, for load generators
   std::string admin_token;
   int threads = 0;  // 0: one io thread per core
   uint64_t body_limit = 1ull << 20;

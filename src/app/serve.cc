@@ -45,7 +45,8 @@ int serve(const Config& c) {
                                                                 : pos::InvalidationMode::kPrecise,
                      .warm_on_login = c.warm,
                      .refill = c.refill,
-                     .invalidation_delay = std::chrono::milliseconds(c.invalidation_delay_ms)});
+                     .invalidation_delay = std::chrono::milliseconds(c.invalidation_delay_ms),
+                     .db_statements_header = c.db_statements_header});
   api.register_routes(router);
   if (cache && c.warm) {
     auto shops = pos.shop_ids();

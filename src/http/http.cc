@@ -1,5 +1,6 @@
 #include "http/http.h"
 
+#include <algorithm>
 #include <array>
 
 namespace tajir::http {
@@ -26,6 +27,24 @@ std::optional<std::string_view> find_field(const FieldList& fields, std::string_
   return std::nullopt;
 }
 
+// `text` with every byte that `keep` refuses written as `prefix` and two of `hex`'s digits.
+template <typename Keep>
+std::string escape_bytes(std::string_view text, std::string_view prefix, const char* hex,
+                         Keep keep) {
+  std::string out;
+  out.reserve(text.size());
+  for (unsigned char c : text) {
+    if (keep(c)) {
+      out += static_cast<char>(c);
+    } else {
+      out += prefix;
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string_view to_string(Method method) { return kMethodNames[static_cast<size_t>(method)]; }
@@ -46,21 +65,28 @@ bool iequals(std::string_view a, std::string_view b) {
 }
 
 std::string percent_encode(std::string_view text) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(text.size());
-  for (unsigned char c : text) {
-    bool unreserved = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                      c == '-' || c == '.' || c == '_' || c == '~';
-    if (unreserved) {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
+  return escape_bytes(text, "%", "0123456789ABCDEF", [](unsigned char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '.' || c == '_' || c == '~';
+  });
+}
+
+std::string escape_for_log(std::string_view text) {
+  return escape_bytes(text, "\\x", "0123456789abcdef",
+                      [](unsigned char c) { return c > 0x20 && c < 0x7f && c != '\\'; });
+}
+
+std::optional<std::string_view> bearer_token(std::optional<std::string_view> authorization) {
+  constexpr std::string_view kScheme = "Bearer";
+  if (!authorization || authorization->size() <= kScheme.size() ||
+      !iequals(authorization->substr(0, kScheme.size()), kScheme) ||
+      (*authorization)[kScheme.size()] != ' ') {
+    return std::nullopt;
   }
-  return out;
+  std::string_view token = authorization->substr(kScheme.size());
+  token.remove_prefix(std::min(token.find_first_not_of(' '), token.size()));
+  if (token.empty()) return std::nullopt;
+  return token;
 }
 
 Result<std::string> percent_decode(std::string_view text, bool plus_as_space) {

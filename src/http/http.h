@@ -53,6 +53,15 @@ Result<std::string> percent_decode(std::string_view text, bool plus_as_space);
 // is safe as a query name or value whatever it holds ('&', '=', spaces, UTF-8).
 std::string percent_encode(std::string_view text);
 
+// For a log line: printable ASCII as is; every other byte (controls, space, DEL, bytes >= 0x80)
+// and the backslash as \xHH. A client's bytes then cannot break the line or forge an escape.
+std::string escape_for_log(std::string_view text);
+
+// The token of "Authorization: Bearer <token>" (RFC 6750; the scheme compared
+// case-insensitively, as RFC 7235 says, then one or more spaces); nullopt when the header is
+// absent, of another scheme, or carries no token.
+std::optional<std::string_view> bearer_token(std::optional<std::string_view> authorization);
+
 // "a=1&b=x%20y&a=2&flag" -> {a,1},{b,"x y"},{a,2},{flag,""}; empty pieces are skipped.
 Result<Fields> parse_query(std::string_view query);
 

@@ -27,6 +27,27 @@ TEST(PercentDecode, RejectsMalformedEscapesAndNul) {
   }
 }
 
+TEST(EscapeForLog, PassesPrintableAsciiAndEscapesEveryOtherByte) {
+  EXPECT_EQ(escape_for_log("/api/products?q=tea%20bag&page=2"), "/api/products?q=tea%20bag&page=2");
+  EXPECT_EQ(escape_for_log("/x?\xff\xfe"), "/x?\\xff\\xfe");
+  EXPECT_EQ(escape_for_log(std::string_view("a\0b", 3)), "a\\x00b");
+  EXPECT_EQ(escape_for_log("a b\tc\r\nd\x7f"), "a\\x20b\\x09c\\x0d\\x0ad\\x7f");
+  EXPECT_EQ(escape_for_log("\xe2\x82\xac"), "\\xe2\\x82\\xac");  // UTF-8 too: the line stays ASCII
+  EXPECT_EQ(escape_for_log("a\\x41"), "a\\x5cx41");  // so that an escape cannot be forged
+  EXPECT_EQ(escape_for_log(""), "");
+}
+
+TEST(BearerToken, TheSchemeIsCaseInsensitive) {
+  for (std::string_view h : {"Bearer abc", "bearer abc", "BEARER abc", "bEaReR   abc"}) {
+    EXPECT_EQ(bearer_token(h), "abc") << h;
+  }
+  EXPECT_EQ(bearer_token(std::nullopt), std::nullopt);
+  for (std::string_view h : {"Bearer", "Bearer ", "Bearer   ", "Bearerabc", "Basic abc",
+                             "Bearer\tabc", "Bear abc", ""}) {
+    EXPECT_EQ(bearer_token(h), std::nullopt) << h;
+  }
+}
+
 TEST(ParseQuery, KeepsOrderRepeatsAndEmptyValues) {
   auto q = parse_query("a=1&b=x%20y&&a=2&flag&c=");
   ASSERT_TRUE(q.ok());

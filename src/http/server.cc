@@ -403,7 +403,8 @@ class Server::Impl::Session : public std::enable_shared_from_this<Session> {
   void on_write(error_code ec, size_t bytes) {
     auto us = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started_);
     server_.logger().info("request id={} method={} target={} status={} bytes={} us={} remote={}:{}",
-                          request_id_, method_, target_, status_, bytes, us.count(),
+                          request_id_, escape_for_log(method_), escape_for_log(target_), status_,
+                          bytes, us.count(),
                           remote_address_, remote_port_);
     body_.reset();
     first_request_ = false;

@@ -29,6 +29,7 @@
 // (1xx, 204, 304), Content-Length and a Content-Type. A response to HEAD has no body and the
 // Content-Length of the GET. One info line per request goes to the logger:
 //   request id=... method=GET target=/x status=200 bytes=123 us=456 remote=127.0.0.1:5555
+// with the method and target as the client sent them, escaped (http::escape_for_log).
 //
 // Timeouts: request_timeout bounds reading one request from its first byte (and writing its
 // response); idle_timeout bounds the wait for the next request on a kept-alive connection (the

@@ -211,6 +211,21 @@ class ServerTest : public ::testing::Test {
     return true;
   }
 
+  // The last log line holding `needle`, waited for: a request's line is written when its
+  // write completes, which may be just after the client read the response. "" after 2 s.
+  std::string log_line(std::string_view needle) {
+    std::string line;
+    wait_until(
+        [&] {
+          for (const std::string& l : sink_->last_formatted()) {
+            if (l.find(needle) != std::string::npos) line = l;
+          }
+          return !line.empty();
+        },
+        2s);
+    return line;
+  }
+
   void TearDown() override {
     if (!server_) return;
     server_->shutdown(2s);
@@ -534,20 +549,17 @@ TEST_F(ServerTest, OneLogLinePerRequest) {
   Client c(port());
   Reply r = c.call("GET", "/echo/7?q=x", "", "X-Request-Id: log-me\r\n");
   ASSERT_EQ(r.status, 200);
-  // The line is written when the write completes, which may be just after the client reads.
-  std::string line;
-  ASSERT_TRUE(wait_until(
-      [&] {
-        for (const std::string& l : sink_->last_formatted()) {
-          if (l.find("id=log-me") != std::string::npos) line = l;
-        }
-        return !line.empty();
-      },
-      2s));
+  std::string line = log_line("id=log-me");
   EXPECT_NE(line.find("method=GET target=/echo/7?q=x status=200 bytes="), std::string::npos)
       << line;
   EXPECT_NE(line.find(" us="), std::string::npos) << line;
   EXPECT_NE(line.find(" remote=127.0.0.1:"), std::string::npos) << line;
+  // The target as sent, escaped: its bytes cannot break the line.
+  r = c.call("GET", "/cached?q=\xff\xc3\x28\\x41", "", "X-Request-Id: odd\r\n");
+  ASSERT_EQ(r.status, 200);
+  line = log_line("id=odd");
+  EXPECT_NE(line.find("target=/cached?q=\\xff\\xc3(\\x5cx41 status=200"), std::string::npos)
+      << line;
 }
 
 TEST_F(ServerTest, StartReportsBusyPortsAndBadAddresses) {

@@ -86,7 +86,9 @@ HttpReply HttpClient::request(std::string_view method, std::string_view target, 
   if (auto it = res.find("X-Cache"); it != res.end()) reply.x_cache = std::string(it->value());
   if (auto it = res.find("X-DB-Statements"); it != res.end()) {
     auto v = it->value();
-    std::from_chars(v.data(), v.data() + v.size(), reply.db_statements);
+    uint64_t n = 0;
+    auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+    if (ec == std::errc() && end == v.data() + v.size()) reply.db_statements = n;
   }
   return reply;
 }

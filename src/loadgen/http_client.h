@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -24,7 +25,8 @@ struct HttpReply {
   int status = 0;  // 0: no answer (see error)
   std::string body;
   std::string x_cache;         // "HIT", "MISS" or ""
-  uint64_t db_statements = 0;  // X-DB-Statements, 0 when absent
+  // X-DB-Statements; nullopt when absent (tajir serve sends it with --db-statements-header).
+  std::optional<uint64_t> db_statements;
   std::string error;
 };
 

@@ -9,7 +9,9 @@
 // is checked against what was acknowledged before it began (oracle.h). It reports throughput,
 // p50/p99 latency, the hit rate (X-Cache), the reads that touched no database and the database
 // statements per request (X-DB-Statements, and the server's /metrics counter, which also counts
-// background work), and the stale reads. It is the only writer while it runs.
+// background work), and the stale reads. It is the only writer while it runs. The server sends
+// X-DB-Statements only when started with --db-statements-header true; without it, the figures
+// that need it are reported as not measured (null in the JSON), never as zero.
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -166,14 +168,20 @@ class SeenTargets {
 };
 
 struct OpStats {
-  uint64_t count = 0, ok = 0, hits = 0, no_db = 0, statements = 0, conflicts = 0, errors = 0, first = 0;
+  uint64_t count = 0, ok = 0, hits = 0, conflicts = 0, errors = 0, first = 0;
+  uint64_t answered = 0;  // replies (status != 0)
+  uint64_t told = 0;      // replies with X-DB-Statements; no_db and statements count those
+  uint64_t no_db = 0, statements = 0;
   std::vector<uint32_t> latency_us;
 
   void merge(const OpStats& o) {
-    count += o.count, ok += o.ok, hits += o.hits, no_db += o.no_db, statements += o.statements, first += o.first;
+    count += o.count, ok += o.ok, hits += o.hits, first += o.first;
     conflicts += o.conflicts, errors += o.errors;
+    answered += o.answered, told += o.told, no_db += o.no_db, statements += o.statements;
     latency_us.insert(latency_us.end(), o.latency_us.begin(), o.latency_us.end());
   }
+  // Whether every reply said what it cost the database.
+  bool statements_known() const { return told == answered; }
 };
 
 double percentile(std::vector<uint32_t>& v, double q) {
@@ -212,8 +220,12 @@ class Worker {
       OpStats& st = stats_[static_cast<size_t>(op)];
       ++st.count;
       st.latency_us.push_back(static_cast<uint32_t>(us));
-      st.statements += r.db_statements;
-      if (r.db_statements == 0) ++st.no_db;
+      if (r.status != 0) ++st.answered;
+      if (r.db_statements) {
+        ++st.told;
+        st.statements += *r.db_statements;
+        if (*r.db_statements == 0) ++st.no_db;
+      }
       if (r.x_cache == "HIT") ++st.hits;
       if (first_read_) ++st.first;
       if (r.status >= 200 && r.status < 300) ++st.ok;
@@ -516,6 +528,8 @@ int run(const Settings& s) {
     all.merge(by_op[i]);
   }
   auto ratio = [](uint64_t a, uint64_t b) { return b == 0 ? 0.0 : static_cast<double>(a) / static_cast<double>(b); };
+  // A figure from X-DB-Statements: null unless every reply carried it (a missing header is not 0).
+  auto told = [&](const OpStats& o, uint64_t part) { return o.statements_known() ? json(ratio(part, o.told)) : json(); };
 
   json out{{"label", s.label},
            {"shops", s.shops},
@@ -533,9 +547,9 @@ int run(const Settings& s) {
            {"p99_ms", percentile(all.latency_us, 0.99)},
            {"hit_rate", ratio(reads.hits, reads.count)},
            {"first_reads", ratio(reads.first, reads.count)},
-           {"reads_without_db", ratio(reads.no_db, reads.count)},
-           {"statements_per_request", ratio(all.statements, all.count)},
-           {"statements_per_read", ratio(reads.statements, reads.count)},
+           {"reads_without_db", told(reads, reads.no_db)},
+           {"statements_per_request", told(all, all.statements)},
+           {"statements_per_read", told(reads, reads.statements)},
            {"server_statements_per_request", ratio(statements_after - statements_before, all.count)},
            {"conflicts", all.conflicts},
            {"errors", all.errors},
@@ -547,7 +561,7 @@ int run(const Settings& s) {
   for (size_t i = 0; i < kNumOps; ++i) {
     OpStats& o = by_op[i];
     ops[std::string(op_name(static_cast<Op>(i)))] = {
-        {"count", o.count}, {"hit_rate", ratio(o.hits, o.count)}, {"first_reads", ratio(o.first, o.count)}, {"statements", ratio(o.statements, o.count)},
+        {"count", o.count}, {"hit_rate", ratio(o.hits, o.count)}, {"first_reads", ratio(o.first, o.count)}, {"statements", told(o, o.statements)},
         {"p50_ms", percentile(o.latency_us, 0.5)}, {"p99_ms", percentile(o.latency_us, 0.99)},
         {"conflicts", o.conflicts}, {"errors", o.errors}};
   }
@@ -555,26 +569,36 @@ int run(const Settings& s) {
 
   std::printf("%s%s%.1f s, %d shops, %d connections\n", s.label.c_str(), s.label.empty() ? "" : ": ", seconds,
               s.shops, s.connections);
+  auto number = [](const json& v, const char* format, double scale = 1) {
+    if (v.is_null()) return std::string("-");
+    char buf[32];
+    std::snprintf(buf, sizeof buf, format, scale * v.get<double>());
+    return std::string(buf);
+  };
   std::printf("  %-22s %8s %8s %8s %9s %9s %9s\n", "operation", "count", "hit", "first", "stmts/req", "p50 ms",
               "p99 ms");
   for (const auto& [name, o] : ops.items()) {
-    std::printf("  %-22s %8llu %7.1f%% %7.1f%% %9.2f %9.2f %9.2f\n", name.c_str(),
+    std::printf("  %-22s %8llu %7.1f%% %7.1f%% %9s %9.2f %9.2f\n", name.c_str(),
                 static_cast<unsigned long long>(o["count"].get<uint64_t>()), 100 * o["hit_rate"].get<double>(),
-                100 * o["first_reads"].get<double>(),
-                o["statements"].get<double>(), o["p50_ms"].get<double>(), o["p99_ms"].get<double>());
+                100 * o["first_reads"].get<double>(), number(o["statements"], "%.2f").c_str(),
+                o["p50_ms"].get<double>(), o["p99_ms"].get<double>());
   }
+  const std::string database =
+      out["reads_without_db"].is_null()
+          ? "reads that touched no database and statements per request: not measured (the server sent no "
+            "X-DB-Statements header; serve with --db-statements-header true)"
+          : "reads that touched no database " + number(out["reads_without_db"], "%.1f%%", 100) +
+                "; statements per request " + number(out["statements_per_request"], "%.2f");
   std::printf(
       "  throughput %.0f req/s; reads p50 %.2f ms p99 %.2f ms; writes p50 %.2f ms p99 %.2f ms\n"
-      "  hit rate %.1f%% (first reads of a target %.1f%%); reads that touched no database %.1f%%; "
-      "statements per request %.2f "
-      "(server-wide, with background work: %.2f)\n"
+      "  hit rate %.1f%% (first reads of a target %.1f%%); %s "
+      "(server-wide, with background work: %.2f statements per request)\n"
       "  stale reads %llu of %llu checks; sold-out conflicts %llu; errors %llu\n",
       out["throughput"].get<double>(), out["read_p50_ms"].get<double>(), out["read_p99_ms"].get<double>(),
       out["write_p50_ms"].get<double>(), out["write_p99_ms"].get<double>(), 100 * out["hit_rate"].get<double>(),
-      100 * out["first_reads"].get<double>(), 100 * out["reads_without_db"].get<double>(), out["statements_per_request"].get<double>(),
-      out["server_statements_per_request"].get<double>(), static_cast<unsigned long long>(oracle.stale_count()),
-      static_cast<unsigned long long>(oracle.checks()), static_cast<unsigned long long>(all.conflicts),
-      static_cast<unsigned long long>(all.errors));
+      100 * out["first_reads"].get<double>(), database.c_str(), out["server_statements_per_request"].get<double>(),
+      static_cast<unsigned long long>(oracle.stale_count()), static_cast<unsigned long long>(oracle.checks()),
+      static_cast<unsigned long long>(all.conflicts), static_cast<unsigned long long>(all.errors));
   for (const auto& e : oracle.stale()) std::printf("  STALE %s\n", e.c_str());
   for (const auto& e : errors) std::printf("  ERROR %s\n", e.c_str());
   if (!s.json_path.empty()) {

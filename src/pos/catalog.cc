@@ -1,6 +1,7 @@
 // The shop and its products.
 #include <cstdio>
 
+#include "pos/currency.h"
 #include "pos/internal/rows.h"
 #include "pos/pos.h"
 
@@ -9,10 +10,6 @@ namespace tajir::pos {
 using internal::Assignments;
 
 namespace {
-
-bool valid_currency(std::string_view c) {
-  return c.size() == 3 && std::all_of(c.begin(), c.end(), [](char x) { return x >= 'A' && x <= 'Z'; });
-}
 
 Status check_product(const ProductInput& in, bool create) {
   if (create && (!in.name || !in.sku || !in.price)) {
@@ -56,7 +53,7 @@ Result<Shop> Pos::shop(const Principal& p) {
 
 Result<Shop> Pos::update_shop(const Principal& p, const ShopInput& in) {
   if (in.name && (in.name->empty() || in.name->size() > 200)) return InvalidArgument("name must be 1 to 200 characters", "name");
-  if (in.currency && !valid_currency(*in.currency)) return InvalidArgument("currency must be an ISO 4217 code such as \"USD\"", "currency");
+  if (in.currency && !is_currency_code(*in.currency)) return InvalidArgument("currency must be an ISO 4217 code such as \"USD\"", "currency");
   if (in.timezone && !valid_timezone(*in.timezone)) return InvalidArgument("timezone must be an IANA name such as \"Asia/Dubai\"", "timezone");
   if (in.cashier_discount_limit_bp && (*in.cashier_discount_limit_bp < 0 || *in.cashier_discount_limit_bp > 10000)) {
     return InvalidArgument("cashier_discount_limit_bp must be 0 to 10000 (basis points)", "cashier_discount_limit_bp");
@@ -153,6 +150,7 @@ Result<Change<Product>> Pos::update_product(const Principal& p, int64_t id,
     set.set_if("stock", in.stock);
     set.set_if("low_stock_threshold", in.low_stock_threshold);
     set.set_if("active", in.active);
+    if (set.empty()) return Change<Product>{*before, *before};  // nothing to change, nor updated_at
     set.set("updated_at", now_ms());
     set.params().push_back(id);
     set.params().push_back(p.shop_id);

@@ -106,6 +106,7 @@ Result<Customer> Pos::update_customer(const Principal& p, int64_t id, const Cust
     set.set_if("email", in.email);
     set.set_if("address", in.address);
     set.set_if("notes", in.notes);
+    if (set.empty()) return find_customer(tx, p.shop_id, id);  // nothing to change, nor updated_at
     set.set("updated_at", now_ms());
     set.params().push_back(id);
     set.params().push_back(p.shop_id);
@@ -203,6 +204,7 @@ Result<Employee> Pos::update_employee(const Principal& p, int64_t id, const Empl
     set.set_if("phone", in.phone);
     set.set_if("position", in.position);
     set.set_if("active", in.active);
+    if (set.empty() && !hash) return current;  // nothing to change, nor updated_at
     set.set("updated_at", now_ms());
     set.params().push_back(id);
     set.params().push_back(p.shop_id);

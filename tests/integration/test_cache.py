@@ -355,3 +355,54 @@ def test_customer_search_stores_the_customers_it_found(server):
     assert again.headers["X-Cache"] == "MISS" and again.json["items"][0]["bill_count"] == 1
     server.post("/api/cache/clear", {"types": "all"}, token)
     assert server.get("/api/customers?q=ann", token).body == again.body
+
+
+def shop_with_bills(server):
+    """A shop with two paid bills (Layla's and Yusuf's) and one void one."""
+    token, _, ids = shop_with_products(server, n=1)
+    bills = []
+    for name in ["Layla", "Yusuf", "Yusuf"]:
+        c = server.post("/api/customers", {"name": name}, token).json
+        bills.append(server.post("/api/bills", {"items": [{"product_id": ids[0], "quantity": 1}], "customer_id": c["id"],
+                                                "payment_method": "cash"}, token).json)
+    assert server.post(f"/api/bills/{bills[2]['id']}/void", None, token).status == 200
+    return token
+
+
+def test_a_parameter_given_twice_answers_400_in_either_order(server):
+    # Handlers read one value; the key held both, sorted: the second order hit the first's entry.
+    token = shop_with_bills(server)
+    assert server.get("/api/employees", token).status == 200
+    for path in ["/api/bills?status=void&status=paid", "/api/bills?status=paid&status=void",
+                 "/api/bills?page=3&page=1", "/api/bills?page=1&page=3",
+                 "/api/bills?per_page=5&per_page=500", "/api/bills?per_page=500&per_page=5",
+                 "/api/customers?q=Yusuf&q=Layla", "/api/customers?q=Layla&q=Yusuf",
+                 "/api/products?low_stock=true&low_stock=false", "/api/products?active=1&active=1",
+                 "/api/products?category=a&category=b", "/api/employees?page=1&page=1",
+                 "/api/bills?customer_id=1&customer_id=2", "/api/bills?from=2026-01-01&from=2020-01-01",
+                 "/api/cache/stats/history?minutes=5&minutes=60"]:
+        for _ in range(2):  # not cached either
+            r = server.get(path, token)
+            assert r.status == 400, (path, r.status, r.text)
+            name = path.split("?")[1].split("=")[0]
+            assert r.error() == {"code": "invalid_argument", "field": name, "message": r.error()["message"]}, path
+            assert name in r.error()["message"]
+
+
+def test_the_key_holds_the_values_read_in_any_order_and_nothing_else(server):
+    token = shop_with_bills(server)
+    first = server.get("/api/bills?status=paid&per_page=5", token)
+    assert first.headers["X-Cache"] == "MISS" and first.json["total"] == 2
+    for path in ["/api/bills?per_page=5&status=paid",          # another order
+                 "/api/bills?status=paid&per_page=05",         # the same integer
+                 "/api/bills?status=paid&per_page=5&utm=x",    # a parameter no handler reads
+                 "/api/bills?utm=1&utm=2&per_page=5&status=paid"]:
+        r = server.get(path, token)
+        assert r.status == 200 and r.headers["X-Cache"] == "HIT" and r.body == first.body, path
+    void = server.get("/api/bills?status=void&per_page=5", token)
+    assert void.headers["X-Cache"] == "MISS" and void.json["total"] == 1
+    found = server.get("/api/customers?q=Yusuf&utm=1", token)
+    assert found.headers["X-Cache"] == "MISS" and found.json["total"] == 2
+    assert server.get("/api/customers?q=Yusuf", token).headers["X-Cache"] == "HIT"
+    assert server.get("/api/products?active=1", token).headers["X-Cache"] == "MISS"
+    assert server.get("/api/products?active=true", token).headers["X-Cache"] == "HIT"
