@@ -2,6 +2,8 @@
 
 #include <sodium.h>
 
+#include <algorithm>
+
 #include "api/input.h"
 #include "db/database.h"
 #include "http/errors.h"
@@ -39,6 +41,9 @@ Result<pos::Principal> Access::principal(const http::Request& req, bool any_shop
   auto token = http::bearer_token(req.header("Authorization"));
   if (!token) return Status(StatusCode::kUnauthenticated, "missing bearer token");
   if (same_secret(*token, admin_token_) || same_secret(*token, internal_token_)) {
+    auto named = std::count_if(req.query_params.begin(), req.query_params.end(),
+                               [](const auto& f) { return f.first == "shop_id"; });
+    if (named > 1) return InvalidArgument("shop_id is given more than once", "shop_id");
     auto shop = req.query("shop_id");
     if (!shop) shop = req.header("X-Shop-Id");
     if (!shop && any_shop) return pos::Principal{0, 0, pos::Role::kOperator, "operator", 0};

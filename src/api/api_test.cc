@@ -180,6 +180,16 @@ TEST_F(ApiTest, WritesSurviveBeingRetried) {
   EXPECT_EQ(body(call(Method::kGet, "/api/products/" + std::to_string(id)))["price"], 650);
 }
 
+// The operator names one shop: ?shop_id= twice is refused, not read as the first.
+TEST_F(ApiTest, TheOperatorNamesOneShop) {
+  http::Request req;
+  ASSERT_TRUE(req.set_target("/api/products?shop_id=" + std::to_string(shop_) + "&shop_id=999").ok());
+  req.headers = {{"Authorization", std::string("Bearer ") + kToken}};
+  auto r = router_.route(req);
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(body(r)["error"]["field"], "shop_id");
+}
+
 // Every route that takes a token refuses the operator's token with one character changed (the
 // same length: a comparison that stops at the first difference would tell by its timing), and
 // the operator's real token works on each.
