@@ -23,7 +23,7 @@ run: build
 	else echo "demo logins: owner1 / cashier1 ... (password tajir-demo-2026); 'rm $(DB)' to reseed"; fi
 	./$(BUILD)/tajir serve --db sqlite:$(DB) --port $(PORT)
 
-test: build
+test: build format-check
 	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
 
 bench: build

@@ -30,9 +30,9 @@ std::string json_value(std::mt19937& rng, size_t target) {
   std::string s = "{\"items\":[";
   while (s.size() < target) {
     s += "{\"id\":" + std::to_string(rng() % 100000) + ",\"name\":\"Product " +
-         std::to_string(rng() % 5000) + "\",\"category\":\"Beverages\",\"price\":" +
-         std::to_string(rng() % 5000) + ",\"stock\":" + std::to_string(rng() % 90) +
-         ",\"active\":true},";
+         std::to_string(rng() % 5000) +
+         "\",\"category\":\"Beverages\",\"price\":" + std::to_string(rng() % 5000) +
+         ",\"stock\":" + std::to_string(rng() % 90) + ",\"active\":true},";
   }
   return s + "]}";
 }
@@ -51,27 +51,35 @@ int main(int argc, char** argv) {
     uint64_t written = 0;
     for (size_t i = 0; written < 3 * budget; ++i) {
       size_t n = std::clamp<size_t>(static_cast<size_t>(size_dist(rng)), 64, 8192);
-      std::string key = "tajir:shop=" + std::to_string(rng() % 1000) + ":product:" + std::to_string(i);
+      std::string key =
+          "tajir:shop=" + std::to_string(rng() % 1000) + ":product:" + std::to_string(i);
       PutOptions o{.tags = {"shop:" + std::to_string(rng() % 1000)}};
-      for (uint32_t t = 0, extra = rng() % 3; t < extra; ++t) o.tags.push_back("product:" + std::to_string(rng() % 100000));
+      for (uint32_t t = 0, extra = rng() % 3; t < extra; ++t)
+        o.tags.push_back("product:" + std::to_string(rng() % 100000));
       (void)cache.put(key, std::string(n, static_cast<char>('a' + i % 26)), o);
       written += n + key.size();
       if (i % 4096 == 0) peak = std::max(peak, rss_bytes());
     }
     peak = std::max(peak, rss_bytes());
     Stats st = cache.stats();
-    std::printf("budget_bytes=%llu fixed_rss_bytes=%zu peak_rss_bytes=%zu charged_bytes=%llu keys=%llu evictions=%llu\n",
-                static_cast<unsigned long long>(budget), fixed, peak,
-                static_cast<unsigned long long>(st.total.memory_bytes),
-                static_cast<unsigned long long>(st.total.keys),
-                static_cast<unsigned long long>(st.total.evictions));
+    std::printf(
+        "budget_bytes=%llu fixed_rss_bytes=%zu peak_rss_bytes=%zu charged_bytes=%llu keys=%llu "
+        "evictions=%llu\n",
+        static_cast<unsigned long long>(budget), fixed, peak,
+        static_cast<unsigned long long>(st.total.memory_bytes),
+        static_cast<unsigned long long>(st.total.keys),
+        static_cast<unsigned long long>(st.total.evictions));
     struct mallinfo2 mi = mallinfo2();
-    std::printf("malloc_in_use_bytes=%zu malloc_arena_bytes=%zu\n", mi.uordblks, mi.arena + mi.hblkhd);
+    std::printf("malloc_in_use_bytes=%zu malloc_arena_bytes=%zu\n", mi.uordblks,
+                mi.arena + mi.hblkhd);
     std::printf("rss_over_budget_ratio=%.3f\n",
                 static_cast<double>(peak - fixed) / static_cast<double>(budget));
   }
   {
-    Cache cache(Options{.memory_limit_bytes = budget, .codec = Codec::kLz4, .compress_min_bytes = 1024, .compress_above_fill = 0});
+    Cache cache(Options{.memory_limit_bytes = budget,
+                        .codec = Codec::kLz4,
+                        .compress_min_bytes = 1024,
+                        .compress_above_fill = 0});
     std::mt19937 rng(2);
     for (int i = 0; i < 20000; ++i) {
       (void)cache.put("page:" + std::to_string(i), json_value(rng, 1024 + rng() % 16384));
@@ -81,7 +89,10 @@ int main(int argc, char** argv) {
                 static_cast<unsigned long long>(st.compressed_values));
   }
   {
-    Cache cache(Options{.memory_limit_bytes = budget, .codec = Codec::kZstd, .compress_min_bytes = 1024, .compress_above_fill = 0});
+    Cache cache(Options{.memory_limit_bytes = budget,
+                        .codec = Codec::kZstd,
+                        .compress_min_bytes = 1024,
+                        .compress_above_fill = 0});
     std::mt19937 rng(2);
     for (int i = 0; i < 20000; ++i) {
       (void)cache.put("page:" + std::to_string(i), json_value(rng, 1024 + rng() % 16384));

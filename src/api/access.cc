@@ -13,9 +13,12 @@ namespace {
 
 unsigned bit(pos::Role r) {
   switch (r) {
-    case pos::Role::kOwner: return kOwner;
-    case pos::Role::kCashier: return kCashier;
-    case pos::Role::kOperator: return kOperator;
+    case pos::Role::kOwner:
+      return kOwner;
+    case pos::Role::kCashier:
+      return kCashier;
+    case pos::Role::kOperator:
+      return kOperator;
   }
   return 0;
 }
@@ -29,7 +32,10 @@ bool same_secret(std::string_view given, const std::string& secret) {
 }  // namespace
 
 Access::Access(pos::Pos& pos, ReadCache& reads, std::string admin_token, bool db_statements_header)
-    : pos_(&pos), reads_(&reads), admin_token_(std::move(admin_token)), db_statements_header_(db_statements_header) {
+    : pos_(&pos),
+      reads_(&reads),
+      admin_token_(std::move(admin_token)),
+      db_statements_header_(db_statements_header) {
   unsigned char secret[32];
   randombytes_buf(secret, sizeof secret);
   internal_token_.resize(2 * sizeof secret + 1);
@@ -72,7 +78,8 @@ http::Handler Access::guard(unsigned allow, RouteHandler handler) const {
     http::Response r = handler(req, *p);
     // What the request cost the database, for load generators, when asked for: "0" on a hit.
     if (db_statements_header_) {
-      r.headers.emplace_back("X-DB-Statements", std::to_string(db::thread_statements() - statements));
+      r.headers.emplace_back("X-DB-Statements",
+                             std::to_string(db::thread_statements() - statements));
     }
     return r;
   };

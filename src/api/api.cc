@@ -7,8 +7,8 @@ namespace {
 
 // Every resource's table of routes.
 std::array<std::span<const Route>, 8> all_routes() {
-  return {auth_routes(), shop_routes(), product_routes(), customer_routes(), employee_routes(),
-          bill_routes(), dashboard_routes(), cache_routes()};
+  return {auth_routes(),     shop_routes(), product_routes(),   customer_routes(),
+          employee_routes(), bill_routes(), dashboard_routes(), cache_routes()};
 }
 
 }  // namespace
@@ -39,9 +39,11 @@ WarmSummary Api::warm(const std::vector<int64_t>& shops, const std::vector<std::
 void Api::register_routes(http::Router& router) {
   for (auto table : all_routes()) {
     for (const Route& r : table) {
-      router.add(r.method, r.path, access_.guard(r.allow, [this, handler = r.handler](http::Request& req, const pos::Principal& p) {
-        return handler(context_, req, p);
-      }));
+      router.add(r.method, r.path,
+                 access_.guard(r.allow, [this, handler = r.handler](http::Request& req,
+                                                                    const pos::Principal& p) {
+                   return handler(context_, req, p);
+                 }));
     }
   }
   writes_.set_router(&router);
@@ -50,7 +52,8 @@ void Api::register_routes(http::Router& router) {
 std::vector<std::pair<http::Method, std::string>> Api::routes() {
   http::Router router;
   for (auto table : all_routes()) {
-    for (const Route& r : table) router.add(r.method, r.path, [](http::Request&) { return http::Response::empty(500); });
+    for (const Route& r : table)
+      router.add(r.method, r.path, [](http::Request&) { return http::Response::empty(500); });
   }
   return router.routes();
 }

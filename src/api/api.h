@@ -51,7 +51,8 @@ class Api {
   ReadCache reads_;
   Access access_;
   Invalidator writes_;
-  std::unique_ptr<BackgroundWarmer<int64_t>> login_warmer_;  // null without a cache or warm_on_login
+  std::unique_ptr<BackgroundWarmer<int64_t>>
+      login_warmer_;  // null without a cache or warm_on_login
   Context context_;
 };
 

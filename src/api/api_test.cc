@@ -4,10 +4,10 @@
 #include "api/api.h"
 
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include <filesystem>
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <set>
 
 #include "db/database.h"
@@ -67,17 +67,17 @@ class ApiTest : public ::testing::Test {
     db_ = std::move(*db);
     ASSERT_TRUE(db::migrate(*db_).ok());
     interposed_ = std::make_unique<Interposed>(*db_);
-    pos_ = std::make_unique<pos::Pos>(*interposed_, pos::PosOptions{.pwhash_opslimit = 1,
-                                                                     .pwhash_memlimit = 8192});
+    pos_ = std::make_unique<pos::Pos>(
+        *interposed_, pos::PosOptions{.pwhash_opslimit = 1, .pwhash_memlimit = 8192});
     auto shop = pos_->register_shop("Corner Shop", "owner", "a-long-password");
     ASSERT_TRUE(shop.ok()) << shop.status().message();
     shop_ = shop->user.shop_id;
     token_ = shop->token;
     cache_ = std::make_unique<cache::Cache>(cache::Options{});
-    api_ = std::make_unique<Api>(*pos_, ApiOptions{.admin_token = kToken,
-                                                   .cache = cache_.get(),
-                                                   .warm_on_login = false,
-                                                   .refill = false});
+    api_ = std::make_unique<Api>(
+        *pos_,
+        ApiOptions{
+            .admin_token = kToken, .cache = cache_.get(), .warm_on_login = false, .refill = false});
     api_->register_routes(router_);
   }
   void TearDown() override {
@@ -99,7 +99,10 @@ class ApiTest : public ::testing::Test {
   json body(const http::Response& r) { return json::parse(r.body_view()); }
   int64_t product(const std::string& sku, const std::string& category) {
     auto r = call(Method::kPost, "/api/products",
-                  {{"name", "Tea " + sku}, {"sku", sku}, {"price", 500}, {"category", category},
+                  {{"name", "Tea " + sku},
+                   {"sku", sku},
+                   {"price", 500},
+                   {"category", category},
                    {"stock", 10}});
     EXPECT_EQ(r.status, 201) << r.body_view();
     return body(r)["id"];
@@ -131,7 +134,9 @@ TEST_F(ApiTest, AnEditComparesTheRowItsOwnTransactionChanged) {
   int64_t id = product("T-1", "Food");
   EXPECT_TRUE(ids_in("/api/products?category=Drinks").empty());
   interposed_->before_write = [&] {
-    EXPECT_EQ(call(Method::kPut, "/api/products/" + std::to_string(id), {{"category", "Drinks"}}).status, 200);
+    EXPECT_EQ(
+        call(Method::kPut, "/api/products/" + std::to_string(id), {{"category", "Drinks"}}).status,
+        200);
     EXPECT_EQ(ids_in("/api/products?category=Drinks"), std::vector<int64_t>{id});
     return OkStatus();
   };
@@ -183,7 +188,8 @@ TEST_F(ApiTest, WritesSurviveBeingRetried) {
 // The operator names one shop: ?shop_id= twice is refused, not read as the first.
 TEST_F(ApiTest, TheOperatorNamesOneShop) {
   http::Request req;
-  ASSERT_TRUE(req.set_target("/api/products?shop_id=" + std::to_string(shop_) + "&shop_id=999").ok());
+  ASSERT_TRUE(
+      req.set_target("/api/products?shop_id=" + std::to_string(shop_) + "&shop_id=999").ok());
   req.headers = {{"Authorization", std::string("Bearer ") + kToken}};
   auto r = router_.route(req);
   EXPECT_EQ(r.status, 400);
@@ -194,7 +200,8 @@ TEST_F(ApiTest, TheOperatorNamesOneShop) {
 // same length: a comparison that stops at the first difference would tell by its timing), and
 // the operator's real token works on each.
 TEST_F(ApiTest, AWrongOperatorTokenOfTheRightLengthIsRefusedEverywhere) {
-  const std::set<std::string> open = {"/healthz", "/api/auth/register", "/api/auth/login", "/cache", "/metrics"};
+  const std::set<std::string> open = {"/healthz", "/api/auth/register", "/api/auth/login", "/cache",
+                                      "/metrics"};
   std::string wrong = kToken;
   wrong.back() = wrong.back() == 'x' ? 'y' : 'x';
   size_t checked = 0;
@@ -208,8 +215,10 @@ TEST_F(ApiTest, AWrongOperatorTokenOfTheRightLengthIsRefusedEverywhere) {
       ASSERT_TRUE(req.set_target(target + "?shop_id=" + std::to_string(shop_)).ok());
       req.headers = {{"Authorization", "Bearer " + token}};
       int status = router_.route(req).status;
-      if (token == wrong) EXPECT_EQ(status, 401) << http::to_string(method) << " " << target;
-      else EXPECT_NE(status, 401) << http::to_string(method) << " " << target;
+      if (token == wrong)
+        EXPECT_EQ(status, 401) << http::to_string(method) << " " << target;
+      else
+        EXPECT_NE(status, 401) << http::to_string(method) << " " << target;
     }
     ++checked;
   }

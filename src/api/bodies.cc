@@ -23,7 +23,8 @@ Result<std::pair<std::string, Credentials>> registration_input(const Request& re
   auto shop = in->text("shop_name", 200, Text::kName), user = in->text("username", 64),
        pass = in->text("password", 256, Text::kSecret);
   if (!in->status().ok()) return in->status();
-  for (auto [v, name] : {std::pair{&shop, "shop_name"}, std::pair{&user, "username"}, std::pair{&pass, "password"}}) {
+  for (auto [v, name] : {std::pair{&shop, "shop_name"}, std::pair{&user, "username"},
+                         std::pair{&pass, "password"}}) {
     if (!*v) return InvalidArgument(std::string(name) + " is required", name);
   }
   return std::pair{std::move(*shop), Credentials{std::move(*user), std::move(*pass)}};
@@ -32,8 +33,8 @@ Result<std::pair<std::string, Credentials>> registration_input(const Request& re
 Result<pos::ShopInput> shop_input(const Request& req) {
   auto in = Input::parse(req.body);
   if (!in.ok()) return in.status();
-  pos::ShopInput s{in->text("name", 200, Text::kName), in->text("currency", 3), in->text("timezone", 64),
-                   in->integer("cashier_discount_limit_bp", 0, 10000)};
+  pos::ShopInput s{in->text("name", 200, Text::kName), in->text("currency", 3),
+                   in->text("timezone", 64), in->integer("cashier_discount_limit_bp", 0, 10000)};
   if (!in->status().ok()) return in->status();
   return s;
 }
@@ -96,7 +97,8 @@ Result<pos::BillInput> bill_input(const Request& req) {
     pos::BillInput::Item parsed;
     for (const char* name : {"product_id", "quantity"}) {
       auto it = item.find(name);
-      if (it == item.end()) return InvalidArgument(at + "." + name + " is required", at + "." + name);
+      if (it == item.end())
+        return InvalidArgument(at + "." + name + " is required", at + "." + name);
       auto n = integer_value(*it, at + "." + name, 1, INT64_MAX);
       if (!n.ok()) return n.status();
       (std::string_view(name) == "product_id" ? parsed.product_id : parsed.quantity) = *n;
@@ -108,7 +110,8 @@ Result<pos::BillInput> bill_input(const Request& req) {
     }
     b.items.push_back(parsed);
   }
-  for (auto [name, target] : {std::pair{"customer_id", &b.customer_id}, std::pair{"employee_id", &b.employee_id}}) {
+  for (auto [name, target] :
+       {std::pair{"customer_id", &b.customer_id}, std::pair{"employee_id", &b.employee_id}}) {
     const json* v = in->member(name);
     if (v != nullptr && !v->is_null()) {
       auto n = integer_value(*v, name, 1, INT64_MAX);

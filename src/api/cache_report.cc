@@ -12,9 +12,12 @@ namespace {
 
 std::string human_bytes(uint64_t b) {
   char buf[32];
-  if (b >= (1ull << 30)) std::snprintf(buf, sizeof buf, "%.2f GiB", static_cast<double>(b) / (1ull << 30));
-  else if (b >= (1ull << 20)) std::snprintf(buf, sizeof buf, "%.2f MiB", static_cast<double>(b) / (1ull << 20));
-  else std::snprintf(buf, sizeof buf, "%.1f KiB", static_cast<double>(b) / 1024);
+  if (b >= (1ull << 30))
+    std::snprintf(buf, sizeof buf, "%.2f GiB", static_cast<double>(b) / (1ull << 30));
+  else if (b >= (1ull << 20))
+    std::snprintf(buf, sizeof buf, "%.2f MiB", static_cast<double>(b) / (1ull << 20));
+  else
+    std::snprintf(buf, sizeof buf, "%.1f KiB", static_cast<double>(b) / 1024);
   return buf;
 }
 
@@ -29,11 +32,16 @@ std::string with_commas(uint64_t n) {
 std::string human_ms(double ms) {
   auto whole = [](double x) { return with_commas(static_cast<uint64_t>(std::llround(x))); };
   char buf[32];
-  if (ms < 1000) std::snprintf(buf, sizeof buf, "%.0f ms", ms);
-  else if (ms < 100'000) std::snprintf(buf, sizeof buf, "%.1f s", ms / 1000);
-  else if (ms < 7'200'000) return whole(ms / 1000) + " s";
-  else if (ms < 172'800'000) std::snprintf(buf, sizeof buf, "%.1f h", ms / 3'600'000);
-  else return whole(ms / 86'400'000) + " days";
+  if (ms < 1000)
+    std::snprintf(buf, sizeof buf, "%.0f ms", ms);
+  else if (ms < 100'000)
+    std::snprintf(buf, sizeof buf, "%.1f s", ms / 1000);
+  else if (ms < 7'200'000)
+    return whole(ms / 1000) + " s";
+  else if (ms < 172'800'000)
+    std::snprintf(buf, sizeof buf, "%.1f h", ms / 3'600'000);
+  else
+    return whole(ms / 86'400'000) + " days";
   return buf;
 }
 
@@ -54,29 +62,34 @@ std::optional<json> ttl_advice(const std::string& type, const cache::TypeStats& 
   if (ttl.count() <= 0 || invalidated + expired < 20) return std::nullopt;
   const int64_t ttl_s = std::max<int64_t>(1, ttl.count() / 1000);
   const double p50 = t.invalidated_age.quantile_ms(0.5);
-  json advice = {{"setting", "cache-ttl"}, {"type", type}, {"current_seconds", ttl_s},
-                 {"median_age_at_invalidation_ms", std::llround(p50)},
-                 {"invalidations", invalidated}, {"expirations", expired}};
+  json advice = {
+      {"setting", "cache-ttl"},       {"type", type},
+      {"current_seconds", ttl_s},     {"median_age_at_invalidation_ms", std::llround(p50)},
+      {"invalidations", invalidated}, {"expirations", expired}};
   const std::string ttl_text = "TTL " + with_commas(static_cast<uint64_t>(ttl_s)) + " s";
   if (invalidated == 0) {
     advice["recommended_seconds"] = 2 * ttl_s;
     advice["because"] = "no write changed an entry within its TTL: the " + ttl_text +
-                        " alone bounds their life (" + with_commas(expired) + " expirations, 0 invalidations)";
+                        " alone bounds their life (" + with_commas(expired) +
+                        " expirations, 0 invalidations)";
   } else if (invalidated >= expired) {
     advice["recommended_seconds"] = ttl_s;
-    advice["because"] = "median age at invalidation " + human_ms(p50) + " over " + with_commas(invalidated) +
-                        " invalidations, against " + with_commas(expired) + " expirations: writes, not the " +
-                        ttl_text + ", end these entries; keep it";
+    advice["because"] = "median age at invalidation " + human_ms(p50) + " over " +
+                        with_commas(invalidated) + " invalidations, against " +
+                        with_commas(expired) + " expirations: writes, not the " + ttl_text +
+                        ", end these entries; keep it";
   } else {
-    const double cached_ms = static_cast<double>(t.invalidated_age.sum_ms) +
-                             static_cast<double>(expired) * ttl_ms * (1 - std::clamp(jitter, 0.0, 1.0) / 2);
+    const double cached_ms =
+        static_cast<double>(t.invalidated_age.sum_ms) +
+        static_cast<double>(expired) * ttl_ms * (1 - std::clamp(jitter, 0.0, 1.0) / 2);
     const double true_ms = std::log(2.0) * cached_ms / static_cast<double>(invalidated);
     const int64_t m = std::llround(std::min(true_ms, 86'400'000.0) / 1000);
     advice["recommended_seconds"] = m > ttl_s ? m : 2 * ttl_s;
     advice["value_true_median_ms"] = std::llround(true_ms);
-    advice["because"] = ttl_text + " expired " + with_commas(expired) + " entries still true, against " +
-                        with_commas(invalidated) + " changed by a write (median age at invalidation " +
-                        human_ms(p50) + "); a value stays true about " + human_ms(true_ms) +
+    advice["because"] = ttl_text + " expired " + with_commas(expired) +
+                        " entries still true, against " + with_commas(invalidated) +
+                        " changed by a write (median age at invalidation " + human_ms(p50) +
+                        "); a value stays true about " + human_ms(true_ms) +
                         " (median, exponential fit over both)";
   }
   return advice;
@@ -84,9 +97,18 @@ std::optional<json> ttl_advice(const std::string& type, const cache::TypeStats& 
 
 json stats_json(const cache::Cache* c, pos::InvalidationMode mode) {
   if (c == nullptr) {
-    return {{"enabled", false}, {"hits", 0}, {"misses", 0}, {"hit_rate", 0.0}, {"keys", 0},
-            {"memory_bytes", 0}, {"total_keys", 0}, {"memory_usage", "0 B"}, {"redis_status", "disabled"},
-            {"tiers", {{"local", {{"enabled", false}}}, {"redis", {{"enabled", false}, {"connected", false}}}}}};
+    return {
+        {"enabled", false},
+        {"hits", 0},
+        {"misses", 0},
+        {"hit_rate", 0.0},
+        {"keys", 0},
+        {"memory_bytes", 0},
+        {"total_keys", 0},
+        {"memory_usage", "0 B"},
+        {"redis_status", "disabled"},
+        {"tiers",
+         {{"local", {{"enabled", false}}}, {"redis", {{"enabled", false}, {"connected", false}}}}}};
   }
   cache::Stats st = c->stats();
   json out;
@@ -119,8 +141,12 @@ json stats_json(const cache::Cache* c, pos::InvalidationMode mode) {
     by_type[name] = std::move(j);
   }
   out["by_type"] = std::move(by_type);
-  out["tiers"] = {{"local", {{"enabled", true}, {"hits", st.total.hits}, {"misses", st.total.misses},
-                             {"keys", st.total.keys}, {"memory_bytes", st.total.memory_bytes}}},
+  out["tiers"] = {{"local",
+                   {{"enabled", true},
+                    {"hits", st.total.hits},
+                    {"misses", st.total.misses},
+                    {"keys", st.total.keys},
+                    {"memory_bytes", st.total.memory_bytes}}},
                   {"redis", {{"enabled", false}, {"connected", false}}}};
   // Fields of the original Python design's clients.
   out["total_keys"] = st.total.keys;
@@ -133,27 +159,31 @@ std::optional<json> memory_advice(const cache::Stats& st) {
   // Ghost hits are misses on keys evicted recently, that more memory would have served.
   if (st.total.evictions > 0 && st.ghost_hits > 0 && st.total.misses > 0) {
     double share = static_cast<double>(st.ghost_hits) / static_cast<double>(st.total.misses);
-    uint64_t suggest = st.memory_limit_bytes +
-                       static_cast<uint64_t>(static_cast<double>(st.memory_limit_bytes) * std::min(1.0, share));
-    return json{{"setting", "cache-memory"}, {"recommended_bytes", suggest},
-                {"current_bytes", st.memory_limit_bytes},
-                {"because", std::to_string(st.ghost_hits) + " of " + std::to_string(st.total.misses) +
-                                " misses were for recently evicted keys (" + std::to_string(st.total.evictions) +
-                                " evictions)"}};
+    uint64_t suggest =
+        st.memory_limit_bytes +
+        static_cast<uint64_t>(static_cast<double>(st.memory_limit_bytes) * std::min(1.0, share));
+    return json{
+        {"setting", "cache-memory"},
+        {"recommended_bytes", suggest},
+        {"current_bytes", st.memory_limit_bytes},
+        {"because", std::to_string(st.ghost_hits) + " of " + std::to_string(st.total.misses) +
+                        " misses were for recently evicted keys (" +
+                        std::to_string(st.total.evictions) + " evictions)"}};
   }
   if (st.total.evictions == 0 && st.peak_memory_bytes < st.memory_limit_bytes / 2) {
-    return json{{"setting", "cache-memory"},
-                {"recommended_bytes", std::max<uint64_t>(st.peak_memory_bytes * 2, 16ull << 20)},
-                {"current_bytes", st.memory_limit_bytes},
-                {"because", "no evictions, and the peak use was " + human_bytes(st.peak_memory_bytes) + " of " +
-                                human_bytes(st.memory_limit_bytes)}};
+    return json{
+        {"setting", "cache-memory"},
+        {"recommended_bytes", std::max<uint64_t>(st.peak_memory_bytes * 2, 16ull << 20)},
+        {"current_bytes", st.memory_limit_bytes},
+        {"because", "no evictions, and the peak use was " + human_bytes(st.peak_memory_bytes) +
+                        " of " + human_bytes(st.memory_limit_bytes)}};
   }
   return std::nullopt;
 }
 
 std::string hit_rate_text(const cache::TypeStats& t) {
-  return "hit rate " + std::to_string(t.hit_rate()).substr(0, 4) + " (" + std::to_string(t.hits) + " hits, " +
-         std::to_string(t.misses) + " misses)";
+  return "hit rate " + std::to_string(t.hit_rate()).substr(0, 4) + " (" + std::to_string(t.hits) +
+         " hits, " + std::to_string(t.misses) + " misses)";
 }
 
 std::string metrics_text(const cache::Cache* c, const RefillStats& refill, uint64_t db_statements) {
@@ -170,16 +200,19 @@ std::string metrics_text(const cache::Cache* c, const RefillStats& refill, uint6
              std::to_string(t.get(static_cast<cache::Counter>(i))));
       }
     }
-#define TAJIR_X(member, json_name, prom, help)                                              \
-line("# HELP " prom " " help);                                                             \
-line("# TYPE " prom " gauge");                                                             \
-for (const auto& [name, t] : st.by_type) line(std::string(prom) + "{type=\"" + name + "\"} " + std::to_string(t.member));
+#define TAJIR_X(member, json_name, prom, help) \
+  line("# HELP " prom " " help);               \
+  line("# TYPE " prom " gauge");               \
+  for (const auto& [name, t] : st.by_type)     \
+    line(std::string(prom) + "{type=\"" + name + "\"} " + std::to_string(t.member));
     TAJIR_CACHE_GAUGES(TAJIR_X)
 #undef TAJIR_X
     line("# HELP tajir_cache_memory_limit_bytes The cache's memory budget.");
     line("# TYPE tajir_cache_memory_limit_bytes gauge");
     line("tajir_cache_memory_limit_bytes " + std::to_string(st.memory_limit_bytes));
-    line("# HELP tajir_cache_invalidated_age_seconds Age of entries when an invalidation removed them.");
+    line(
+        "# HELP tajir_cache_invalidated_age_seconds Age of entries when an invalidation removed "
+        "them.");
     line("# TYPE tajir_cache_invalidated_age_seconds summary");
     for (const auto& [name, t] : st.by_type) {
       const std::string labels = "{type=\"" + name + "\"";
@@ -187,13 +220,16 @@ for (const auto& [name, t] : st.by_type) line(std::string(prom) + "{type=\"" + n
            std::to_string(t.invalidated_age.quantile_ms(0.5) / 1000));
       line("tajir_cache_invalidated_age_seconds_sum" + labels + "} " +
            std::to_string(static_cast<double>(t.invalidated_age.sum_ms) / 1000));
-      line("tajir_cache_invalidated_age_seconds_count" + labels + "} " + std::to_string(t.invalidated_age.count()));
+      line("tajir_cache_invalidated_age_seconds_count" + labels + "} " +
+           std::to_string(t.invalidated_age.count()));
     }
     line("# HELP tajir_cache_ghost_hits_total Misses on recently evicted keys.");
     line("# TYPE tajir_cache_ghost_hits_total counter");
     line("tajir_cache_ghost_hits_total " + std::to_string(st.ghost_hits));
   }
-  line("# HELP tajir_cache_refills_total Read entries a write dropped, loaded again in the background.");
+  line(
+      "# HELP tajir_cache_refills_total Read entries a write dropped, loaded again in the "
+      "background.");
   line("# TYPE tajir_cache_refills_total counter");
   line("tajir_cache_refills_total " + std::to_string(refill.refilled));
   line("# HELP tajir_cache_refill_drops_total Refills not queued because the queue was full.");

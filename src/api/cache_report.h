@@ -3,9 +3,8 @@
 // and /metrics in Prometheus' text format. Counters come from cache/stats.h's one list.
 #pragma once
 
-#include <nlohmann/json.hpp>
-
 #include <chrono>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 

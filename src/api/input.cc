@@ -24,8 +24,8 @@ bool is_control(char32_t c) { return c < 0x20 || (c >= 0x7f && c <= 0x9f); }
 // Unicode's White_Space property.
 bool is_white_space(char32_t c) {
   return (c >= 0x09 && c <= 0x0d) || c == 0x20 || c == 0x85 || c == 0xa0 || c == 0x1680 ||
-         (c >= 0x2000 && c <= 0x200a) || c == 0x2028 || c == 0x2029 || c == 0x202f ||
-         c == 0x205f || c == 0x3000;
+         (c >= 0x2000 && c <= 0x200a) || c == 0x2028 || c == 0x2029 || c == 0x202f || c == 0x205f ||
+         c == 0x3000;
 }
 
 Status check_text(std::string_view s, const char* field, Text kind) {
@@ -35,11 +35,11 @@ Status check_text(std::string_view s, const char* field, Text kind) {
     char32_t c = next_code_point(s, at);
     blank = blank && is_white_space(c);
     if (is_control(c) && !(kind == Text::kLines && (c == '\n' || c == '\r' || c == '\t'))) {
-      return InvalidArgument(std::string(field) + (kind == Text::kLines
-                                                       ? " may hold no control characters but "
-                                                         "newlines and tabs"
-                                                       : " may hold no control characters"),
-                             field);
+      return InvalidArgument(
+          std::string(field) + (kind == Text::kLines ? " may hold no control characters but "
+                                                       "newlines and tabs"
+                                                     : " may hold no control characters"),
+          field);
     }
   }
   if (kind == Text::kName && blank) {
@@ -79,7 +79,8 @@ std::optional<std::string> Input::text(const char* field, size_t max_len, Text k
   }
   const auto& s = v->get_ref<const std::string&>();
   if (s.size() > max_len) {
-    fail(InvalidArgument(std::string(field) + " is longer than " + std::to_string(max_len) + " characters", field));
+    fail(InvalidArgument(
+        std::string(field) + " is longer than " + std::to_string(max_len) + " characters", field));
     return std::nullopt;
   }
   if (Status st = check_text(s, field, kind); !st.ok()) {
@@ -106,12 +107,13 @@ Result<int64_t> integer_value(const Json& v, const std::string& field, int64_t m
     }
     int64_t n = v.get<int64_t>();
     if (n < min || n > max) {
-      return InvalidArgument(field + " must be between " + std::to_string(min) + " and " +
-                                 std::to_string(max), field);
+      return InvalidArgument(
+          field + " must be between " + std::to_string(min) + " and " + std::to_string(max), field);
     }
     return n;
   }
-  if (v.is_number_float()) return InvalidArgument(field + " must be an integer (minor units)", field);
+  if (v.is_number_float())
+    return InvalidArgument(field + " must be an integer (minor units)", field);
   return InvalidArgument(field + " must be an integer", field);
 }
 

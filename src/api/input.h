@@ -19,9 +19,8 @@
 // only counted. Text is stored as sent: nothing is trimmed.
 #pragma once
 
-#include <nlohmann/json.hpp>
-
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>

@@ -9,7 +9,8 @@ Invalidator::Invalidator(ReadCache& reads, std::string internal_token, bool refi
     : reads_(&reads), internal_token_(std::move(internal_token)), delay_(delay) {
   if (refill && reads.engine() != nullptr) {
     refiller_ = std::make_unique<BackgroundWarmer<std::string>>(
-        [this](const std::string& key) { replay(key); }, std::chrono::milliseconds(0), kMaxPendingRefills);
+        [this](const std::string& key) { replay(key); }, std::chrono::milliseconds(0),
+        kMaxPendingRefills);
   }
 }
 
@@ -50,7 +51,8 @@ void Invalidator::replay(const std::string& key) const {
   http::Request req;
   req.method = http::Method::kGet;
   if (!req.set_target(read->target).ok()) return;
-  req.headers = {{"Authorization", "Bearer " + internal_token_}, {"X-Shop-Id", std::move(read->shop)}};
+  req.headers = {{"Authorization", "Bearer " + internal_token_},
+                 {"X-Shop-Id", std::move(read->shop)}};
   (void)router_->route(req);
 }
 

@@ -27,7 +27,8 @@ Result<std::vector<PageItem>> items(const Result<std::vector<T>>& r) {
 
 }  // namespace
 
-Filler product_page(Context& c, const pos::Principal& p, pos::ProductFilter f, pos::PageRequest page) {
+Filler product_page(Context& c, const pos::Principal& p, pos::ProductFilter f,
+                    pos::PageRequest page) {
   return [&c, p, f = std::move(f), page]() -> Result<Filled> {
     const pos::CacheMap& map = c.reads.map();
     std::string filters;
@@ -43,9 +44,11 @@ Filler product_page(Context& c, const pos::Principal& p, pos::ProductFilter f, p
          .filters = std::move(filters),
          .index_tags = map.product_index(p.shop_id, f),
          .list = [&] { return listed(c.pos.list_products(p, f, page)); },
-         .by_ids = [&](const std::vector<int64_t>& ids) { return items(c.pos.products_by_ids(p, ids)); },
+         .by_ids =
+             [&](const std::vector<int64_t>& ids) { return items(c.pos.products_by_ids(p, ids)); },
          .item_tags = [&](int64_t id) { return map.product(p.shop_id, id); },
-         .page_tags = [&](const std::vector<int64_t>& ids) { return map.product_page(p.shop_id, f, ids); }});
+         .page_tags =
+             [&](const std::vector<int64_t>& ids) { return map.product_page(p.shop_id, f, ids); }});
   };
 }
 
@@ -61,11 +64,13 @@ Filler customer_page(Context& c, const pos::Principal& p, std::optional<std::str
          .filters = q ? "&q=" + http::percent_encode(*q) : "",
          .index_tags = map.customer_index(p.shop_id, q.has_value()),
          .list = [&] { return listed(c.pos.list_customers(p, q, page)); },
-         .by_ids = [&](const std::vector<int64_t>& ids) { return items(c.pos.customers_by_ids(p, ids)); },
+         .by_ids =
+             [&](const std::vector<int64_t>& ids) { return items(c.pos.customers_by_ids(p, ids)); },
          .item_tags = [&](int64_t id) { return map.customer(p.shop_id, id); },
-         .page_tags = [&](const std::vector<int64_t>& ids) {
-           return map.customer_page(p.shop_id, q.has_value(), ids);
-         }});
+         .page_tags =
+             [&](const std::vector<int64_t>& ids) {
+               return map.customer_page(p.shop_id, q.has_value(), ids);
+             }});
   };
 }
 
@@ -81,7 +86,8 @@ Filler dashboard(Context& c, const pos::Principal& p) {
   };
 }
 
-WarmSummary warm(Context& c, const std::vector<int64_t>& shops, const std::vector<std::string>& types) {
+WarmSummary warm(Context& c, const std::vector<int64_t>& shops,
+                 const std::vector<std::string>& types) {
   WarmSummary out;
   cache::Cache* engine = c.reads.engine();
   if (engine == nullptr) return out;
@@ -92,10 +98,14 @@ WarmSummary warm(Context& c, const std::vector<int64_t>& shops, const std::vecto
     for (const auto& t : types) {
       // The key of the GET with no query: what a till's first read of each asks for.
       const std::string key = ReadCache::key(shop, t, "/api/" + t);
-      if (t == "products") items.push_back(c.reads.warm_item(key, t, product_page(c, p, {}, {})));
-      else if (t == "customers") items.push_back(c.reads.warm_item(key, t, customer_page(c, p, {}, {})));
-      else if (t == "dashboard") items.push_back(c.reads.warm_item(key, t, dashboard(c, p)));
-      else continue;
+      if (t == "products")
+        items.push_back(c.reads.warm_item(key, t, product_page(c, p, {}, {})));
+      else if (t == "customers")
+        items.push_back(c.reads.warm_item(key, t, customer_page(c, p, {}, {})));
+      else if (t == "dashboard")
+        items.push_back(c.reads.warm_item(key, t, dashboard(c, p)));
+      else
+        continue;
       item_types.push_back(t);
     }
   }
@@ -110,7 +120,8 @@ WarmSummary warm(Context& c, const std::vector<int64_t>& shops, const std::vecto
     out.warmed.emplace_back(t, r.loaded + r.present);
     out.total += r.loaded + r.present;
   }
-  out.took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
+  out.took = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now() - start);
   return out;
 }
 

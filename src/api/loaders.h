@@ -22,7 +22,8 @@ Result<Filled> filled(const Result<T>& r, std::vector<std::string> tags) {
   return Filled{dump(to_json(*r)), std::move(tags), std::nullopt};
 }
 
-Filler product_page(Context& c, const pos::Principal& p, pos::ProductFilter f, pos::PageRequest page);
+Filler product_page(Context& c, const pos::Principal& p, pos::ProductFilter f,
+                    pos::PageRequest page);
 Filler customer_page(Context& c, const pos::Principal& p, std::optional<std::string> q,
                      pos::PageRequest page);
 Filler dashboard(Context& c, const pos::Principal& p);
@@ -37,6 +38,7 @@ struct WarmSummary {
 // Fills the cache with the reads every till makes first: each shop's first product page,
 // dashboard and first customer page (the warmable types asked for), options.warm_parallelism
 // at a time.
-WarmSummary warm(Context& c, const std::vector<int64_t>& shops, const std::vector<std::string>& types);
+WarmSummary warm(Context& c, const std::vector<int64_t>& shops,
+                 const std::vector<std::string>& types);
 
 }  // namespace tajir::api

@@ -17,7 +17,7 @@ struct ApiOptions {
   pos::InvalidationMode invalidation = pos::InvalidationMode::kPrecise;
   size_t warm_parallelism = 4;
   bool warm_on_login = true;  // warm the shop's essentials in the background at login
-  bool refill = true;         // load again, in the background, what a write dropped that was being read
+  bool refill = true;  // load again, in the background, what a write dropped that was being read
   // Fault injection for tests: each write waits this long between its commit and its
   // invalidation, so a test can show that no answer about a write outruns its invalidation.
   std::chrono::milliseconds invalidation_delay{0};

@@ -28,7 +28,8 @@ bool etag_matches(std::optional<std::string_view> header, std::string_view etag)
   size_t pos = 0;
   while (pos < h.size()) {
     size_t comma = h.find(',', pos);
-    std::string_view item = h.substr(pos, comma == std::string_view::npos ? h.size() - pos : comma - pos);
+    std::string_view item =
+        h.substr(pos, comma == std::string_view::npos ? h.size() - pos : comma - pos);
     while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
     while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
     if (item.starts_with("W/")) item.remove_prefix(2);
@@ -125,15 +126,15 @@ http::Response ReadCache::serve(const Query& query, int64_t shop, std::string_vi
 }
 
 cache::WarmItem ReadCache::warm_item(std::string key, std::string_view type, Filler fill) {
-  return cache::WarmItem{std::move(key),
-                         [fill = std::move(fill)] { return load(fill); },
-                         {.type = type_id(type)}};
+  return cache::WarmItem{
+      std::move(key), [fill = std::move(fill)] { return load(fill); }, {.type = type_id(type)}};
 }
 
 namespace {
 
 // {"items":[...],"page":P,"per_page":N,"total":T}: what dump(to_json(page)) gives.
-std::string page_body(const std::vector<std::string_view>& items, const PageRecipe& r, int64_t total) {
+std::string page_body(const std::vector<std::string_view>& items, const PageRecipe& r,
+                      int64_t total) {
   std::string body = "{\"items\":[";
   for (size_t i = 0; i < items.size(); ++i) {
     if (i > 0) body += ',';
@@ -151,8 +152,10 @@ int64_t parse_index(std::string_view v, std::vector<int64_t>& ids) {
     size_t comma = std::min(v.find(',', at), v.size());
     int64_t n = 0;
     std::from_chars(v.data() + at, v.data() + comma, n);
-    if (at == 0) total = n;
-    else ids.push_back(n);
+    if (at == 0)
+      total = n;
+    else
+      ids.push_back(n);
     at = comma + 1;
   }
   return total;
@@ -180,9 +183,12 @@ Result<Filled> ReadCache::page(const PageRecipe& r) {
   std::vector<int64_t> missing;
   const cache::TypeId type = type_id(r.type);
   for (size_t i = 0; i < ids.size(); ++i) {
-    if (auto it = loaded_here.find(ids[i]); it != loaded_here.end()) items[i] = std::move(it->second);
-    else if (auto got = cache_->get(detail_key(r.shop, r.type, ids[i]), type)) items[i] = **got;
-    else missing.push_back(ids[i]);
+    if (auto it = loaded_here.find(ids[i]); it != loaded_here.end())
+      items[i] = std::move(it->second);
+    else if (auto got = cache_->get(detail_key(r.shop, r.type, ids[i]), type))
+      items[i] = **got;
+    else
+      missing.push_back(ids[i]);
   }
   if (!missing.empty()) {
     cache::Ticket ticket = cache_->ticket();
@@ -190,7 +196,8 @@ Result<Filled> ReadCache::page(const PageRecipe& r) {
     if (!loaded.ok()) return loaded.status();
     for (auto& x : *loaded) {
       store_item(r, x, ticket);
-      items[static_cast<size_t>(std::find(ids.begin(), ids.end(), x.id) - ids.begin())] = std::move(x.body);
+      items[static_cast<size_t>(std::find(ids.begin(), ids.end(), x.id) - ids.begin())] =
+          std::move(x.body);
     }
   }
   std::vector<std::string_view> shown_items;
@@ -204,29 +211,34 @@ Result<Filled> ReadCache::page(const PageRecipe& r) {
 }
 
 void ReadCache::store_item(const PageRecipe& r, const PageItem& x, const cache::Ticket& ticket) {
-  cache_->put(detail_key(r.shop, r.type, x.id), x.body, {.tags = r.item_tags(x.id), .type = type_id(r.type)},
-              &ticket);
+  cache_->put(detail_key(r.shop, r.type, x.id), x.body,
+              {.tags = r.item_tags(x.id), .type = type_id(r.type)}, &ticket);
 }
 
-Result<int64_t> ReadCache::page_index(const PageRecipe& r, std::unordered_map<int64_t, std::string>& loaded_here,
+Result<int64_t> ReadCache::page_index(const PageRecipe& r,
+                                      std::unordered_map<int64_t, std::string>& loaded_here,
                                       std::vector<int64_t>& ids) {
   // A page index's key has no request's path, so read_of() finds nothing to send again: a
   // page's refill rebuilds its index if need be.
-  std::string index_key = key(r.shop, r.type, "index?page=" + std::to_string(r.page) +
-                                                  "&per_page=" + std::to_string(r.per_page));
+  std::string index_key =
+      key(r.shop, r.type,
+          "index?page=" + std::to_string(r.page) + "&per_page=" + std::to_string(r.per_page));
   index_key += r.filters;
-  auto index = cache_->get_or_fill(index_key, [&]() -> Result<cache::Loaded> {
-    cache::Ticket ticket = cache_->ticket();  // before the read, for the item entries it stores
-    auto listed = r.list();
-    if (!listed.ok()) return listed.status();
-    std::string value = std::to_string(listed->first);
-    for (auto& x : listed->second) {
-      store_item(r, x, ticket);
-      value += "," + std::to_string(x.id);
-      loaded_here[x.id] = std::move(x.body);
-    }
-    return cache::Loaded{std::move(value), r.index_tags, std::nullopt};
-  }, {.type = type_id(r.type)});
+  auto index = cache_->get_or_fill(
+      index_key,
+      [&]() -> Result<cache::Loaded> {
+        cache::Ticket ticket = cache_->ticket();  // before the read, for the item entries it stores
+        auto listed = r.list();
+        if (!listed.ok()) return listed.status();
+        std::string value = std::to_string(listed->first);
+        for (auto& x : listed->second) {
+          store_item(r, x, ticket);
+          value += "," + std::to_string(x.id);
+          loaded_here[x.id] = std::move(x.body);
+        }
+        return cache::Loaded{std::move(value), r.index_tags, std::nullopt};
+      },
+      {.type = type_id(r.type)});
   if (!index.ok()) return index.status();
   return parse_index(*index->value, ids);
 }
@@ -239,8 +251,8 @@ std::optional<cache::Ticket> ReadCache::ticket() {
 void ReadCache::store_detail(int64_t shop, std::string_view type, int64_t id, std::string body,
                              std::vector<std::string> tags, const cache::Ticket& ticket) {
   if (cache_ == nullptr) return;
-  cache_->put(detail_key(shop, type, id), std::move(body), {.tags = std::move(tags), .type = type_id(type)},
-              &ticket);
+  cache_->put(detail_key(shop, type, id), std::move(body),
+              {.tags = std::move(tags), .type = type_id(type)}, &ticket);
 }
 
 Result<pos::Principal> ReadCache::session(std::string_view token,
@@ -249,25 +261,32 @@ Result<pos::Principal> ReadCache::session(std::string_view token,
   // The key holds a hash of the token, never the token.
   XXH128_hash_t h = XXH3_128bits(token.data(), token.size());
   char key[48];
-  std::snprintf(key, sizeof key, "session|%016llx%016llx", static_cast<unsigned long long>(h.high64),
+  std::snprintf(key, sizeof key, "session|%016llx%016llx",
+                static_cast<unsigned long long>(h.high64),
                 static_cast<unsigned long long>(h.low64));
   std::optional<pos::Principal> fresh;
-  auto hit = cache_->get_or_fill(key, [&]() -> Result<cache::Loaded> {
-    auto p = load();
-    if (!p.ok()) return p.status();  // not cached: a bad token is looked up every time
-    fresh = *p;
-    auto ttl = std::chrono::milliseconds(std::clamp<int64_t>(p->expires_at - pos::now_ms(), 1, 600'000));
-    return cache::Loaded{std::to_string(p->user_id) + "," + std::to_string(p->shop_id) + "," +
-                             pos::role_name(p->role) + "," + std::to_string(p->expires_at) + "," + p->username,
-                         map_.session(p->shop_id, p->user_id), ttl};
-  }, {.type = type_id("sessions")});
+  auto hit = cache_->get_or_fill(
+      key,
+      [&]() -> Result<cache::Loaded> {
+        auto p = load();
+        if (!p.ok()) return p.status();  // not cached: a bad token is looked up every time
+        fresh = *p;
+        auto ttl = std::chrono::milliseconds(
+            std::clamp<int64_t>(p->expires_at - pos::now_ms(), 1, 600'000));
+        return cache::Loaded{std::to_string(p->user_id) + "," + std::to_string(p->shop_id) + "," +
+                                 pos::role_name(p->role) + "," + std::to_string(p->expires_at) +
+                                 "," + p->username,
+                             map_.session(p->shop_id, p->user_id), ttl};
+      },
+      {.type = type_id("sessions")});
   if (!hit.ok()) return hit.status();
   if (fresh) return *fresh;
   pos::Principal p;
   char role[16] = {0};
   long long uid = 0, sid = 0, exp = 0;
   int used = 0;
-  if (std::sscanf(hit->value->c_str(), "%lld,%lld,%15[a-z],%lld,%n", &uid, &sid, role, &exp, &used) < 4) {
+  if (std::sscanf(hit->value->c_str(), "%lld,%lld,%15[a-z],%lld,%n", &uid, &sid, role, &exp,
+                  &used) < 4) {
     return Internal("corrupt cached session");
   }
   p.user_id = uid;
@@ -275,7 +294,8 @@ Result<pos::Principal> ReadCache::session(std::string_view token,
   p.role = std::string_view(role) == "owner" ? pos::Role::kOwner : pos::Role::kCashier;
   p.expires_at = exp;
   p.username = hit->value->substr(static_cast<size_t>(used));
-  if (p.expires_at <= pos::now_ms()) return Status(StatusCode::kUnauthenticated, "invalid or expired token");
+  if (p.expires_at <= pos::now_ms())
+    return Status(StatusCode::kUnauthenticated, "invalid or expired token");
   return p;
 }
 

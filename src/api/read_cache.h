@@ -50,14 +50,17 @@ struct PageItem {
 };
 struct PageRecipe {
   int64_t shop = 0;
-  std::string_view type;   // "products", "customers": the detail of id N is /api/<type>/N
+  std::string_view type;  // "products", "customers": the detail of id N is /api/<type>/N
   int64_t page = 1, per_page = 50;
-  std::string filters;     // what else selects the page ("&q=tea&category=Food"), for its index key
+  std::string filters;  // what else selects the page ("&q=tea&category=Food"), for its index key
   std::vector<std::string> index_tags;
-  std::function<Result<std::pair<int64_t, std::vector<PageItem>>>()> list;  // total and items, from the database
-  std::function<Result<std::vector<PageItem>>(const std::vector<int64_t>&)> by_ids;  // from the database
+  std::function<Result<std::pair<int64_t, std::vector<PageItem>>>()>
+      list;  // total and items, from the database
+  std::function<Result<std::vector<PageItem>>(const std::vector<int64_t>&)>
+      by_ids;  // from the database
   std::function<std::vector<std::string>(int64_t)> item_tags;
-  std::function<std::vector<std::string>(const std::vector<int64_t>&)> page_tags;  // of the ids shown
+  std::function<std::vector<std::string>(const std::vector<int64_t>&)>
+      page_tags;  // of the ids shown
 };
 
 class ReadCache {
@@ -87,8 +90,7 @@ class ReadCache {
 
   // Answers a GET, whose parameters `query` read, from the cache or `fill`. Failures of `fill`
   // become error responses. REQUIRES: query.status().ok().
-  http::Response serve(const Query& query, int64_t shop, std::string_view type,
-                       const Filler& fill);
+  http::Response serve(const Query& query, int64_t shop, std::string_view type, const Filler& fill);
 
   // A cache item for warming the read at `key`.
   cache::WarmItem warm_item(std::string key, std::string_view type, Filler fill);
@@ -123,7 +125,8 @@ class ReadCache {
  private:
   // The page's index (its total; its ids into `ids`), from the cache or the database; items
   // the database load read go into `loaded_here`, and are stored as their own entries.
-  Result<int64_t> page_index(const PageRecipe& r, std::unordered_map<int64_t, std::string>& loaded_here,
+  Result<int64_t> page_index(const PageRecipe& r,
+                             std::unordered_map<int64_t, std::string>& loaded_here,
                              std::vector<int64_t>& ids);
   void store_item(const PageRecipe& r, const PageItem& x, const cache::Ticket& ticket);
 

@@ -23,8 +23,9 @@ Response list(Context& c, Request& req, const pos::Principal& p) {
     q.fail(InvalidArgument("status must be paid or void", "status"));
   }
   if (!q.status().ok()) return http::from_status(q.status());
-  return c.reads.serve(q, p.shop_id, "bills",
-                       [&] { return filled(c.pos.list_bills(p, f, page), c.reads.map().bill_page(p.shop_id)); });
+  return c.reads.serve(q, p.shop_id, "bills", [&] {
+    return filled(c.pos.list_bills(p, f, page), c.reads.map().bill_page(p.shop_id));
+  });
 }
 
 Response create(Context& c, Request& req, const pos::Principal& p) {
@@ -48,7 +49,9 @@ Response create(Context& c, Request& req, const pos::Principal& p) {
 }
 
 Response get(Context& c, Request& req, const pos::Principal& p, int64_t id) {
-  return c.reads.serve(Query(req), p.shop_id, "bills", [&] { return filled(c.pos.bill(p, id), c.reads.map().bill(p.shop_id, id)); });
+  return c.reads.serve(Query(req), p.shop_id, "bills", [&] {
+    return filled(c.pos.bill(p, id), c.reads.map().bill(p.shop_id, id));
+  });
 }
 
 Response void_bill(Context& c, Request&, const pos::Principal& p, int64_t id) {
@@ -58,7 +61,8 @@ Response void_bill(Context& c, Request&, const pos::Principal& p, int64_t id) {
   // "Already void" reports a committed void too, perhaps one still invalidating: drop first.
   c.writes.after_write(c.reads.map().bill_written(p.shop_id, *r));
   if (already_void) {
-    return http::from_status(Status(StatusCode::kFailedPrecondition, "bill is already void").with_reason("already_void"));
+    return http::from_status(Status(StatusCode::kFailedPrecondition, "bill is already void")
+                                 .with_reason("already_void"));
   }
   return reply(200, to_json(*r));
 }

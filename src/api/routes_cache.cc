@@ -16,13 +16,16 @@ namespace {
 using nlohmann::json;
 
 // "types": ["products", ...] | "all" (default), or the legacy "cache_type": "all" | "products".
-Result<std::vector<std::string>> requested_types(const Input& in, const std::vector<std::string>& allowed) {
+Result<std::vector<std::string>> requested_types(const Input& in,
+                                                 const std::vector<std::string>& allowed) {
   const json* types = in.member("types");
   if (types == nullptr) types = in.member("cache_type");
-  if (types == nullptr || (types->is_string() && types->get<std::string>() == "all")) return allowed;
+  if (types == nullptr || (types->is_string() && types->get<std::string>() == "all"))
+    return allowed;
   std::vector<std::string> out;
   auto take = [&](const json& v) -> Status {
-    if (!v.is_string()) return InvalidArgument("types must be \"all\" or a list of type names", "types");
+    if (!v.is_string())
+      return InvalidArgument("types must be \"all\" or a list of type names", "types");
     const std::string& t = v.get_ref<const std::string&>();
     if (std::find(allowed.begin(), allowed.end(), t) == allowed.end()) {
       std::string list;
@@ -64,7 +67,6 @@ Result<Input> body_or_empty(const Request& req) {
   return Input::parse(req.body.empty() ? std::string_view("{}") : std::string_view(req.body));
 }
 
-
 Response warm(Context& c, Request& req, const pos::Principal& p) {
   auto in = body_or_empty(req);
   if (!in.ok()) return http::from_status(in.status());
@@ -75,7 +77,9 @@ Response warm(Context& c, Request& req, const pos::Principal& p) {
   WarmSummary w = api::warm(c, *shops, *types);
   json warmed = json::object();
   for (const auto& [t, n] : w.warmed) warmed[t] = n;
-  return reply(200, {{"warmed", warmed}, {"total", w.total}, {"ms", w.took.count()}, {"shops", shops->size()}});
+  return reply(
+      200,
+      {{"warmed", warmed}, {"total", w.total}, {"ms", w.took.count()}, {"shops", shops->size()}});
 }
 
 Response clear(Context& c, Request& req, const pos::Principal& p) {
@@ -85,7 +89,8 @@ Response clear(Context& c, Request& req, const pos::Principal& p) {
   if (!types.ok()) return http::from_status(types.status());
   std::vector<std::string> tags;
   const json* shop = in->member("shop_id");
-  bool everywhere = p.role == pos::Role::kOperator && p.shop_id == 0 && (shop == nullptr || shop->is_null());
+  bool everywhere =
+      p.role == pos::Role::kOperator && p.shop_id == 0 && (shop == nullptr || shop->is_null());
   if (everywhere) {
     for (const auto& t : *types) tags.push_back(pos::CacheMap::type_tag(t));
   } else {
@@ -101,7 +106,8 @@ Response clear(Context& c, Request& req, const pos::Principal& p) {
 Response stats(Context& c, Request&, const pos::Principal&) {
   json out = stats_json(c.reads.engine(), c.options.invalidation);
   RefillStats r = c.writes.refill_stats();
-  out["refill"] = {{"enabled", c.writes.refill_enabled()}, {"refilled", r.refilled}, {"dropped", r.dropped}};
+  out["refill"] = {
+      {"enabled", c.writes.refill_enabled()}, {"refilled", r.refilled}, {"dropped", r.dropped}};
   return reply(200, out);
 }
 
@@ -113,9 +119,14 @@ Response history(Context& c, Request& req, const pos::Principal&) {
   if (const cache::Cache* e = c.reads.engine()) {
     auto per_point = std::max<int64_t>(1, e->options().history_interval.count() / 60'000);
     for (const auto& pt : e->history(static_cast<size_t>(minutes / per_point))) {
-      auto at = std::chrono::duration_cast<std::chrono::milliseconds>(pt.at.time_since_epoch()).count();
-      points.push_back({{"at", pos::format_time(at)}, {"hits", pt.hits}, {"misses", pt.misses},
-                        {"hit_rate", pt.hit_rate()}, {"keys", pt.keys}, {"memory_bytes", pt.memory_bytes}});
+      auto at =
+          std::chrono::duration_cast<std::chrono::milliseconds>(pt.at.time_since_epoch()).count();
+      points.push_back({{"at", pos::format_time(at)},
+                        {"hits", pt.hits},
+                        {"misses", pt.misses},
+                        {"hit_rate", pt.hit_rate()},
+                        {"keys", pt.keys},
+                        {"memory_bytes", pt.memory_bytes}});
     }
   }
   return reply(200, {{"points", points}});
@@ -138,8 +149,10 @@ Response optimize(Context& c, Request& req, const pos::Principal& p) {
     if (pos::is_warmable_type(name) && t.misses > t.hits) cold.push_back(name);
   }
   for (const auto& [t, n] : api::warm(c, *shops, cold).warmed) {
-    auto of = std::find_if(st.by_type.begin(), st.by_type.end(), [&](const auto& x) { return x.first == t; });
-    actions.push_back({{"action", "warm"}, {"type", t}, {"entries", n}, {"because", hit_rate_text(of->second)}});
+    auto of = std::find_if(st.by_type.begin(), st.by_type.end(),
+                           [&](const auto& x) { return x.first == t; });
+    actions.push_back(
+        {{"action", "warm"}, {"type", t}, {"entries", n}, {"because", hit_rate_text(of->second)}});
   }
   if (auto advice = memory_advice(st)) recommendations.push_back(std::move(*advice));
   // TTLs, from how long values stayed true. Every type but these two is filled with the
@@ -150,7 +163,9 @@ Response optimize(Context& c, Request& req, const pos::Principal& p) {
       recommendations.push_back(std::move(*advice));
     }
   }
-  return reply(200, {{"actions", actions}, {"recommendations", recommendations}, {"before", before},
+  return reply(200, {{"actions", actions},
+                     {"recommendations", recommendations},
+                     {"before", before},
                      {"after", stats_json(e, c.options.invalidation)}});
 }
 
@@ -167,8 +182,10 @@ Response page(Context&, Request&, const pos::Principal&) {
 
 Response metrics(Context& c, Request&, const pos::Principal&) {
   if (!c.options.metrics_enabled) return http::error(404, "not_found", "metrics are turned off");
-  std::string text = metrics_text(c.reads.engine(), c.writes.refill_stats(), c.pos.database().statements());
-  return Response::bytes(200, std::make_shared<const std::string>(std::move(text)), "text/plain; version=0.0.4");
+  std::string text =
+      metrics_text(c.reads.engine(), c.writes.refill_stats(), c.pos.database().statements());
+  return Response::bytes(200, std::make_shared<const std::string>(std::move(text)),
+                         "text/plain; version=0.0.4");
 }
 
 constexpr unsigned kManagersAnyShop = kManagers | kAnyShop;

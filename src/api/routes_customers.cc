@@ -24,8 +24,9 @@ Response create(Context& c, Request& req, const pos::Principal& p) {
 }
 
 Response get(Context& c, Request& req, const pos::Principal& p, int64_t id) {
-  return c.reads.serve(Query(req), p.shop_id, "customers",
-                       [&] { return filled(c.pos.customer(p, id), c.reads.map().customer(p.shop_id, id)); });
+  return c.reads.serve(Query(req), p.shop_id, "customers", [&] {
+    return filled(c.pos.customer(p, id), c.reads.map().customer(p.shop_id, id));
+  });
 }
 
 Response update(Context& c, Request& req, const pos::Principal& p, int64_t id) {

@@ -11,7 +11,8 @@ Response get(Context& c, Request& req, const pos::Principal& p) {
 
 Response healthz(Context& c, Request&, const pos::Principal&) {
   Status db = c.pos.database().ping();
-  nlohmann::json body{{"status", db.ok() ? "ok" : "degraded"}, {"db", db.ok() ? "ok" : "down"},
+  nlohmann::json body{{"status", db.ok() ? "ok" : "degraded"},
+                      {"db", db.ok() ? "ok" : "down"},
                       {"redis", "disabled"}};
   return reply(db.ok() ? 200 : 503, body);
 }

@@ -29,8 +29,9 @@ Response create(Context& c, Request& req, const pos::Principal& p) {
 }
 
 Response get(Context& c, Request& req, const pos::Principal& p, int64_t id) {
-  return c.reads.serve(Query(req), p.shop_id, "employees",
-                       [&] { return filled(c.pos.employee(p, id), c.reads.map().employee(p.shop_id, id)); });
+  return c.reads.serve(Query(req), p.shop_id, "employees", [&] {
+    return filled(c.pos.employee(p, id), c.reads.map().employee(p.shop_id, id));
+  });
 }
 
 Response update(Context& c, Request& req, const pos::Principal& p, int64_t id) {
@@ -39,7 +40,8 @@ Response update(Context& c, Request& req, const pos::Principal& p, int64_t id) {
   auto r = c.pos.update_employee(p, id, *in);
   // (De)activating an employee or changing its password ends its sessions: the cached ones too.
   bool logins_changed = in->active.has_value() || in->password.has_value();
-  if (r.ok()) c.writes.after_write(c.reads.map().employee_written(p.shop_id, id, false, logins_changed));
+  if (r.ok())
+    c.writes.after_write(c.reads.map().employee_written(p.shop_id, id, false, logins_changed));
   return reply(200, r);
 }
 

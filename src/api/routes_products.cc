@@ -10,7 +10,8 @@ namespace {
 Response list(Context& c, Request& req, const pos::Principal& p) {
   Query q(req);
   pos::PageRequest page = page_of(q);
-  pos::ProductFilter f{q.text("q"), q.text("category"), q.boolean("low_stock").value_or(false), q.boolean("active")};
+  pos::ProductFilter f{q.text("q"), q.text("category"), q.boolean("low_stock").value_or(false),
+                       q.boolean("active")};
   if (!q.status().ok()) return http::from_status(q.status());
   return c.reads.serve(q, p.shop_id, "products", product_page(c, p, f, page));
 }
@@ -24,8 +25,9 @@ Response create(Context& c, Request& req, const pos::Principal& p) {
 }
 
 Response get(Context& c, Request& req, const pos::Principal& p, int64_t id) {
-  return c.reads.serve(Query(req), p.shop_id, "products",
-                       [&] { return filled(c.pos.product(p, id), c.reads.map().product(p.shop_id, id)); });
+  return c.reads.serve(Query(req), p.shop_id, "products", [&] {
+    return filled(c.pos.product(p, id), c.reads.map().product(p.shop_id, id));
+  });
 }
 
 Response update(Context& c, Request& req, const pos::Principal& p, int64_t id) {
@@ -40,7 +42,8 @@ Response update(Context& c, Request& req, const pos::Principal& p, int64_t id) {
 Response remove(Context& c, Request&, const pos::Principal& p, int64_t id) {
   auto r = c.pos.delete_product(p, id);
   if (!r.ok()) return http::from_status(r.status());
-  c.writes.after_write(c.reads.map().product_written(p.shop_id, &r->before, r->after ? &*r->after : nullptr));
+  c.writes.after_write(
+      c.reads.map().product_written(p.shop_id, &r->before, r->after ? &*r->after : nullptr));
   return Response::empty(204);
 }
 

@@ -7,7 +7,8 @@ namespace tajir::api {
 namespace {
 
 Response get(Context& c, Request& req, const pos::Principal& p) {
-  return c.reads.serve(Query(req), p.shop_id, "shop", [&] { return filled(c.pos.shop(p), c.reads.map().shop(p.shop_id)); });
+  return c.reads.serve(Query(req), p.shop_id, "shop",
+                       [&] { return filled(c.pos.shop(p), c.reads.map().shop(p.shop_id)); });
 }
 
 Response update(Context& c, Request& req, const pos::Principal& p) {

@@ -32,12 +32,18 @@ json periods(const pos::Dashboard::Period& p) {
 }  // namespace
 
 json to_json(const pos::Shop& s) {
-  return {{"id", s.id}, {"name", s.name}, {"currency", s.currency}, {"timezone", s.timezone},
-          {"cashier_discount_limit_bp", s.cashier_discount_limit_bp}, {"created_at", time(s.created_at)}};
+  return {{"id", s.id},
+          {"name", s.name},
+          {"currency", s.currency},
+          {"timezone", s.timezone},
+          {"cashier_discount_limit_bp", s.cashier_discount_limit_bp},
+          {"created_at", time(s.created_at)}};
 }
 
 json to_json(const pos::User& u) {
-  return {{"id", u.id}, {"username", u.username}, {"role", pos::role_name(u.role)},
+  return {{"id", u.id},
+          {"username", u.username},
+          {"role", pos::role_name(u.role)},
           {"shop_id", u.shop_id}};
 }
 
@@ -97,19 +103,18 @@ json to_json(const pos::Bill& b) {
 json to_json(const pos::Dashboard& d) {
   json top = json::array();
   for (const auto& t : d.top_products) {
-    top.push_back({{"product_id", t.product_id}, {"name", t.name}, {"quantity", t.quantity},
+    top.push_back({{"product_id", t.product_id},
+                   {"name", t.name},
+                   {"quantity", t.quantity},
                    {"revenue", t.revenue}});
   }
   json low = json::array();
   for (const auto& p : d.low_stock) low.push_back(to_json(p));
   json recent = json::array();
   for (const auto& b : d.recent_bills) recent.push_back(bill_summary(b));
-  return {{"revenue", periods(d.revenue)},
-          {"bills", periods(d.bills)},
-          {"average_bill", d.average_bill},
-          {"top_products", std::move(top)},
-          {"low_stock", std::move(low)},
-          {"recent_bills", std::move(recent)},
+  return {{"revenue", periods(d.revenue)},       {"bills", periods(d.bills)},
+          {"average_bill", d.average_bill},      {"top_products", std::move(top)},
+          {"low_stock", std::move(low)},         {"recent_bills", std::move(recent)},
           {"generated_at", time(d.generated_at)}};
 }
 

@@ -21,7 +21,9 @@ template <typename T>
 nlohmann::json to_json(const pos::Page<T>& page) {
   nlohmann::json items = nlohmann::json::array();
   for (const auto& item : page.items) items.push_back(to_json(item));
-  return {{"items", std::move(items)}, {"page", page.page}, {"per_page", page.per_page},
+  return {{"items", std::move(items)},
+          {"page", page.page},
+          {"per_page", page.per_page},
           {"total", page.total}};
 }
 

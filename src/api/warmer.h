@@ -89,12 +89,12 @@ class BackgroundWarmer {
   size_t max_pending_;
   mutable std::mutex mu_;
   std::condition_variable_any cv_;
-  std::deque<K> queue_;                                           // GUARDED_BY(mu_)
-  std::set<K> queued_;                                            // GUARDED_BY(mu_)
-  std::map<K, std::chrono::steady_clock::time_point> last_;      // GUARDED_BY(mu_); with min_gap only
-  uint64_t completed_ = 0;                                        // GUARDED_BY(mu_)
-  uint64_t dropped_ = 0;                                          // GUARDED_BY(mu_)
-  std::jthread thread_;  // last: stopped and joined first
+  std::deque<K> queue_;                                      // GUARDED_BY(mu_)
+  std::set<K> queued_;                                       // GUARDED_BY(mu_)
+  std::map<K, std::chrono::steady_clock::time_point> last_;  // GUARDED_BY(mu_); with min_gap only
+  uint64_t completed_ = 0;                                   // GUARDED_BY(mu_)
+  uint64_t dropped_ = 0;                                     // GUARDED_BY(mu_)
+  std::jthread thread_;                                      // last: stopped and joined first
 };
 
 }  // namespace tajir::api

@@ -22,7 +22,8 @@ Status parse_int(const std::string& s, T& out, T min, T max) {
   T v{};
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
   if (s.empty() || ec != std::errc() || p != s.data() + s.size() || v < min || v > max) {
-    return InvalidArgument("must be an integer from " + std::to_string(min) + " to " + std::to_string(max));
+    return InvalidArgument("must be an integer from " + std::to_string(min) + " to " +
+                           std::to_string(max));
   }
   out = v;
   return OkStatus();
@@ -36,63 +37,106 @@ Status parse_bool(const std::string& s, bool& out) {
 
 const std::vector<Setting>& settings() {
   static const std::vector<Setting> kSettings = {
-      {"address", "address to listen on", [](Config& c, const std::string& v) { c.address = v; return OkStatus(); }},
-      {"port", "port to listen on (0: any free port)", [](Config& c, const std::string& v) { return parse_int<uint16_t>(v, c.port, 0, 65535); }},
-      {"db", "sqlite:PATH or postgresql://USER@HOST:PORT/DB", [](Config& c, const std::string& v) { c.db = v; return OkStatus(); }},
-      {"redis", "redis://HOST:PORT (second tier; not built yet)", [](Config& c, const std::string& v) { c.redis = v; return OkStatus(); }},
-      {"cache-memory", "cache memory limit, e.g. 256MiB", [](Config& c, const std::string& v) {
+      {"address", "address to listen on",
+       [](Config& c, const std::string& v) {
+         c.address = v;
+         return OkStatus();
+       }},
+      {"port", "port to listen on (0: any free port)",
+       [](Config& c, const std::string& v) { return parse_int<uint16_t>(v, c.port, 0, 65535); }},
+      {"db", "sqlite:PATH or postgresql://USER@HOST:PORT/DB",
+       [](Config& c, const std::string& v) {
+         c.db = v;
+         return OkStatus();
+       }},
+      {"redis", "redis://HOST:PORT (second tier; not built yet)",
+       [](Config& c, const std::string& v) {
+         c.redis = v;
+         return OkStatus();
+       }},
+      {"cache-memory", "cache memory limit, e.g. 256MiB",
+       [](Config& c, const std::string& v) {
          auto n = parse_size(v);
          if (!n.ok()) return n.status();
          c.cache_memory = *n;
          return OkStatus();
        }},
       {"cache-ttl", "seconds a cached read lives at most, writes aside (0: until a write drops it)",
-       [](Config& c, const std::string& v) { return parse_int<int64_t>(v, c.cache_ttl_s, 0, 86'400 * 365); }},
-      {"cache", "cache reads (true|false)", [](Config& c, const std::string& v) { return parse_bool(v, c.cache); }},
-      {"invalidation", "precise|coarse", [](Config& c, const std::string& v) {
+       [](Config& c, const std::string& v) {
+         return parse_int<int64_t>(v, c.cache_ttl_s, 0, 86'400 * 365);
+       }},
+      {"cache", "cache reads (true|false)",
+       [](Config& c, const std::string& v) { return parse_bool(v, c.cache); }},
+      {"invalidation", "precise|coarse",
+       [](Config& c, const std::string& v) {
          if (v != "precise" && v != "coarse") return InvalidArgument("must be precise or coarse");
          c.invalidation = v;
          return OkStatus();
        }},
-      {"warm", "warm the cache at start-up and at login (true|false)", [](Config& c, const std::string& v) { return parse_bool(v, c.warm); }},
-      {"refill", "load again in the background what a write dropped that was being read (true|false)", [](Config& c, const std::string& v) { return parse_bool(v, c.refill); }},
-      {"invalidation-delay-ms", "testing only: each write waits this long between its commit and its invalidation",
-       [](Config& c, const std::string& v) { return parse_int<int64_t>(v, c.invalidation_delay_ms, 0, 60'000); }},
+      {"warm", "warm the cache at start-up and at login (true|false)",
+       [](Config& c, const std::string& v) { return parse_bool(v, c.warm); }},
+      {"refill",
+       "load again in the background what a write dropped that was being read (true|false)",
+       [](Config& c, const std::string& v) { return parse_bool(v, c.refill); }},
+      {"invalidation-delay-ms",
+       "testing only: each write waits this long between its commit and its invalidation",
+       [](Config& c, const std::string& v) {
+         return parse_int<int64_t>(v, c.invalidation_delay_ms, 0, 60'000);
+       }},
       {"db-statements-header",
        "send X-DB-Statements: N (SQL statements run) on API responses, for load generators "
        "(true|false)",
        [](Config& c, const std::string& v) { return parse_bool(v, c.db_statements_header); }},
-      {"admin-token", "the operator's bearer token (empty: no operator)", [](Config& c, const std::string& v) {
+      {"admin-token", "the operator's bearer token (empty: no operator)",
+       [](Config& c, const std::string& v) {
          if (!v.empty() && v.size() < 16) return InvalidArgument("must be at least 16 characters");
          c.admin_token = v;
          return OkStatus();
        }},
-      {"threads", "io threads (0: one per core)", [](Config& c, const std::string& v) { return parse_int<int>(v, c.threads, 0, 256); }},
-      {"body-limit", "largest request body, e.g. 1MiB", [](Config& c, const std::string& v) {
+      {"threads", "io threads (0: one per core)",
+       [](Config& c, const std::string& v) { return parse_int<int>(v, c.threads, 0, 256); }},
+      {"body-limit", "largest request body, e.g. 1MiB",
+       [](Config& c, const std::string& v) {
          auto n = parse_size(v);
          if (!n.ok()) return n.status();
          c.body_limit = *n;
          return OkStatus();
        }},
-      {"metrics", "serve /metrics without auth (true|false)", [](Config& c, const std::string& v) { return parse_bool(v, c.metrics); }},
-      {"log-level", "trace|debug|info|warn|error|off", [](Config& c, const std::string& v) {
+      {"metrics", "serve /metrics without auth (true|false)",
+       [](Config& c, const std::string& v) { return parse_bool(v, c.metrics); }},
+      {"log-level", "trace|debug|info|warn|error|off",
+       [](Config& c, const std::string& v) {
          for (const char* l : {"trace", "debug", "info", "warn", "error", "off"}) {
            if (v == l) return c.log_level = v, OkStatus();
          }
          return InvalidArgument("must be one of trace, debug, info, warn, error, off");
        }},
-      {"shops", "seed: shops to create", [](Config& c, const std::string& v) { return parse_int<int64_t>(v, c.shops, 1, 10'000); }},
-      {"products", "seed: products per shop", [](Config& c, const std::string& v) { return parse_int<int64_t>(v, c.products, 0, 10'000'000); }},
-      {"customers", "seed: customers per shop", [](Config& c, const std::string& v) { return parse_int<int64_t>(v, c.customers, 0, 10'000'000); }},
-      {"bills", "seed: bills in all", [](Config& c, const std::string& v) { return parse_int<int64_t>(v, c.bills, 0, 100'000'000); }},
-      {"seed", "seed: random seed", [](Config& c, const std::string& v) { return parse_int<uint64_t>(v, c.seed, 0, UINT64_MAX); }},
+      {"shops", "seed: shops to create",
+       [](Config& c, const std::string& v) { return parse_int<int64_t>(v, c.shops, 1, 10'000); }},
+      {"products", "seed: products per shop",
+       [](Config& c, const std::string& v) {
+         return parse_int<int64_t>(v, c.products, 0, 10'000'000);
+       }},
+      {"customers", "seed: customers per shop",
+       [](Config& c, const std::string& v) {
+         return parse_int<int64_t>(v, c.customers, 0, 10'000'000);
+       }},
+      {"bills", "seed: bills in all",
+       [](Config& c, const std::string& v) {
+         return parse_int<int64_t>(v, c.bills, 0, 100'000'000);
+       }},
+      {"seed", "seed: random seed",
+       [](Config& c, const std::string& v) {
+         return parse_int<uint64_t>(v, c.seed, 0, UINT64_MAX);
+       }},
   };
   return kSettings;
 }
 
 std::string env_name(std::string_view name) {
   std::string out = "TAJIR_";
-  for (char ch : name) out += ch == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  for (char ch : name)
+    out += ch == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
   return out;
 }
 
@@ -118,12 +162,20 @@ Status apply_file(Config& c, const std::string& path) {
   }
   for (const auto& [key, node] : table) {
     const Setting* s = find(key.str());
-    if (s == nullptr) return InvalidArgument("config file " + path + ": unknown setting '" + std::string(key.str()) + "'", "config");
+    if (s == nullptr)
+      return InvalidArgument(
+          "config file " + path + ": unknown setting '" + std::string(key.str()) + "'", "config");
     std::string value;
-    if (auto v = node.value<std::string>()) value = *v;
-    else if (auto i = node.value<int64_t>()) value = std::to_string(*i);
-    else if (auto b = node.value<bool>()) value = *b ? "true" : "false";
-    else return InvalidArgument("config file " + path + ": " + s->name + " must be a string, integer or boolean", s->name);
+    if (auto v = node.value<std::string>())
+      value = *v;
+    else if (auto i = node.value<int64_t>())
+      value = std::to_string(*i);
+    else if (auto b = node.value<bool>())
+      value = *b ? "true" : "false";
+    else
+      return InvalidArgument(
+          "config file " + path + ": " + s->name + " must be a string, integer or boolean",
+          s->name);
     if (Status st = apply(c, *s, value, "config file " + path); !st.ok()) return st;
   }
   return OkStatus();
@@ -134,11 +186,16 @@ Status apply_file(Config& c, const std::string& path) {
 Result<uint64_t> parse_size(std::string_view text) {
   uint64_t n = 0;
   auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
-  if (text.empty() || ec != std::errc()) return InvalidArgument("'" + std::string(text) + "' is not a size such as 256MiB");
+  if (text.empty() || ec != std::errc())
+    return InvalidArgument("'" + std::string(text) + "' is not a size such as 256MiB");
   std::string_view unit(p, text.data() + text.size() - p);
-  struct Unit { const char* name; uint64_t factor; };
+  struct Unit {
+    const char* name;
+    uint64_t factor;
+  };
   for (Unit u : {Unit{"", 1}, Unit{"B", 1}, Unit{"KiB", 1ull << 10}, Unit{"MiB", 1ull << 20},
-                 Unit{"GiB", 1ull << 30}, Unit{"KB", 1000}, Unit{"MB", 1'000'000}, Unit{"GB", 1'000'000'000}}) {
+                 Unit{"GiB", 1ull << 30}, Unit{"KB", 1000}, Unit{"MB", 1'000'000},
+                 Unit{"GB", 1'000'000'000}}) {
     if (unit == u.name) {
       if (n > UINT64_MAX / u.factor) break;
       return n * u.factor;
@@ -147,7 +204,8 @@ Result<uint64_t> parse_size(std::string_view text) {
   return InvalidArgument("'" + std::string(text) + "' is not a size such as 256MiB");
 }
 
-Result<Config> load_config(int argc, char** argv, const std::function<const char*(const char*)>& getenv) {
+Result<Config> load_config(int argc, char** argv,
+                           const std::function<const char*(const char*)>& getenv) {
   Config c;
   // The file first: find --config among the flags, else TAJIR_CONFIG.
   std::string file;
@@ -188,7 +246,8 @@ Result<Config> load_config(int argc, char** argv, const std::function<const char
 }
 
 std::string config_usage() {
-  std::string out = "settings (flag, or TAJIR_NAME in the environment, or `name = value` in --config FILE):\n";
+  std::string out =
+      "settings (flag, or TAJIR_NAME in the environment, or `name = value` in --config FILE):\n";
   for (const auto& s : settings()) {
     std::string flag = "  --" + std::string(s.name);
     out += flag + std::string(flag.size() < 18 ? 18 - flag.size() : 1, ' ') + s.help + "\n";

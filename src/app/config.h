@@ -23,13 +23,14 @@ struct Config {
   std::string db = "sqlite:tajir.db";
   std::string redis;  // empty: no second tier (not built yet)
   uint64_t cache_memory = 256ull << 20;
-  int64_t cache_ttl_s = 600;  // what /api/cache/optimize's TTL advice sets
-  bool cache = true;                      // false: every read goes to the database
-  std::string invalidation = "precise";   // or "coarse": per-type clearing, to measure against
-  bool warm = true;                       // warm every shop's essentials before serving
-  bool refill = true;                     // load again in the background what a write dropped that was being read
-  int64_t invalidation_delay_ms = 0;      // fault injection for tests: a write waits this long before it invalidates
-  bool db_statements_header = false;      // X-DB-Statements on responses, for load generators
+  int64_t cache_ttl_s = 600;             // what /api/cache/optimize's TTL advice sets
+  bool cache = true;                     // false: every read goes to the database
+  std::string invalidation = "precise";  // or "coarse": per-type clearing, to measure against
+  bool warm = true;                      // warm every shop's essentials before serving
+  bool refill = true;  // load again in the background what a write dropped that was being read
+  int64_t invalidation_delay_ms =
+      0;  // fault injection for tests: a write waits this long before it invalidates
+  bool db_statements_header = false;  // X-DB-Statements on responses, for load generators
   std::string admin_token;
   int threads = 0;  // 0: one io thread per core
   uint64_t body_limit = 1ull << 20;

@@ -4,8 +4,8 @@
 #include <memory>
 
 #include "api/api.h"
-#include "cache/cache.h"
 #include "app/commands.h"
+#include "cache/cache.h"
 #include "db/database.h"
 #include "http/router.h"
 #include "http/server.h"
@@ -35,8 +35,9 @@ int serve(const Config& c) {
   if (!db.ok()) return fail("database " + c.db, db.status());
   pos::Pos pos(**db);
   std::unique_ptr<cache::Cache> cache;
-  if (c.cache) cache = std::make_unique<cache::Cache>(cache::Options{
-      .memory_limit_bytes = c.cache_memory, .default_ttl = std::chrono::seconds(c.cache_ttl_s)});
+  if (c.cache)
+    cache = std::make_unique<cache::Cache>(cache::Options{
+        .memory_limit_bytes = c.cache_memory, .default_ttl = std::chrono::seconds(c.cache_ttl_s)});
   http::Router router;  // before the Api: its background refill routes requests until it stops
   api::Api api(pos, {.admin_token = c.admin_token,
                      .metrics_enabled = c.metrics,
@@ -86,8 +87,8 @@ int seed(const Config& c) {
     int percent = total == 0 ? 100 : static_cast<int>(100 * done / total);
     if (percent == last_percent) return;
     last_percent = percent;
-    std::fprintf(stderr, "\rseeding [%-40s] %3d%% %-10s", std::string(percent * 40 / 100, '#').c_str(),
-                 percent, what);
+    std::fprintf(stderr, "\rseeding [%-40s] %3d%% %-10s",
+                 std::string(percent * 40 / 100, '#').c_str(), percent, what);
   };
   auto logins = pos::seed(pos, {c.shops, c.products, c.customers, c.bills, c.seed}, progress);
   std::fprintf(stderr, "\n");

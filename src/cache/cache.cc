@@ -103,11 +103,11 @@ struct Cache::Entry : PolicyNode {
 
   uint32_t key_size = 0;
   uint32_t filled_ms = 0;  // ms_stamp() of the put, for its age at invalidation (a padding hole)
-  Value stored;  // compressed when codec != kNone
+  Value stored;            // compressed when codec != kNone
   uint32_t raw_size = 0;
   Codec codec = Codec::kNone;
   TypeId type = 0;
-  bool read = false;  // a get hit it since the put: worth loading again after an invalidation
+  bool read = false;        // a get hit it since the put: worth loading again after an invalidation
   bool wall_bound = false;  // it has a wall deadline (after the key); in a padding hole
   int64_t expires_ns = kNever;
   std::vector<std::string> tags;
@@ -184,7 +184,9 @@ class Cache::ExpiryWheel {
   void set_cursor(int64_t tick) { cursor_ = tick; }
 
  private:
-  static size_t bucket(int64_t expires_ns) { return static_cast<size_t>(expires_ns / kTickNs) % kBuckets; }
+  static size_t bucket(int64_t expires_ns) {
+    return static_cast<size_t>(expires_ns / kTickNs) % kBuckets;
+  }
   std::array<Entry*, kBuckets> heads_{};
   int64_t cursor_ = -1;
 };
@@ -227,14 +229,14 @@ struct alignas(64) Cache::Shard {
 };
 
 Cache::Cache(Options options)
-    : options_(std::move(options)),
-      memory_limit_bytes_(options_.memory_limit_bytes) {
+    : options_(std::move(options)), memory_limit_bytes_(options_.memory_limit_bytes) {
   size_t n = options_.shards;
   if (n == 0) n = 4 * std::max(1u, std::thread::hardware_concurrency());
   shard_count_ = std::bit_ceil(std::min<size_t>(n, 1u << 16));
   shards_.reset(new Shard[shard_count_]);
   for (size_t i = 0; i < shard_count_; ++i) {
-    shards_[i].policy = make_eviction_policy(options_.policy, options_.memory_limit_bytes / shard_count_);
+    shards_[i].policy =
+        make_eviction_policy(options_.policy, options_.memory_limit_bytes / shard_count_);
     if (!shards_[i].policy) {
       throw std::invalid_argument("unknown eviction policy: " + options_.policy);
     }
@@ -341,7 +343,6 @@ void Cache::note_memory(int64_t delta) {
 
 Ticket Cache::ticket() const { return freshness_->ticket(now_ns()); }
 
-
 void Cache::remove_locked(Shard& s, Entry* e, std::optional<Counter> why,
                           const std::vector<std::string>* keep_tags) {
   s.policy->remove(e);
@@ -353,7 +354,8 @@ void Cache::unlink_locked(Shard& s, Entry* e, std::optional<Counter> why,
   s.entries.erase(e);
   if (e->expires_ns != kNever) s.expiry.erase(e);
   for (const auto& t : e->tags) {
-    if (keep_tags == nullptr || std::find(keep_tags->begin(), keep_tags->end(), t) == keep_tags->end()) {
+    if (keep_tags == nullptr ||
+        std::find(keep_tags->begin(), keep_tags->end(), t) == keep_tags->end()) {
       tags_->unlink(t, e->key());
     }
   }
@@ -428,7 +430,8 @@ PutResult Cache::store(std::string_view key, uint64_t h, const Value& raw,
   e->stored = raw;
   e->raw_size = static_cast<uint32_t>(raw->size());
   const bool tight = static_cast<double>(memory_bytes_.load(std::memory_order_relaxed)) >=
-                     options_.compress_above_fill * static_cast<double>(memory_limit_bytes_.load(std::memory_order_relaxed));
+                     options_.compress_above_fill *
+                         static_cast<double>(memory_limit_bytes_.load(std::memory_order_relaxed));
   if (options_.codec != Codec::kNone && tight && raw->size() >= options_.compress_min_bytes &&
       raw->size() <= UINT32_MAX) {
     if (auto packed = compress(options_.codec, *raw)) {
@@ -483,11 +486,14 @@ PutResult Cache::store(std::string_view key, uint64_t h, const Value& raw,
 
 Result<Lookup> Cache::get_or_load(std::string_view key, const Loader& loader,
                                   const PutOptions& options) {
-  return get_or_fill(key, [&]() -> Result<Loaded> {
-    auto r = loader();
-    if (!r.ok()) return r.status();
-    return Loaded{std::move(*r), {}, std::nullopt};
-  }, options);
+  return get_or_fill(
+      key,
+      [&]() -> Result<Loaded> {
+        auto r = loader();
+        if (!r.ok()) return r.status();
+        return Loaded{std::move(*r), {}, std::nullopt};
+      },
+      options);
 }
 
 Result<Lookup> Cache::get_or_fill(std::string_view key, const TaggedLoader& loader,
@@ -765,8 +771,8 @@ Stats Cache::stats() const {
     ts.invalidated_age += x.invalidated_age;
     out.by_type.emplace_back(names[t], x);
   }
-  out.peak_memory_bytes =
-      static_cast<uint64_t>(std::max<int64_t>(0, peak_memory_bytes_.load(std::memory_order_relaxed)));
+  out.peak_memory_bytes = static_cast<uint64_t>(
+      std::max<int64_t>(0, peak_memory_bytes_.load(std::memory_order_relaxed)));
   out.memory_limit_bytes = memory_limit_bytes_.load(std::memory_order_relaxed);
   out.tags = tags_->size();
   out.policy = std::string(shards_[0].policy->name());

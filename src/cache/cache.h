@@ -2,8 +2,8 @@
 //
 // Keys are strings; values are immutable shared byte buffers, so a hit hands out a reference to
 // the stored bytes and copies nothing (once memory gets tight, values above a size threshold are
-// stored compressed and a hit on them decompresses). On top of get/put it offers what an application cache needs to be
-// both fast and never stale:
+// stored compressed and a hit on them decompresses). On top of get/put it offers what an
+// application cache needs to be both fast and never stale:
 //
 //   - tags on entries and invalidate_tags() that costs what it removes;
 //   - tickets: get_or_load() (and put() with a ticket) refuse to store a value that was loaded
@@ -69,11 +69,11 @@ class ManualClock {
 
 struct Options {
   uint64_t memory_limit_bytes = 256ull << 20;
-  size_t shards = 0;                 // 0: 4 x hardware threads; rounded up to a power of two
-  std::string policy = "tajir";      // see eviction_policy.h
+  size_t shards = 0;             // 0: 4 x hardware threads; rounded up to a power of two
+  std::string policy = "tajir";  // see eviction_policy.h
   std::chrono::milliseconds default_ttl{std::chrono::minutes(10)};  // 0: entries never expire
-  double ttl_jitter = 0.1;           // each TTL is shortened by up to this fraction, at random
-  Codec codec = Codec::kLz4;         // for values of compress_min_bytes or more
+  double ttl_jitter = 0.1;    // each TTL is shortened by up to this fraction, at random
+  Codec codec = Codec::kLz4;  // for values of compress_min_bytes or more
   size_t compress_min_bytes = 2048;
   // ...once the cache holds this fraction of its memory limit (0: always). Below it, memory is
   // plentiful and a hit hands out the stored bytes as they are; a compressed value costs a
@@ -251,8 +251,8 @@ class Cache {
   // expired entry is removed (counted as an expiration), not the miss.
   std::optional<Value> hit_locked(std::unique_lock<std::mutex>& lock, Shard& shard,
                                   std::string_view key, uint64_t hash, bool warmup);
-  PutResult store(std::string_view key, uint64_t hash, const Value& raw,
-                  const PutOptions& options, const Ticket* ticket);
+  PutResult store(std::string_view key, uint64_t hash, const Value& raw, const PutOptions& options,
+                  const Ticket* ticket);
   // REQUIRES: shard.mu held. remove_locked() takes the entry from the policy too; unlink_locked()
   // is for an entry the policy has let go already (an eviction victim).
   // `keep_tags`: tags a replacing entry carries; the key stays linked to them.

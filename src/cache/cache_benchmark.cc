@@ -104,7 +104,8 @@ void BM_InvalidateTag(benchmark::State& state) {
     const std::string tag = "product:" + std::to_string(round++);
     std::vector<std::string> keys;
     const size_t first = rng() % size;  // 1,000 distinct keys spread over the key space
-    for (size_t j = 0; j < 1000; ++j) keys.push_back(make_key((first + j * (size / 1000)) % size) + ":" + tag);
+    for (size_t j = 0; j < 1000; ++j)
+      keys.push_back(make_key((first + j * (size / 1000)) % size) + ":" + tag);
     for (const auto& k : keys) (void)cache.put(k, value, {.tags = {tag, "shop:1"}});
     auto start = std::chrono::steady_clock::now();
     size_t removed = cache.invalidate_tags({tag});

@@ -213,7 +213,8 @@ TEST(Cache, InvalidationReportsWhichDroppedEntriesWereRead) {
   c.put("unread", "b", {.tags = {"t"}});
   c.warm({{"warmed", [] { return Result<Loaded>(Loaded{"c", {"t"}, std::nullopt}); }, {}}}, 1);
   EXPECT_EQ(get_str(c, "read"), "a");
-  EXPECT_TRUE(c.get_or_load("warmed", [] { return Result<std::string>("x"); }).ok());  // a hit reads
+  EXPECT_TRUE(
+      c.get_or_load("warmed", [] { return Result<std::string>("x"); }).ok());  // a hit reads
   std::vector<DroppedKey> dropped;
   const std::string_view tag[] = {"t"};
   EXPECT_EQ(c.invalidate_tags(tag, InvalidationCause::kWrite, &dropped), 3u);
@@ -243,7 +244,8 @@ TEST(Cache, ReplacingAnEntryReplacesItsTags) {
 TEST(Cache, TagsOfEvictedAndExpiredEntriesAreForgotten) {
   ManualClock clock;
   Cache c(test_options(&clock));
-  for (int i = 0; i < 100; ++i) c.put("k" + std::to_string(i), "v", {.tags = {"t" + std::to_string(i)}, .ttl = 1s});
+  for (int i = 0; i < 100; ++i)
+    c.put("k" + std::to_string(i), "v", {.tags = {"t" + std::to_string(i)}, .ttl = 1s});
   EXPECT_EQ(c.stats().tags, 100u);
   clock.advance(2s);
   c.run_maintenance();
@@ -277,16 +279,18 @@ TEST(Cache, SlowLoaderCannotUndoAnInvalidation) {
 
   // The loader reads the database, then stalls before its put (a slow network, a GC pause...).
   auto slow = std::async(std::launch::async, [&] {
-    return c.get_or_load("product:7", [&]() -> Result<std::string> {
-      std::string read = db;
-      loader_read.count_down();
-      write_done.wait();
-      return read;
-    }, {.tags = {"product:7"}});
+    return c.get_or_load("product:7",
+                         [&]() -> Result<std::string> {
+                           std::string read = db;
+                           loader_read.count_down();
+                           write_done.wait();
+                           return read;
+                         },
+                         {.tags = {"product:7"}});
   });
   loader_read.wait();
-  db = "price=200";                      // the write commits...
-  c.invalidate_tags({"product:7"});      // ...then invalidates
+  db = "price=200";                  // the write commits...
+  c.invalidate_tags({"product:7"});  // ...then invalidates
   write_done.count_down();
 
   auto r = slow.get();
@@ -426,13 +430,13 @@ TEST(Cache, WaitersOfAStaleLoadLoadAgain) {
     }
     return v;
   };
-  auto leader = std::async(std::launch::async,
-                           [&] { return c.get_or_load("k", loader, {.tags = {"t"}}); });
+  auto leader =
+      std::async(std::launch::async, [&] { return c.get_or_load("k", loader, {.tags = {"t"}}); });
   leader_loading.wait();
   version = 2;
   c.invalidate_tags({"t"});  // the write is done before the waiter arrives
-  auto waiter = std::async(std::launch::async,
-                           [&] { return c.get_or_load("k", loader, {.tags = {"t"}}); });
+  auto waiter =
+      std::async(std::launch::async, [&] { return c.get_or_load("k", loader, {.tags = {"t"}}); });
   while (c.stats().total.coalesced < 1) std::this_thread::yield();
   release = true;
   EXPECT_EQ(*leader.get()->value, "v1");
@@ -443,21 +447,28 @@ TEST(Cache, WaitersOfAStaleLoadLoadAgain) {
 TEST(Cache, LoaderChosenTagsAreLinkedAndCoveredByTheTicket) {
   ManualClock clock;
   Cache c(test_options(&clock));
-  auto page = c.get_or_fill("page:1", []() -> Result<Loaded> {
-    return Loaded{"items 7 and 8", {"product:7", "product:8"}, std::chrono::milliseconds(1000)};
-  }, {.tags = {"list"}});
+  auto page = c.get_or_fill(
+      "page:1",
+      []() -> Result<Loaded> {
+        return Loaded{"items 7 and 8", {"product:7", "product:8"}, std::chrono::milliseconds(1000)};
+      },
+      {.tags = {"list"}});
   ASSERT_TRUE(page.ok());
   EXPECT_EQ(c.invalidate_tags({"product:8"}), 1u) << "a tag the loader chose";
   // An invalidation of a loader-chosen tag during the load refuses the put.
-  auto again = c.get_or_fill("page:1", [&]() -> Result<Loaded> {
-    c.invalidate_tags({"product:7"});
-    return Loaded{"stale", {"product:7"}, std::nullopt};
-  }, {.tags = {"list"}});
+  auto again = c.get_or_fill("page:1",
+                             [&]() -> Result<Loaded> {
+                               c.invalidate_tags({"product:7"});
+                               return Loaded{"stale", {"product:7"}, std::nullopt};
+                             },
+                             {.tags = {"list"}});
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(*again->value, "stale") << "the loading caller gets its value";
   EXPECT_EQ(get_str(c, "page:1"), "<miss>") << "but it is not cached";
   // The loader's TTL replaces the default.
-  ASSERT_TRUE(c.get_or_fill("short", []() -> Result<Loaded> { return Loaded{"v", {}, std::chrono::milliseconds(10)}; }).ok());
+  ASSERT_TRUE(c.get_or_fill("short", []() -> Result<Loaded> {
+                 return Loaded{"v", {}, std::chrono::milliseconds(10)};
+               }).ok());
   clock.advance(std::chrono::milliseconds(11));
   EXPECT_EQ(get_str(c, "short"), "<miss>");
 }
@@ -524,8 +535,8 @@ std::string json_page(int n) {
   std::string s = "{\"items\":[";
   for (int i = 0; i < n; ++i) {
     s += "{\"id\":" + std::to_string(i) + ",\"name\":\"Green tea " + std::to_string(i) +
-         "\",\"sku\":\"GT-" + std::to_string(1000 + i) + "\",\"price\":1250,\"stock\":" +
-         std::to_string(i % 40) + ",\"active\":true},";
+         "\",\"sku\":\"GT-" + std::to_string(1000 + i) +
+         "\",\"price\":1250,\"stock\":" + std::to_string(i % 40) + ",\"active\":true},";
   }
   return s + "]}";
 }
@@ -540,7 +551,8 @@ TEST(Cache, ValuesAreCompressedOnlyOnceMemoryGetsTight) {
   const std::string page = json_page(50);  // about 4 KiB
   c.put("first", page);
   EXPECT_EQ(c.stats().compressed_values, 0u) << "an empty cache keeps values as they are";
-  for (int i = 0; c.stats().total.memory_bytes < 32 * 1024; ++i) c.put("filler" + std::to_string(i), page);
+  for (int i = 0; c.stats().total.memory_bytes < 32 * 1024; ++i)
+    c.put("filler" + std::to_string(i), page);
   EXPECT_EQ(c.stats().compressed_values, 0u) << "below half the budget nothing is compressed";
   c.put("late", page);
   EXPECT_EQ(c.stats().compressed_values, 1u) << "past half the budget, a large value is compressed";
@@ -613,8 +625,8 @@ TEST(Cache, AgesAtInvalidationAreRecordedPerType) {
   clock.advance(3s);
   EXPECT_EQ(c.invalidate_tags({"product:1"}), 1u);  // by tag, 3,000 ms old
   clock.advance(1s);
-  EXPECT_TRUE(c.erase("p3"));                       // by key, 4,000 ms
-  EXPECT_EQ(c.invalidate_matching("p*"), 1u);       // by pattern: p2, 4,000 ms
+  EXPECT_TRUE(c.erase("p3"));                  // by key, 4,000 ms
+  EXPECT_EQ(c.invalidate_matching("p*"), 1u);  // by pattern: p2, 4,000 ms
   c.put("p1", "v2", {.tags = {"product:1"}, .type = products});
   clock.advance(250ms);
   EXPECT_EQ(c.invalidate_tags({"product:1"}), 1u);  // 250 ms
@@ -635,7 +647,8 @@ TEST(Cache, AgesAtInvalidationAreRecordedPerType) {
 TEST(Cache, AgesAreNotRecordedForEvictionExpiryReplacementOrClears) {
   ManualClock clock;
   Cache c(test_options(&clock, 20'000));
-  for (int i = 0; i < 200; ++i) c.put("k" + std::to_string(i), std::string(100, 'x'), {.tags = {"t"}});
+  for (int i = 0; i < 200; ++i)
+    c.put("k" + std::to_string(i), std::string(100, 'x'), {.tags = {"t"}});
   c.put("k199", "replaced", {.tags = {"t"}});
   c.put("e1", "v", {.tags = {"e"}, .ttl = 1s});
   c.put("e2", "v", {.ttl = 1s});
@@ -690,7 +703,8 @@ TEST(Cache, WarmFillsWithBoundedParallelism) {
   std::atomic<int> running{0}, max_running{0};
   std::vector<WarmItem> items;
   for (int i = 0; i < 64; ++i) {
-    items.push_back({"k" + std::to_string(i), [&, i]() -> Result<Loaded> {
+    items.push_back({"k" + std::to_string(i),
+                     [&, i]() -> Result<Loaded> {
                        int now = ++running;
                        int seen = max_running.load();
                        while (now > seen && !max_running.compare_exchange_weak(seen, now)) {
@@ -699,7 +713,8 @@ TEST(Cache, WarmFillsWithBoundedParallelism) {
                        --running;
                        if (i == 13) return Status(StatusCode::kUnavailable, "down");
                        return Loaded{"v" + std::to_string(i), {}, {}};
-                     }, {}});
+                     },
+                     {}});
   }
   WarmReport r = c.warm(items, 4);
   EXPECT_EQ(r.loaded, 63u);
@@ -802,18 +817,25 @@ TEST(Cache, ConcurrentMixedOperationsKeepInvariants) {
         std::string key = "k" + std::to_string(rng() % 500);
         std::string tag = "t" + std::to_string(rng() % 20);
         switch (rng() % 8) {
-          case 0: c.put(key, std::string(rng() % 600, 'a' + t), {.tags = {tag}}); break;
-          case 1: c.invalidate_tags({tag}); break;
-          case 2: c.erase(key); break;
+          case 0:
+            c.put(key, std::string(rng() % 600, 'a' + t), {.tags = {tag}});
+            break;
+          case 1:
+            c.invalidate_tags({tag});
+            break;
+          case 2:
+            c.erase(key);
+            break;
           case 3: {
-            auto r = c.get_or_load(key, [&]() -> Result<std::string> { return key; },
-                                   {.tags = {tag}});
+            auto r =
+                c.get_or_load(key, [&]() -> Result<std::string> { return key; }, {.tags = {tag}});
             if (r.ok() && !r->hit && *r->value != key) std::abort();
             break;
           }
           default: {
             auto v = c.get(key);
-            if (v && !(*v)->empty() && (**v)[0] != 'k' && ((**v)[0] < 'a' || (**v)[0] > 'd')) std::abort();
+            if (v && !(*v)->empty() && (**v)[0] != 'k' && ((**v)[0] < 'a' || (**v)[0] > 'd'))
+              std::abort();
           }
         }
       }
@@ -836,8 +858,8 @@ TEST(Cache, NoStaleReadsUnderRacingWritersAndReaders) {
   o.policy = "tajir";
   Cache c(o);
   constexpr int kKeys = 8;
-  std::array<std::atomic<int>, kKeys> db{};        // the "database": a version per row
-  std::array<std::atomic<int>, kKeys> acked{};     // versions whose invalidation has finished
+  std::array<std::atomic<int>, kKeys> db{};     // the "database": a version per row
+  std::array<std::atomic<int>, kKeys> acked{};  // versions whose invalidation has finished
   constexpr int kWriters = 3;  // concurrent invalidations of one tag must not overtake each other
   std::atomic<int> writers_left{kWriters};
   std::atomic<long> stale{0}, reads{0};
@@ -865,9 +887,10 @@ TEST(Cache, NoStaleReadsUnderRacingWritersAndReaders) {
       while (writers_left > 0) {
         int k = static_cast<int>(rng() % kKeys);
         int floor = acked[k].load();
-        auto got = c.get_or_load("row:" + std::to_string(k), [&]() -> Result<std::string> {
-          return std::to_string(db[k].load());
-        }, {.tags = {"row:" + std::to_string(k)}});
+        auto got =
+            c.get_or_load("row:" + std::to_string(k),
+                          [&]() -> Result<std::string> { return std::to_string(db[k].load()); },
+                          {.tags = {"row:" + std::to_string(k)}});
         if (!got.ok()) std::abort();
         ++reads;
         if (std::stoi(*got->value) < floor) ++stale;
@@ -905,12 +928,14 @@ TEST(Cache, RandomizedAgainstReferenceModel) {
         case 1:
         case 2: {
           std::vector<std::string> tags;
-          for (uint32_t t = 0, n = rng() % 3; t < n; ++t) tags.push_back("t" + std::to_string(rng() % 30));
+          for (uint32_t t = 0, n = rng() % 3; t < n; ++t)
+            tags.push_back("t" + std::to_string(rng() % 30));
           int ttl_ms = rng() % 3 == 0 ? 0 : static_cast<int>(1 + rng() % 5000);
           std::string value = "v" + std::to_string(i);
           ASSERT_EQ(c.put(key, value, {.tags = tags, .ttl = std::chrono::milliseconds(ttl_ms)}),
                     PutResult::kStored);
-          model[key] = {value, {tags.begin(), tags.end()}, ttl_ms == 0 ? INT64_MAX : now_ms + ttl_ms};
+          model[key] = {
+              value, {tags.begin(), tags.end()}, ttl_ms == 0 ? INT64_MAX : now_ms + ttl_ms};
           break;
         }
         case 3: {
@@ -922,14 +947,16 @@ TEST(Cache, RandomizedAgainstReferenceModel) {
         case 4: {
           expire();
           std::string tag = "t" + std::to_string(rng() % 30);
-          size_t n = std::erase_if(model, [&](const auto& kv) { return kv.second.tags.count(tag) > 0; });
+          size_t n =
+              std::erase_if(model, [&](const auto& kv) { return kv.second.tags.count(tag) > 0; });
           ASSERT_EQ(c.invalidate_tags({tag}), n) << "seed " << seed << " op " << i;
           break;
         }
         case 5: {
           expire();
           std::string prefix = "k" + std::to_string(rng() % 20);
-          size_t n = std::erase_if(model, [&](const auto& kv) { return kv.first.starts_with(prefix); });
+          size_t n =
+              std::erase_if(model, [&](const auto& kv) { return kv.first.starts_with(prefix); });
           ASSERT_EQ(c.invalidate_matching(prefix + "*"), n);
           break;
         }

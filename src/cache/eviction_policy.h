@@ -32,7 +32,8 @@ struct PolicyNode {
 
 // What a policy can tell about itself, for statistics and recommendations.
 struct PolicyCounters {
-  uint64_t ghost_hits = 0;  // misses on keys the policy evicted recently (would have hit with more memory)
+  uint64_t ghost_hits =
+      0;  // misses on keys the policy evicted recently (would have hit with more memory)
   uint64_t ghost_charge = 0;  // charge those ghost hits would have needed, summed
 };
 

@@ -18,8 +18,10 @@ class QueuePolicy final : public EvictionPolicy {
   std::string_view name() const override { return kMoveOnHit ? "lru" : "fifo"; }
   void insert(PolicyNode* node) override { list_.push_newest(node); }
   void touch(PolicyNode* node) override {
-    if constexpr (kMoveOnHit) list_.move_to_newest(node);
-    else (void)node;
+    if constexpr (kMoveOnHit)
+      list_.move_to_newest(node);
+    else
+      (void)node;
   }
   void remove(PolicyNode* node) override { list_.unlink(node); }
   PolicyNode* evict() override { return list_.pop_oldest(); }

@@ -18,31 +18,31 @@
 namespace tajir::cache {
 
 // X(member, "json_name", "prometheus_name", "help")
-#define TAJIR_CACHE_COUNTERS(X)                                                                  \
-  X(hits, "hits", "tajir_cache_hits_total", "Gets answered from the cache.")                    \
-  X(misses, "misses", "tajir_cache_misses_total", "Gets that found no live entry.")              \
-  X(coalesced, "coalesced", "tajir_cache_coalesced_total",                                       \
-    "Misses that waited for another caller's load of the same key instead of loading.")          \
-  X(loads, "loads", "tajir_cache_loads_total", "Loader calls made by get_or_load and warm.")     \
-  X(load_errors, "load_errors", "tajir_cache_load_errors_total",                                 \
-    "Loader calls that failed; their error reached every waiter and nothing was cached.")        \
-  X(puts, "puts", "tajir_cache_puts_total", "Entries stored.")                                   \
-  X(stale_puts, "stale_puts", "tajir_cache_stale_puts_total",                                    \
-    "Puts refused because a tag or key was invalidated after the fill's ticket was taken.")      \
-  X(rejected_puts, "rejected_puts", "tajir_cache_rejected_puts_total",                           \
-    "Puts refused because the entry alone is larger than a shard's budget.")                     \
-  X(invalidations, "invalidations", "tajir_cache_invalidations_total",                           \
-    "Entries removed by tag, pattern or key invalidation, erase or clear.")                      \
-  X(evictions, "evictions", "tajir_cache_evictions_total",                                       \
-    "Entries removed by the eviction policy to stay within the memory limit.")                   \
-  X(expirations, "expirations", "tajir_cache_expirations_total",                                 \
-    "Entries removed because their TTL ran out (found by a get or by the reaper).")             \
+#define TAJIR_CACHE_COUNTERS(X)                                                              \
+  X(hits, "hits", "tajir_cache_hits_total", "Gets answered from the cache.")                 \
+  X(misses, "misses", "tajir_cache_misses_total", "Gets that found no live entry.")          \
+  X(coalesced, "coalesced", "tajir_cache_coalesced_total",                                   \
+    "Misses that waited for another caller's load of the same key instead of loading.")      \
+  X(loads, "loads", "tajir_cache_loads_total", "Loader calls made by get_or_load and warm.") \
+  X(load_errors, "load_errors", "tajir_cache_load_errors_total",                             \
+    "Loader calls that failed; their error reached every waiter and nothing was cached.")    \
+  X(puts, "puts", "tajir_cache_puts_total", "Entries stored.")                               \
+  X(stale_puts, "stale_puts", "tajir_cache_stale_puts_total",                                \
+    "Puts refused because a tag or key was invalidated after the fill's ticket was taken.")  \
+  X(rejected_puts, "rejected_puts", "tajir_cache_rejected_puts_total",                       \
+    "Puts refused because the entry alone is larger than a shard's budget.")                 \
+  X(invalidations, "invalidations", "tajir_cache_invalidations_total",                       \
+    "Entries removed by tag, pattern or key invalidation, erase or clear.")                  \
+  X(evictions, "evictions", "tajir_cache_evictions_total",                                   \
+    "Entries removed by the eviction policy to stay within the memory limit.")               \
+  X(expirations, "expirations", "tajir_cache_expirations_total",                             \
+    "Entries removed because their TTL ran out (found by a get or by the reaper).")          \
   X(warmups, "warmups", "tajir_cache_warmups_total", "Entries stored by warm().")
 
 // Gauges: values at the moment of reading, also per shard and type.
-#define TAJIR_CACHE_GAUGES(X)                                                  \
-  X(keys, "keys", "tajir_cache_keys", "Live entries.")                         \
-  X(memory_bytes, "memory_bytes", "tajir_cache_memory_bytes",                  \
+#define TAJIR_CACHE_GAUGES(X)                                 \
+  X(keys, "keys", "tajir_cache_keys", "Live entries.")        \
+  X(memory_bytes, "memory_bytes", "tajir_cache_memory_bytes", \
     "Bytes charged for keys, values, tags and bookkeeping.")
 
 enum class Counter : uint8_t {
@@ -132,16 +132,17 @@ struct TypeStats {
   }
   // hits / (hits + misses), 0 when there was no get.
   double hit_rate() const {
-    return hits + misses == 0 ? 0.0 : static_cast<double>(hits) / static_cast<double>(hits + misses);
+    return hits + misses == 0 ? 0.0
+                              : static_cast<double>(hits) / static_cast<double>(hits + misses);
   }
 };
 
 struct Stats {
   TypeStats total;
   std::vector<std::pair<std::string, TypeStats>> by_type;  // registered types, in id order
-  uint64_t peak_memory_bytes = 0;   // highest memory_bytes seen since start (or reset_peak)
-  uint64_t memory_limit_bytes = 0;  // the budget; memory_bytes never exceeds it after a put
-  uint64_t compressed_values = 0;   // live values stored compressed
+  uint64_t peak_memory_bytes = 0;         // highest memory_bytes seen since start (or reset_peak)
+  uint64_t memory_limit_bytes = 0;        // the budget; memory_bytes never exceeds it after a put
+  uint64_t compressed_values = 0;         // live values stored compressed
   uint64_t compression_raw_bytes = 0;     // their size before compression
   uint64_t compression_stored_bytes = 0;  // their size as stored
   uint64_t ghost_hits = 0;  // misses on recently evicted keys: what more memory would have hit
@@ -165,7 +166,8 @@ struct HistoryPoint {
   uint64_t keys = 0;                         // at its end
   uint64_t memory_bytes = 0;                 // at its end
   double hit_rate() const {
-    return hits + misses == 0 ? 0.0 : static_cast<double>(hits) / static_cast<double>(hits + misses);
+    return hits + misses == 0 ? 0.0
+                              : static_cast<double>(hits) / static_cast<double>(hits + misses);
   }
 };
 

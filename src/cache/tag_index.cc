@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <bit>
 
-
 namespace tajir::cache {
 
 TagIndex::TagIndex(size_t shards)
@@ -11,7 +10,7 @@ TagIndex::TagIndex(size_t shards)
       shard_mask_(std::bit_ceil(std::max<size_t>(shards, 1)) - 1) {}
 
 TagIndex::Shard& TagIndex::shard_for(std::string_view tag) const {
-  return shards_[internal::StringHash{}(tag) & shard_mask_];
+  return shards_[internal::StringHash{}(tag)&shard_mask_];
 }
 
 TagIndex::LinkResult TagIndex::link(std::string_view tag, std::string_view key,
@@ -68,9 +67,8 @@ void TagIndex::finish(std::string_view tag, uint64_t seq) {
   s.erased.notify_all();
   s.erased.wait(lock, [&] {
     auto st = s.tags.find(tag);
-    return st == s.tags.end() ||
-           std::none_of(st->second.erasing.begin(), st->second.erasing.end(),
-                        [&](uint64_t other) { return other < seq; });
+    return st == s.tags.end() || std::none_of(st->second.erasing.begin(), st->second.erasing.end(),
+                                              [&](uint64_t other) { return other < seq; });
   });
 }
 

@@ -26,8 +26,8 @@
 // invalidate() must be called without holding any cache-shard lock.
 #pragma once
 
-#include <cstdint>
 #include <condition_variable>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -84,7 +84,7 @@ class TagIndex {
   };
   struct alignas(64) Shard {
     mutable std::mutex mu;
-    std::condition_variable erased;  // signalled when an invalidation finishes
+    std::condition_variable erased;      // signalled when an invalidation finishes
     internal::StringMap<TagState> tags;  // GUARDED_BY(mu)
   };
 

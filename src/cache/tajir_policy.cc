@@ -72,16 +72,16 @@
 namespace tajir::cache::internal {
 namespace {
 
-constexpr uint8_t kMaxFreq = 7;          // main's CLOCK counter saturates here
-constexpr uint32_t kMaxPending = 15;     // like the sketch's counters
-constexpr double kInitialWindow = 0.01;  // share of capacity, as in Caffeine
-constexpr double kMaxWindow = 0.99;      // main keeps at least 1%
-constexpr double kGhostGain = 2.0;       // window moves per ghost hit, in units of its charge,
-constexpr double kGainReference = 0.05;  //   while both regions hold at least this share;
-constexpr double kMinGainShare = 0.01;   //   less near an end, down to a fifth
-constexpr double kGhostShare = 0.5;      // each ghost spans this share of the capacity
+constexpr uint8_t kMaxFreq = 7;             // main's CLOCK counter saturates here
+constexpr uint32_t kMaxPending = 15;        // like the sketch's counters
+constexpr double kInitialWindow = 0.01;     // share of capacity, as in Caffeine
+constexpr double kMaxWindow = 0.99;         // main keeps at least 1%
+constexpr double kGhostGain = 2.0;          // window moves per ghost hit, in units of its charge,
+constexpr double kGainReference = 0.05;     //   while both regions hold at least this share;
+constexpr double kMinGainShare = 0.01;      //   less near an end, down to a fifth
+constexpr double kGhostShare = 0.5;         // each ghost spans this share of the capacity
 constexpr uint64_t kCountersPerEntry = 32;  // sketch size: 16 bytes per tracked entry
-constexpr uint64_t kSampleFactor = 40;   // the sketch halves after this many accesses per entry
+constexpr uint64_t kSampleFactor = 40;      // the sketch halves after this many accesses per entry
 constexpr uint32_t kHashDosThreshold = 6;
 
 // Count-min sketch of 4-bit counters, 16 per 64-bit word, four rows. Every `sample_` recorded
@@ -214,8 +214,7 @@ class TajirPolicy final : public EvictionPolicy {
       counters_.ghost_charge += n->charge;
       const double smaller = std::min(window_share_, 1.0 - window_share_);
       const double scale = std::min(1.0, std::max(smaller, kMinGainShare) / kGainReference);
-      const double step = kGhostGain * scale *
-                          static_cast<double>(n->charge) /
+      const double step = kGhostGain * scale * static_cast<double>(n->charge) /
                           static_cast<double>(std::max<uint64_t>(capacity_, 1));
       window_share_ = std::clamp(window_share_ + (window_ghost ? step : -step), 0.0, kMaxWindow);
     }

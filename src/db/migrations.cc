@@ -160,8 +160,7 @@ const std::vector<Migration>& migrations() {
                 FROM bills WHERE bills.shop_id = shops.id AND status = 'paid'))"}},
       // The digest of the request an Idempotency-Key was first used for (NULL for keys
       // stored before: they match any request, as they did).
-      {.version = 3,
-       .statements = {"ALTER TABLE idempotency_keys ADD COLUMN request_digest TEXT"}},
+      {.version = 3, .statements = {"ALTER TABLE idempotency_keys ADD COLUMN request_digest TEXT"}},
       // The largest discount a cashier may give, in basis points of the subtotal.
       {.version = 4,
        .statements = {"ALTER TABLE shops ADD COLUMN cashier_discount_limit_bp BIGINT NOT NULL "

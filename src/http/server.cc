@@ -404,8 +404,7 @@ class Server::Impl::Session : public std::enable_shared_from_this<Session> {
     auto us = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started_);
     server_.logger().info("request id={} method={} target={} status={} bytes={} us={} remote={}:{}",
                           request_id_, escape_for_log(method_), escape_for_log(target_), status_,
-                          bytes, us.count(),
-                          remote_address_, remote_port_);
+                          bytes, us.count(), remote_address_, remote_port_);
     body_.reset();
     first_request_ = false;
     if (ec) return close();

@@ -34,13 +34,16 @@ struct HttpClient::Impl {
     return ec;
   }
 
-  beast::error_code exchange(const http::request<http::string_body>& req, http::response<http::string_body>& res) {
+  beast::error_code exchange(const http::request<http::string_body>& req,
+                             http::response<http::string_body>& res) {
     beast::error_code ec;
     if (!connected && (ec = connect())) return ec;
     http::write(stream, req, ec);
     if (!ec) http::read(stream, buffer, res, ec);
-    if (ec) connected = false;
-    else if (!res.keep_alive()) connected = false;  // the server closes after this answer
+    if (ec)
+      connected = false;
+    else if (!res.keep_alive())
+      connected = false;  // the server closes after this answer
     return ec;
   }
 };
@@ -52,7 +55,8 @@ HttpClient::HttpClient(std::string host, uint16_t port) : impl_(std::make_unique
 
 HttpClient::~HttpClient() = default;
 
-HttpReply HttpClient::request(std::string_view method, std::string_view target, std::string_view body,
+HttpReply HttpClient::request(std::string_view method, std::string_view target,
+                              std::string_view body,
                               const std::vector<std::pair<std::string, std::string>>& headers) {
   http::request<http::string_body> req(http::string_to_verb({method.data(), method.size()}),
                                        {target.data(), target.size()}, 11);

@@ -24,7 +24,7 @@ namespace tajir::loadgen {
 struct HttpReply {
   int status = 0;  // 0: no answer (see error)
   std::string body;
-  std::string x_cache;         // "HIT", "MISS" or ""
+  std::string x_cache;  // "HIT", "MISS" or ""
   // X-DB-Statements; nullopt when absent (tajir serve sends it with --db-statements-header).
   std::optional<uint64_t> db_statements;
   std::string error;

@@ -79,13 +79,16 @@ struct Shop {
 
 json get_json(HttpClient& c, const std::string& target, const std::string& auth) {
   HttpReply r = c.request("GET", target, "", {{"Authorization", auth}});
-  if (r.status != 200) fail("GET " + target + ": " + std::to_string(r.status) + " " + r.error + r.body);
+  if (r.status != 200)
+    fail("GET " + target + ": " + std::to_string(r.status) + " " + r.error + r.body);
   return json::parse(r.body);
 }
 
 std::string login(HttpClient& c, const std::string& user, const std::string& password) {
-  HttpReply r = c.request("POST", "/api/auth/login", json{{"username", user}, {"password", password}}.dump(), {});
-  if (r.status != 200) fail("login " + user + ": " + std::to_string(r.status) + " " + r.error + r.body);
+  HttpReply r = c.request("POST", "/api/auth/login",
+                          json{{"username", user}, {"password", password}}.dump(), {});
+  if (r.status != 200)
+    fail("login " + user + ": " + std::to_string(r.status) + " " + r.error + r.body);
   return "Bearer " + json::parse(r.body)["token"].get<std::string>();
 }
 
@@ -97,22 +100,26 @@ int64_t notes_version(const json& notes) {
 }
 
 CustomerState customer_state(const json& c) {
-  return {c["bill_count"].get<int64_t>(), c["total_spent"].get<int64_t>(), notes_version(c["notes"])};
+  return {c["bill_count"].get<int64_t>(), c["total_spent"].get<int64_t>(),
+          notes_version(c["notes"])};
 }
 
 // Logs in and reads the baseline of shop `n` (1-based, as tajir seed numbers its logins).
-void load_shop(HttpClient& c, const Settings& s, int n, Shop& shop, Oracle& oracle, std::mt19937_64& rng) {
+void load_shop(HttpClient& c, const Settings& s, int n, Shop& shop, Oracle& oracle,
+               std::mt19937_64& rng) {
   shop.cashier = login(c, "cashier" + std::to_string(n), s.password);
   shop.owner = login(c, "owner" + std::to_string(n), s.password);
   shop.id = get_json(c, "/api/shop", shop.owner)["id"].get<int64_t>();
   std::unordered_set<std::string> categories;
   for (int64_t page = 1;; ++page) {
-    json j = get_json(c, "/api/products?active=true&per_page=200&page=" + std::to_string(page), shop.owner);
+    json j = get_json(c, "/api/products?active=true&per_page=200&page=" + std::to_string(page),
+                      shop.owner);
     for (const json& p : j["items"]) {
       shop.products.push_back(p["id"].get<int64_t>());
       shop.product_names.push_back(p["name"].get<std::string>());
       if (p["category"].is_string()) categories.insert(p["category"].get<std::string>());
-      oracle.add_product(shop.id, p["id"].get<int64_t>(), {p["price"].get<int64_t>(), p["stock"].get<int64_t>()});
+      oracle.add_product(shop.id, p["id"].get<int64_t>(),
+                         {p["price"].get<int64_t>(), p["stock"].get<int64_t>()});
     }
     if (page * 200 >= j["total"].get<int64_t>()) break;
   }
@@ -148,7 +155,8 @@ void load_shop(HttpClient& c, const Settings& s, int n, Shop& shop, Oracle& orac
   json bills = get_json(c, "/api/bills?per_page=20", shop.owner);
   int64_t newest = bills["items"].empty() ? 0 : bills["items"][0]["number"].get<int64_t>();
   for (const json& b : bills["items"]) shop.recent_bills.push_back(b["id"].get<int64_t>());
-  oracle.add_shop(shop.id, {d["bills"]["all_time"].get<int64_t>(), d["revenue"]["all_time"].get<int64_t>(), newest});
+  oracle.add_shop(shop.id, {d["bills"]["all_time"].get<int64_t>(),
+                            d["revenue"]["all_time"].get<int64_t>(), newest});
 }
 
 // --- measurement ------------------------------------------------------------------------------
@@ -203,10 +211,17 @@ uint64_t server_statements(HttpClient& c) {
 
 class Worker {
  public:
-  Worker(const Settings& s, std::vector<std::unique_ptr<Shop>>& shops, const Zipf& shop_rank, const Mix& mix,
-         Oracle& oracle, SeenTargets& seen, int index)
-      : s_(s), shops_(shops), shop_rank_(shop_rank), mix_(mix), oracle_(oracle), seen_(seen), index_(index),
-        client_(s.host, s.port), rng_(s.seed * 7919 + static_cast<uint64_t>(index)) {}
+  Worker(const Settings& s, std::vector<std::unique_ptr<Shop>>& shops, const Zipf& shop_rank,
+         const Mix& mix, Oracle& oracle, SeenTargets& seen, int index)
+      : s_(s),
+        shops_(shops),
+        shop_rank_(shop_rank),
+        mix_(mix),
+        oracle_(oracle),
+        seen_(seen),
+        index_(index),
+        client_(s.host, s.port),
+        rng_(s.seed * 7919 + static_cast<uint64_t>(index)) {}
 
   void run(const std::atomic<bool>& stop, const std::atomic<bool>& measuring) {
     while (!stop.load(std::memory_order_relaxed)) {
@@ -228,9 +243,12 @@ class Worker {
       }
       if (r.x_cache == "HIT") ++st.hits;
       if (first_read_) ++st.first;
-      if (r.status >= 200 && r.status < 300) ++st.ok;
-      else if (r.status == 409) ++st.conflicts;
-      else ++st.errors;
+      if (r.status >= 200 && r.status < 300)
+        ++st.ok;
+      else if (r.status == 409)
+        ++st.conflicts;
+      else
+        ++st.errors;
       if (r.status == 0 || (r.status >= 400 && r.status != 409)) note_error(op, r);
     }
   }
@@ -242,10 +260,12 @@ class Worker {
   HttpReply step(Shop& shop, Op op) {
     switch (op) {
       case Op::kProductsPage: {
-        return read_products(shop, "/api/products?page=" + std::to_string((*shop.page_rank)(rng_) + 1));
+        return read_products(shop,
+                             "/api/products?page=" + std::to_string((*shop.page_rank)(rng_) + 1));
       }
       case Op::kProductsByCategory:
-        return read_products(shop, "/api/products?category=" + http::percent_encode(pick(shop.categories)));
+        return read_products(
+            shop, "/api/products?category=" + http::percent_encode(pick(shop.categories)));
       case Op::kProductSearch: {
         const std::string& name = shop.product_names[(*shop.product_rank)(rng_)];
         return read_products(shop, "/api/products?q=" + http::percent_encode(name.substr(0, 3)));
@@ -254,14 +274,18 @@ class Worker {
         int64_t id = shop.products[(*shop.product_rank)(rng_)];
         uint64_t began = oracle_.now();
         HttpReply r = get(shop, "/api/products/" + std::to_string(id));
-        if (r.status == 200) check_product(began, shop, json::parse(r.body), "GET /api/products/" + std::to_string(id));
+        if (r.status == 200)
+          check_product(began, shop, json::parse(r.body),
+                        "GET /api/products/" + std::to_string(id));
         return r;
       }
-      case Op::kCustomersPage: return read_customers(shop, "/api/customers");
+      case Op::kCustomersPage:
+        return read_customers(shop, "/api/customers");
       case Op::kCustomerSearch: {
         if (shop.customers.empty()) return read_customers(shop, "/api/customers");
         const std::string& name = shop.customer_names[(*shop.customer_rank)(rng_)];
-        return read_customers(shop, "/api/customers?q=" + http::percent_encode(name.substr(0, name.find(' '))));
+        return read_customers(
+            shop, "/api/customers?q=" + http::percent_encode(name.substr(0, name.find(' '))));
       }
       case Op::kCustomer: {
         if (shop.customers.empty()) return read_customers(shop, "/api/customers");
@@ -282,7 +306,8 @@ class Worker {
           // list in either order.
           int64_t newest = 0;
           const json page = json::parse(r.body);  // named: a temporary would die before the loop
-          for (const json& b : page.at("items")) newest = std::max(newest, b["number"].get<int64_t>());
+          for (const json& b : page.at("items"))
+            newest = std::max(newest, b["number"].get<int64_t>());
           if (newest > 0) oracle_.check_newest_bill(began, shop.id, newest);
         }
         return r;
@@ -306,13 +331,16 @@ class Worker {
         }
         return r;
       }
-      case Op::kCreateBill: return create_bill(shop);
+      case Op::kCreateBill:
+        return create_bill(shop);
       case Op::kEditPrice: {
-        int64_t id = shop.products[rng_() % shop.products.size()];  // back-office edits: any product
+        int64_t id =
+            shop.products[rng_() % shop.products.size()];  // back-office edits: any product
         std::lock_guard lock(shop.edit_mu);
         int64_t price = oracle_.product(shop.id, id).price + 1 + static_cast<int64_t>(rng_() % 50);
-        HttpReply r = client_.request("PUT", "/api/products/" + std::to_string(id), json{{"price", price}}.dump(),
-                                      {{"Authorization", shop.owner}});
+        HttpReply r =
+            client_.request("PUT", "/api/products/" + std::to_string(id),
+                            json{{"price", price}}.dump(), {{"Authorization", shop.owner}});
         if (r.status == 200) oracle_.price_acknowledged(shop.id, id, price);
         return r;
       }
@@ -321,9 +349,10 @@ class Worker {
         int64_t id = shop.customers[rng_() % shop.customers.size()];
         std::lock_guard lock(shop.edit_mu);
         int64_t version = oracle_.customer(shop.id, id).notes_version + 1;
-        HttpReply r = client_.request("PUT", "/api/customers/" + std::to_string(id),
-                                      json{{"notes", "loadgen edit " + std::to_string(version)}}.dump(),
-                                      {{"Authorization", shop.owner}});
+        HttpReply r =
+            client_.request("PUT", "/api/customers/" + std::to_string(id),
+                            json{{"notes", "loadgen edit " + std::to_string(version)}}.dump(),
+                            {{"Authorization", shop.owner}});
         if (r.status == 200) oracle_.notes_acknowledged(shop.id, id, version);
         return r;
       }
@@ -341,7 +370,8 @@ class Worker {
     HttpReply r = get(shop, target);
     if (r.status == 200) {
       const json page = json::parse(r.body);  // named: a temporary would die before the loop
-      for (const json& p : page.at("items")) check_product(began, shop, p, "GET " + target + " " + r.x_cache);
+      for (const json& p : page.at("items"))
+        check_product(began, shop, p, "GET " + target + " " + r.x_cache);
     }
     return r;
   }
@@ -359,8 +389,8 @@ class Worker {
   }
 
   void check_product(uint64_t began, const Shop& shop, const json& p, const std::string& where) {
-    oracle_.check_product(began, shop.id, p["id"].get<int64_t>(), p["price"].get<int64_t>(), p["stock"].get<int64_t>(),
-                          where);
+    oracle_.check_product(began, shop.id, p["id"].get<int64_t>(), p["price"].get<int64_t>(),
+                          p["stock"].get<int64_t>(), where);
   }
 
   // 1 to 4 lines of popular products the shelf still has, a regular customer on 40% of bills.
@@ -377,13 +407,18 @@ class Worker {
     }
     if (items.empty()) return get(shop, "/api/products");  // the shop sold out of its best-sellers
     json body{{"items", items}, {"payment_method", (rng_() % 3 == 0) ? "card" : "cash"}};
-    if (!shop.customers.empty() && rng_() % 10 < 4) body["customer_id"] = shop.customers[(*shop.customer_rank)(rng_)];
-    std::string key = "loadgen-" + std::to_string(s_.seed) + "-" + std::to_string(index_) + "-" + std::to_string(++bills_);
-    HttpReply r = client_.request("POST", "/api/bills", body.dump(), {{"Authorization", shop.cashier}, {"Idempotency-Key", key}});
+    if (!shop.customers.empty() && rng_() % 10 < 4)
+      body["customer_id"] = shop.customers[(*shop.customer_rank)(rng_)];
+    std::string key = "loadgen-" + std::to_string(s_.seed) + "-" + std::to_string(index_) + "-" +
+                      std::to_string(++bills_);
+    HttpReply r = client_.request("POST", "/api/bills", body.dump(),
+                                  {{"Authorization", shop.cashier}, {"Idempotency-Key", key}});
     if (r.status == 201) {
       json b = json::parse(r.body);
-      BillAck ack{b["number"].get<int64_t>(), b["total"].get<int64_t>(),
-                  b["customer_id"].is_number() ? b["customer_id"].get<int64_t>() : 0, {}};
+      BillAck ack{b["number"].get<int64_t>(),
+                  b["total"].get<int64_t>(),
+                  b["customer_id"].is_number() ? b["customer_id"].get<int64_t>() : 0,
+                  {}};
       for (const json& line : b["items"]) {
         ack.lines.push_back({line["product_id"].get<int64_t>(), line["quantity"].get<int64_t>()});
       }
@@ -396,12 +431,14 @@ class Worker {
   }
 
   template <typename T>
-  const T& pick(const std::vector<T>& v) { return v[rng_() % v.size()]; }
+  const T& pick(const std::vector<T>& v) {
+    return v[rng_() % v.size()];
+  }
 
   void note_error(Op op, const HttpReply& r) {
     if (error_examples_.size() < 5) {
-      error_examples_.push_back(std::string(op_name(op)) + ": " + std::to_string(r.status) + " " + r.error +
-                                r.body.substr(0, 200));
+      error_examples_.push_back(std::string(op_name(op)) + ": " + std::to_string(r.status) + " " +
+                                r.error + r.body.substr(0, 200));
     }
   }
 
@@ -470,7 +507,8 @@ Settings parse(int argc, char** argv) {
     } else if (f == "--help" || f == "-h") {
       std::puts(
           "usage: tajir-loadgen [--url http://127.0.0.1:8080] [--shops 3] [--connections 16]\n"
-          "         [--duration 30] [--warmup 5] [--shop-skew 1.0] [--product-skew 0.9] [--seed 42]\n"
+          "         [--duration 30] [--warmup 5] [--shop-skew 1.0] [--product-skew 0.9] [--seed "
+          "42]\n"
           "         [--password tajir-demo-2026] [--label TEXT] [--json FILE]");
       std::exit(0);
     } else {
@@ -491,7 +529,8 @@ int run(const Settings& s) {
       load_shop(c, s, n, *shops.back(), oracle, rng);
     }
   }
-  std::fprintf(stderr, "tajir-loadgen: %d shops loaded; %d connections, %.0f s warm-up, %.0f s measured\n",
+  std::fprintf(stderr,
+               "tajir-loadgen: %d shops loaded; %d connections, %.0f s warm-up, %.0f s measured\n",
                s.shops, s.connections, s.warmup_s, s.duration_s);
   Zipf shop_rank(shops.size(), s.shop_skew);
   Mix mix = Mix::pos_day();
@@ -502,7 +541,8 @@ int run(const Settings& s) {
   }
   std::atomic<bool> stop{false}, measuring{false};
   std::vector<std::thread> threads;
-  for (auto& w : workers) threads.emplace_back([&w, &stop, &measuring] { w->run(stop, measuring); });
+  for (auto& w : workers)
+    threads.emplace_back([&w, &stop, &measuring] { w->run(stop, measuring); });
 
   HttpClient metrics(s.host, s.port);
   std::this_thread::sleep_for(std::chrono::duration<double>(s.warmup_s));
@@ -527,65 +567,76 @@ int run(const Settings& s) {
     (is_read(static_cast<Op>(i)) ? reads : writes).merge(by_op[i]);
     all.merge(by_op[i]);
   }
-  auto ratio = [](uint64_t a, uint64_t b) { return b == 0 ? 0.0 : static_cast<double>(a) / static_cast<double>(b); };
+  auto ratio = [](uint64_t a, uint64_t b) {
+    return b == 0 ? 0.0 : static_cast<double>(a) / static_cast<double>(b);
+  };
   // A figure from X-DB-Statements: null unless every reply carried it (a missing header is not 0).
-  auto told = [&](const OpStats& o, uint64_t part) { return o.statements_known() ? json(ratio(part, o.told)) : json(); };
+  auto told = [&](const OpStats& o, uint64_t part) {
+    return o.statements_known() ? json(ratio(part, o.told)) : json();
+  };
 
-  json out{{"label", s.label},
-           {"shops", s.shops},
-           {"connections", s.connections},
-           {"seconds", seconds},
-           {"requests", all.count},
-           {"throughput", static_cast<double>(all.count) / seconds},
-           {"reads", reads.count},
-           {"writes", writes.count},
-           {"read_p50_ms", percentile(reads.latency_us, 0.5)},
-           {"read_p99_ms", percentile(reads.latency_us, 0.99)},
-           {"write_p50_ms", percentile(writes.latency_us, 0.5)},
-           {"write_p99_ms", percentile(writes.latency_us, 0.99)},
-           {"p50_ms", percentile(all.latency_us, 0.5)},
-           {"p99_ms", percentile(all.latency_us, 0.99)},
-           {"hit_rate", ratio(reads.hits, reads.count)},
-           {"first_reads", ratio(reads.first, reads.count)},
-           {"reads_without_db", told(reads, reads.no_db)},
-           {"statements_per_request", told(all, all.statements)},
-           {"statements_per_read", told(reads, reads.statements)},
-           {"server_statements_per_request", ratio(statements_after - statements_before, all.count)},
-           {"conflicts", all.conflicts},
-           {"errors", all.errors},
-           {"checks", oracle.checks()},  // with the warm-up: a stale read then counts too
-           {"stale_reads", oracle.stale_count()},
-           {"stale_examples", oracle.stale()},
-           {"error_examples", errors}};
+  json out{
+      {"label", s.label},
+      {"shops", s.shops},
+      {"connections", s.connections},
+      {"seconds", seconds},
+      {"requests", all.count},
+      {"throughput", static_cast<double>(all.count) / seconds},
+      {"reads", reads.count},
+      {"writes", writes.count},
+      {"read_p50_ms", percentile(reads.latency_us, 0.5)},
+      {"read_p99_ms", percentile(reads.latency_us, 0.99)},
+      {"write_p50_ms", percentile(writes.latency_us, 0.5)},
+      {"write_p99_ms", percentile(writes.latency_us, 0.99)},
+      {"p50_ms", percentile(all.latency_us, 0.5)},
+      {"p99_ms", percentile(all.latency_us, 0.99)},
+      {"hit_rate", ratio(reads.hits, reads.count)},
+      {"first_reads", ratio(reads.first, reads.count)},
+      {"reads_without_db", told(reads, reads.no_db)},
+      {"statements_per_request", told(all, all.statements)},
+      {"statements_per_read", told(reads, reads.statements)},
+      {"server_statements_per_request", ratio(statements_after - statements_before, all.count)},
+      {"conflicts", all.conflicts},
+      {"errors", all.errors},
+      {"checks", oracle.checks()},  // with the warm-up: a stale read then counts too
+      {"stale_reads", oracle.stale_count()},
+      {"stale_examples", oracle.stale()},
+      {"error_examples", errors}};
   json ops = json::object();
   for (size_t i = 0; i < kNumOps; ++i) {
     OpStats& o = by_op[i];
-    ops[std::string(op_name(static_cast<Op>(i)))] = {
-        {"count", o.count}, {"hit_rate", ratio(o.hits, o.count)}, {"first_reads", ratio(o.first, o.count)}, {"statements", told(o, o.statements)},
-        {"p50_ms", percentile(o.latency_us, 0.5)}, {"p99_ms", percentile(o.latency_us, 0.99)},
-        {"conflicts", o.conflicts}, {"errors", o.errors}};
+    ops[std::string(op_name(static_cast<Op>(i)))] = {{"count", o.count},
+                                                     {"hit_rate", ratio(o.hits, o.count)},
+                                                     {"first_reads", ratio(o.first, o.count)},
+                                                     {"statements", told(o, o.statements)},
+                                                     {"p50_ms", percentile(o.latency_us, 0.5)},
+                                                     {"p99_ms", percentile(o.latency_us, 0.99)},
+                                                     {"conflicts", o.conflicts},
+                                                     {"errors", o.errors}};
   }
   out["by_op"] = ops;
 
-  std::printf("%s%s%.1f s, %d shops, %d connections\n", s.label.c_str(), s.label.empty() ? "" : ": ", seconds,
-              s.shops, s.connections);
+  std::printf("%s%s%.1f s, %d shops, %d connections\n", s.label.c_str(),
+              s.label.empty() ? "" : ": ", seconds, s.shops, s.connections);
   auto number = [](const json& v, const char* format, double scale = 1) {
     if (v.is_null()) return std::string("-");
     char buf[32];
     std::snprintf(buf, sizeof buf, format, scale * v.get<double>());
     return std::string(buf);
   };
-  std::printf("  %-22s %8s %8s %8s %9s %9s %9s\n", "operation", "count", "hit", "first", "stmts/req", "p50 ms",
-              "p99 ms");
+  std::printf("  %-22s %8s %8s %8s %9s %9s %9s\n", "operation", "count", "hit", "first",
+              "stmts/req", "p50 ms", "p99 ms");
   for (const auto& [name, o] : ops.items()) {
     std::printf("  %-22s %8llu %7.1f%% %7.1f%% %9s %9.2f %9.2f\n", name.c_str(),
-                static_cast<unsigned long long>(o["count"].get<uint64_t>()), 100 * o["hit_rate"].get<double>(),
-                100 * o["first_reads"].get<double>(), number(o["statements"], "%.2f").c_str(),
-                o["p50_ms"].get<double>(), o["p99_ms"].get<double>());
+                static_cast<unsigned long long>(o["count"].get<uint64_t>()),
+                100 * o["hit_rate"].get<double>(), 100 * o["first_reads"].get<double>(),
+                number(o["statements"], "%.2f").c_str(), o["p50_ms"].get<double>(),
+                o["p99_ms"].get<double>());
   }
   const std::string database =
       out["reads_without_db"].is_null()
-          ? "reads that touched no database and statements per request: not measured (the server sent no "
+          ? "reads that touched no database and statements per request: not measured (the server "
+            "sent no "
             "X-DB-Statements header; serve with --db-statements-header true)"
           : "reads that touched no database " + number(out["reads_without_db"], "%.1f%%", 100) +
                 "; statements per request " + number(out["statements_per_request"], "%.2f");
@@ -594,10 +645,13 @@ int run(const Settings& s) {
       "  hit rate %.1f%% (first reads of a target %.1f%%); %s "
       "(server-wide, with background work: %.2f statements per request)\n"
       "  stale reads %llu of %llu checks; sold-out conflicts %llu; errors %llu\n",
-      out["throughput"].get<double>(), out["read_p50_ms"].get<double>(), out["read_p99_ms"].get<double>(),
-      out["write_p50_ms"].get<double>(), out["write_p99_ms"].get<double>(), 100 * out["hit_rate"].get<double>(),
-      100 * out["first_reads"].get<double>(), database.c_str(), out["server_statements_per_request"].get<double>(),
-      static_cast<unsigned long long>(oracle.stale_count()), static_cast<unsigned long long>(oracle.checks()),
+      out["throughput"].get<double>(), out["read_p50_ms"].get<double>(),
+      out["read_p99_ms"].get<double>(), out["write_p50_ms"].get<double>(),
+      out["write_p99_ms"].get<double>(), 100 * out["hit_rate"].get<double>(),
+      100 * out["first_reads"].get<double>(), database.c_str(),
+      out["server_statements_per_request"].get<double>(),
+      static_cast<unsigned long long>(oracle.stale_count()),
+      static_cast<unsigned long long>(oracle.checks()),
       static_cast<unsigned long long>(all.conflicts), static_cast<unsigned long long>(all.errors));
   for (const auto& e : oracle.stale()) std::printf("  STALE %s\n", e.c_str());
   for (const auto& e : errors) std::printf("  ERROR %s\n", e.c_str());

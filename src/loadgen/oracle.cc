@@ -33,14 +33,16 @@ const T* Oracle::as_of(const History<T>& h, uint64_t seq) {
 }
 
 template <typename T>
-const Oracle::History<T>* Oracle::find(const std::unordered_map<int64_t, History<T>>& m, int64_t id) {
+const Oracle::History<T>* Oracle::find(const std::unordered_map<int64_t, History<T>>& m,
+                                       int64_t id) {
   auto it = m.find(id);
   return it == m.end() ? nullptr : &it->second;
 }
 
 template <typename Select>
 auto Oracle::bound_of(uint64_t began, int64_t shop_id, Select select)
-    -> std::optional<typename std::remove_pointer_t<decltype(select(std::declval<const Shop&>()))>::value_type::second_type> {
+    -> std::optional<typename std::remove_pointer_t<
+        decltype(select(std::declval<const Shop&>()))>::value_type::second_type> {
   const Shop* sh = find_shop(shop_id);
   if (sh == nullptr) return std::nullopt;
   std::lock_guard lock(sh->mu);
@@ -51,8 +53,8 @@ auto Oracle::bound_of(uint64_t began, int64_t shop_id, Select select)
 }
 
 template <typename T, typename Change>
-void Oracle::acknowledge(int64_t shop_id, std::unordered_map<int64_t, History<T>> Shop::*entities, int64_t id,
-                         Change change) {
+void Oracle::acknowledge(int64_t shop_id, std::unordered_map<int64_t, History<T>> Shop::*entities,
+                         int64_t id, Change change) {
   Shop& sh = shop(shop_id);
   std::lock_guard lock(sh.mu);
   auto it = (sh.*entities).find(id);
@@ -107,7 +109,8 @@ void Oracle::bill_acknowledged(int64_t shop_id, const BillAck& bill) {
 }
 
 void Oracle::price_acknowledged(int64_t shop_id, int64_t product, int64_t price) {
-  acknowledge(shop_id, &Shop::products, product, [&](ProductState& p) { p.price = std::max(p.price, price); });
+  acknowledge(shop_id, &Shop::products, product,
+              [&](ProductState& p) { p.price = std::max(p.price, price); });
 }
 
 void Oracle::notes_acknowledged(int64_t shop_id, int64_t customer, int64_t version) {
@@ -131,44 +134,48 @@ CustomerState Oracle::customer(int64_t shop_id, int64_t id) const {
   return it == sh->customers.end() ? CustomerState{} : it->second.back().second;
 }
 
-bool Oracle::check_product(uint64_t began, int64_t shop_id, int64_t id, int64_t price, int64_t stock,
-                           std::string_view where) {
+bool Oracle::check_product(uint64_t began, int64_t shop_id, int64_t id, int64_t price,
+                           int64_t stock, std::string_view where) {
   auto bound = bound_of(began, shop_id, [id](const Shop& sh) { return find(sh.products, id); });
   if (!bound || (price >= bound->price && stock <= bound->stock)) return true;
   record_stale("shop " + std::to_string(shop_id) + " product " + std::to_string(id) + ": price " +
-               std::to_string(price) + " stock " + std::to_string(stock) + ", acknowledged price >= " +
-               std::to_string(bound->price) + " stock <= " + std::to_string(bound->stock) +
+               std::to_string(price) + " stock " + std::to_string(stock) +
+               ", acknowledged price >= " + std::to_string(bound->price) +
+               " stock <= " + std::to_string(bound->stock) +
                (where.empty() ? "" : " (" + std::string(where) + ")"));
   return false;
 }
 
-bool Oracle::check_customer(uint64_t began, int64_t shop_id, int64_t id, const CustomerState& seen) {
+bool Oracle::check_customer(uint64_t began, int64_t shop_id, int64_t id,
+                            const CustomerState& seen) {
   auto bound = bound_of(began, shop_id, [id](const Shop& sh) { return find(sh.customers, id); });
   if (!bound || (seen.bill_count >= bound->bill_count && seen.total_spent >= bound->total_spent &&
                  seen.notes_version >= bound->notes_version)) {
     return true;
   }
   record_stale("shop " + std::to_string(shop_id) + " customer " + std::to_string(id) + ": bills " +
-               std::to_string(seen.bill_count) + " spent " + std::to_string(seen.total_spent) + " notes v" +
-               std::to_string(seen.notes_version) + ", acknowledged >= " + std::to_string(bound->bill_count) +
-               ", " + std::to_string(bound->total_spent) + ", v" + std::to_string(bound->notes_version));
+               std::to_string(seen.bill_count) + " spent " + std::to_string(seen.total_spent) +
+               " notes v" + std::to_string(seen.notes_version) +
+               ", acknowledged >= " + std::to_string(bound->bill_count) + ", " +
+               std::to_string(bound->total_spent) + ", v" + std::to_string(bound->notes_version));
   return false;
 }
 
 bool Oracle::check_dashboard(uint64_t began, int64_t shop_id, int64_t bills, int64_t revenue) {
   auto bound = bound_of(began, shop_id, [](const Shop& sh) { return &sh.state; });
   if (!bound || (bills >= bound->bills && revenue >= bound->revenue)) return true;
-  record_stale("shop " + std::to_string(shop_id) + " dashboard: " + std::to_string(bills) + " bills, revenue " +
-               std::to_string(revenue) + "; acknowledged >= " + std::to_string(bound->bills) + ", " +
-               std::to_string(bound->revenue));
+  record_stale("shop " + std::to_string(shop_id) + " dashboard: " + std::to_string(bills) +
+               " bills, revenue " + std::to_string(revenue) + "; acknowledged >= " +
+               std::to_string(bound->bills) + ", " + std::to_string(bound->revenue));
   return false;
 }
 
 bool Oracle::check_newest_bill(uint64_t began, int64_t shop_id, int64_t newest_number) {
   auto bound = bound_of(began, shop_id, [](const Shop& sh) { return &sh.state; });
   if (!bound || newest_number >= bound->last_number) return true;
-  record_stale("shop " + std::to_string(shop_id) + " bills list: newest number " + std::to_string(newest_number) +
-               ", acknowledged " + std::to_string(bound->last_number));
+  record_stale("shop " + std::to_string(shop_id) + " bills list: newest number " +
+               std::to_string(newest_number) + ", acknowledged " +
+               std::to_string(bound->last_number));
   return false;
 }
 

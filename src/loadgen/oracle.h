@@ -27,9 +27,9 @@
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <type_traits>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -48,15 +48,15 @@ struct CustomerState {
 };
 
 struct ShopState {
-  int64_t bills = 0;      // the dashboard's bills.all_time
-  int64_t revenue = 0;    // the dashboard's revenue.all_time
+  int64_t bills = 0;        // the dashboard's bills.all_time
+  int64_t revenue = 0;      // the dashboard's revenue.all_time
   int64_t last_number = 0;  // the newest bill number
 };
 
 struct BillAck {
   int64_t number = 0;
   int64_t total = 0;
-  int64_t customer_id = 0;  // 0: none
+  int64_t customer_id = 0;                         // 0: none
   std::vector<std::pair<int64_t, int64_t>> lines;  // product id, quantity
 };
 
@@ -116,11 +116,12 @@ class Oracle {
   // counts the check; nullopt when there is nothing to check.
   template <typename Select>
   auto bound_of(uint64_t began, int64_t shop_id, Select select)
-      -> std::optional<typename std::remove_pointer_t<decltype(select(std::declval<const Shop&>()))>::value_type::second_type>;
+      -> std::optional<typename std::remove_pointer_t<
+          decltype(select(std::declval<const Shop&>()))>::value_type::second_type>;
   // Appends the entity's bounds after `change`, under the shop's lock, with a new sequence number.
   template <typename T, typename Change>
-  void acknowledge(int64_t shop_id, std::unordered_map<int64_t, History<T>> Shop::*entities, int64_t id,
-                   Change change);
+  void acknowledge(int64_t shop_id, std::unordered_map<int64_t, History<T>> Shop::*entities,
+                   int64_t id, Change change);
 
   mutable std::mutex shops_mu_;
   std::unordered_map<int64_t, std::unique_ptr<Shop>> shops_;

@@ -61,7 +61,8 @@ TEST(Oracle, ConcurrentAcknowledgementsAndChecks) {
   Oracle o;
   o.add_product(1, 1, {.price = 0, .stock = 100000});
   std::thread writer([&] {
-    for (int i = 0; i < 10000; ++i) o.bill_acknowledged(1, {.number = i + 1, .total = 1, .customer_id = 0, .lines = {{1, 1}}});
+    for (int i = 0; i < 10000; ++i)
+      o.bill_acknowledged(1, {.number = i + 1, .total = 1, .customer_id = 0, .lines = {{1, 1}}});
   });
   // A reader that always shows the newest acknowledged stock is never stale.
   for (int i = 0; i < 10000; ++i) {

@@ -9,8 +9,10 @@ namespace tajir::loadgen {
 
 std::string_view op_name(Op op) {
   static constexpr std::array<std::string_view, kNumOps> kNames = {
-      "products page", "products by category", "product search", "product",  "customers page",
-      "customer search", "customer", "bills page", "bill", "dashboard", "create bill", "edit price",
+      "products page", "products by category", "product search",
+      "product",       "customers page",       "customer search",
+      "customer",      "bills page",           "bill",
+      "dashboard",     "create bill",          "edit price",
       "edit customer"};
   return kNames[static_cast<size_t>(op)];
 }

@@ -71,7 +71,8 @@ Status check_credentials(std::string_view username, std::string_view password) {
       return InvalidArgument("username may contain letters, digits, '_', '.' and '-'", "username");
     }
   }
-  if (password.size() < 8) return InvalidArgument("password must be at least 8 characters", "password");
+  if (password.size() < 8)
+    return InvalidArgument("password must be at least 8 characters", "password");
   if (password.size() > 256) return InvalidArgument("password is too long", "password");
   return OkStatus();
 }
@@ -89,9 +90,12 @@ Result<std::string> new_password_hash(std::string_view username, std::string_vie
 
 const char* role_name(Role r) {
   switch (r) {
-    case Role::kOwner: return "owner";
-    case Role::kCashier: return "cashier";
-    case Role::kOperator: return "operator";
+    case Role::kOwner:
+      return "owner";
+    case Role::kCashier:
+      return "cashier";
+    case Role::kOperator:
+      return "operator";
   }
   return "cashier";
 }
@@ -178,8 +182,8 @@ Result<AuthResult> Pos::login(std::string_view username, std::string_view passwo
     return bad;
   }
   if (!password_matches(row->text(2), password)) return bad;
-  AuthResult out{"", User{row->integer(0), row->text(4), parse_role(row->text(3)),
-                          row->integer(1)}};
+  AuthResult out{"",
+                 User{row->integer(0), row->text(4), parse_role(row->text(3)), row->integer(1)}};
   st = db_.write([&](db::Transaction& tx) -> Status {
     auto token = start_session(tx, out.user.id, out.user.shop_id, options_.token_lifetime);
     if (!token.ok()) return token.status();

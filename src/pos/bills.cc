@@ -24,33 +24,39 @@ namespace {
 // What can be checked before the database: the rest (amounts) is bill_amounts()'s.
 Status check_bill(const BillInput& in) {
   if (in.items.empty()) return InvalidArgument("a bill needs at least one item", "items");
-  if (in.items.size() > static_cast<size_t>(kMaxLines)) return InvalidArgument("at most 500 items per bill", "items");
+  if (in.items.size() > static_cast<size_t>(kMaxLines))
+    return InvalidArgument("at most 500 items per bill", "items");
   for (size_t i = 0; i < in.items.size(); ++i) {
     if (in.items[i].product_id <= 0) {
-      return InvalidArgument("product_id must be a positive id", "items[" + std::to_string(i) + "].product_id");
+      return InvalidArgument("product_id must be a positive id",
+                             "items[" + std::to_string(i) + "].product_id");
     }
   }
   if (in.payment_method != "cash" && in.payment_method != "card" && in.payment_method != "other") {
     return InvalidArgument("payment_method must be cash, card or other", "payment_method");
   }
-  if (in.notes && in.notes->size() > 2000) return InvalidArgument("notes is longer than 2000 characters", "notes");
+  if (in.notes && in.notes->size() > 2000)
+    return InvalidArgument("notes is longer than 2000 characters", "notes");
   return OkStatus();
 }
 
 // The digest an Idempotency-Key is stored with: of every field of the parsed input, each
 // written unambiguously (numbers in decimal, absent as "-", text length-prefixed).
 std::string request_digest(const BillInput& in) {
-  auto number = [](const std::optional<int64_t>& v) { return v ? std::to_string(*v) : std::string("-"); };
+  auto number = [](const std::optional<int64_t>& v) {
+    return v ? std::to_string(*v) : std::string("-");
+  };
   auto text = [](const std::optional<std::string>& v) {
     return v ? std::to_string(v->size()) + ":" + *v : std::string("-");
   };
   std::string s = "bill/1 items";
   for (const auto& it : in.items) {
-    s += " " + std::to_string(it.product_id) + "x" + std::to_string(it.quantity) + "@" + number(it.unit_price);
+    s += " " + std::to_string(it.product_id) + "x" + std::to_string(it.quantity) + "@" +
+         number(it.unit_price);
   }
-  s += " customer " + number(in.customer_id) + " employee " + number(in.employee_id) + " discount " +
-       std::to_string(in.discount) + " tax " + std::to_string(in.tax_rate_bp) + " method " +
-       text(in.payment_method) + " notes " + text(in.notes);
+  s += " customer " + number(in.customer_id) + " employee " + number(in.employee_id) +
+       " discount " + std::to_string(in.discount) + " tax " + std::to_string(in.tax_rate_bp) +
+       " method " + text(in.payment_method) + " notes " + text(in.notes);
   return internal::sha256_hex(s);
 }
 
@@ -68,7 +74,8 @@ Status must_exist(db::Transaction& tx, const char* table, int64_t shop_id,
   auto rows = tx.query(std::string("SELECT 1 FROM ") + table + " WHERE id = ? AND shop_id = ?",
                        {*id, shop_id});
   if (!rows.ok()) return rows.status();
-  if (rows->empty()) return Status(StatusCode::kNotFound, std::string(field) + " not found").with_field(field);
+  if (rows->empty())
+    return Status(StatusCode::kNotFound, std::string(field) + " not found").with_field(field);
   return OkStatus();
 }
 
@@ -85,16 +92,18 @@ Status move_customer_totals(db::Transaction& tx, const Bill& b, int sign) {
 // The bill an Idempotency-Key was first used for, if any, or kUnprocessable if that was another
 // request. (A key stored before digests were kept has none and matches any request.)
 Result<std::optional<int64_t>> idempotent_bill_id(db::Transaction& tx, int64_t shop_id,
-                                                  const std::string& key, const std::string& digest) {
-  auto rows = tx.query(
-      "SELECT bill_id, request_digest FROM idempotency_keys WHERE shop_id = ? AND key = ?",
-      {shop_id, key});
+                                                  const std::string& key,
+                                                  const std::string& digest) {
+  auto rows =
+      tx.query("SELECT bill_id, request_digest FROM idempotency_keys WHERE shop_id = ? AND key = ?",
+               {shop_id, key});
   if (!rows.ok()) return rows.status();
   if (rows->empty()) return std::optional<int64_t>();
   const db::Row& r = (*rows)[0];
   if (!r.is_null(1) && r.text(1) != digest) {
-    return Status(StatusCode::kUnprocessable,
-                  "this Idempotency-Key was used for another request; send a new key for a new bill")
+    return Status(
+               StatusCode::kUnprocessable,
+               "this Idempotency-Key was used for another request; send a new key for a new bill")
         .with_field("Idempotency-Key")
         .with_reason("idempotency_key_reused");
   }
@@ -167,16 +176,19 @@ Result<Bill> Pos::create_bill(const Principal& p, const BillInput& in,
         return OkStatus();
       }
     }
-    if (Status s = must_exist(tx, "customers", p.shop_id, in.customer_id, "customer_id"); !s.ok()) return s;
+    if (Status s = must_exist(tx, "customers", p.shop_id, in.customer_id, "customer_id"); !s.ok())
+      return s;
     std::optional<int64_t> employee_id = in.employee_id;
     if (cashier) {
       auto own = own_employee(tx, p);
       if (!own.ok()) return own.status();
       if (in.employee_id && in.employee_id != *own) {
-        return cashier_may_not("a cashier's bills record the cashier's own employee", "employee_id");
+        return cashier_may_not("a cashier's bills record the cashier's own employee",
+                               "employee_id");
       }
       employee_id = *own;
-    } else if (Status s = must_exist(tx, "employees", p.shop_id, in.employee_id, "employee_id"); !s.ok()) {
+    } else if (Status s = must_exist(tx, "employees", p.shop_id, in.employee_id, "employee_id");
+               !s.ok()) {
       return s;
     }
 
@@ -196,14 +208,19 @@ Result<Bill> Pos::create_bill(const Principal& p, const BillInput& in,
                            {it.product_id, p.shop_id});
       if (!rows.ok()) return rows.status();
       if (rows->empty()) {
-        return Status(StatusCode::kNotFound, "product " + std::to_string(it.product_id) + " not found").with_field(at + ".product_id");
+        return Status(StatusCode::kNotFound,
+                      "product " + std::to_string(it.product_id) + " not found")
+            .with_field(at + ".product_id");
       }
       const db::Row& r = (*rows)[0];
       if (r.integer(2) == 0) {
-        return Status(StatusCode::kFailedPrecondition, "product " + std::to_string(it.product_id) + " is inactive").with_field(at + ".product_id");
+        return Status(StatusCode::kFailedPrecondition,
+                      "product " + std::to_string(it.product_id) + " is inactive")
+            .with_field(at + ".product_id");
       }
       if (cashier && it.unit_price && *it.unit_price < r.integer(1)) {
-        return cashier_may_not("a unit_price below the product's price needs the owner", at + ".unit_price");
+        return cashier_may_not("a unit_price below the product's price needs the owner",
+                               at + ".unit_price");
       }
       int64_t price = it.unit_price.value_or(r.integer(1));
       b.items.push_back({it.product_id, r.text(0), it.quantity, price, 0});
@@ -278,7 +295,8 @@ Result<Bill> Pos::create_bill(const Principal& p, const BillInput& in,
   return std::move(*out);
 }
 
-Result<Page<Bill>> Pos::list_bills(const Principal& p, const BillFilter& f, const PageRequest& page) {
+Result<Page<Bill>> Pos::list_bills(const Principal& p, const BillFilter& f,
+                                   const PageRequest& page) {
   Page<Bill> out;
   Status st = db_.read([&](db::Transaction& tx) -> Status {
     std::optional<int64_t> from = f.from, to = f.to;
@@ -319,7 +337,8 @@ Result<Page<Bill>> Pos::list_bills(const Principal& p, const BillFilter& f, cons
 }
 
 Result<Bill> Pos::bill(const Principal& p, int64_t id) {
-  return internal::read_value<Bill>(db_, [&](db::Transaction& tx) { return find_bill(tx, p.shop_id, id); });
+  return internal::read_value<Bill>(
+      db_, [&](db::Transaction& tx) { return find_bill(tx, p.shop_id, id); });
 }
 
 Result<Bill> Pos::void_bill(const Principal& p, int64_t id, bool& already_void) {
@@ -327,7 +346,8 @@ Result<Bill> Pos::void_bill(const Principal& p, int64_t id, bool& already_void) 
     already_void = false;
     int64_t now = now_ms();
     auto r = tx.execute(
-        "UPDATE bills SET status = 'void', voided_at = ? WHERE id = ? AND shop_id = ? AND status = 'paid'",
+        "UPDATE bills SET status = 'void', voided_at = ? WHERE id = ? AND shop_id = ? AND status = "
+        "'paid'",
         {now, id, p.shop_id});
     if (!r.ok()) return r.status();
     auto b = find_bill(tx, p.shop_id, id);  // after the UPDATE: the row as this write left it
@@ -348,7 +368,8 @@ Result<Bill> Pos::void_bill(const Principal& p, int64_t id, bool& already_void) 
     int64_t volume = 0;
     if (__builtin_add_overflow(b->subtotal, b->tax, &volume)) volume = kMaxShopVolume;
     volume = std::clamp<int64_t>(volume, 0, kMaxShopVolume);
-    auto v = tx.execute("UPDATE shops SET paid_volume = paid_volume - ? WHERE id = ?", {volume, p.shop_id});
+    auto v = tx.execute("UPDATE shops SET paid_volume = paid_volume - ? WHERE id = ?",
+                        {volume, p.shop_id});
     if (!v.ok()) return v.status();
     return b;
   });

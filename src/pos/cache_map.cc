@@ -24,7 +24,8 @@ void append(std::vector<std::string>& out, std::string_view kind, int64_t shop,
 }  // namespace
 
 bool is_cache_type(std::string_view type) {
-  return std::any_of(std::begin(kCacheTypes), std::end(kCacheTypes), [&](const CacheType& t) { return t.name == type; });
+  return std::any_of(std::begin(kCacheTypes), std::end(kCacheTypes),
+                     [&](const CacheType& t) { return t.name == type; });
 }
 
 bool is_warmable_type(std::string_view type) {
@@ -101,7 +102,8 @@ std::vector<std::string> CacheMap::customer(int64_t shop, int64_t id) const {
   return t;
 }
 
-std::vector<std::string> CacheMap::employee_page(int64_t shop, const std::vector<int64_t>& ids) const {
+std::vector<std::string> CacheMap::employee_page(int64_t shop,
+                                                 const std::vector<int64_t>& ids) const {
   auto t = base(shop, "employees");
   t.push_back(tag("elist", shop));
   append(t, "employee", shop, ids);
@@ -126,7 +128,8 @@ std::vector<std::string> CacheMap::bill(int64_t shop, int64_t id) const {
   return t;
 }
 
-std::vector<std::string> CacheMap::dashboard(int64_t shop, const std::vector<int64_t>& low_stock_ids) const {
+std::vector<std::string> CacheMap::dashboard(int64_t shop,
+                                             const std::vector<int64_t>& low_stock_ids) const {
   auto t = base(shop, "dashboard");
   t.push_back(tag("dashboard", shop));
   append(t, "product", shop, low_stock_ids);
@@ -149,17 +152,20 @@ std::vector<std::string> CacheMap::session(int64_t shop, int64_t user_id) const 
 
 std::vector<std::string> CacheMap::product_written(int64_t shop, const Product* before,
                                                    const Product* after) const {
-  if (mode_ == InvalidationMode::kCoarse) return {type_tag("products", shop), type_tag("dashboard", shop)};
+  if (mode_ == InvalidationMode::kCoarse)
+    return {type_tag("products", shop), type_tag("dashboard", shop)};
   const Product* any = after != nullptr ? after : before;
   std::vector<std::string> t{tag("product", shop, any->id)};
   if (before == nullptr || after == nullptr) {
     t.push_back(tag("plist", shop));  // membership of every page shifts
   } else {
-    if (before->name != after->name || before->sku != after->sku || before->barcode != after->barcode) {
+    if (before->name != after->name || before->sku != after->sku ||
+        before->barcode != after->barcode) {
       t.push_back(tag("plist-q", shop));
     }
     if (before->category != after->category) t.push_back(tag("plist-category", shop));
-    if (before->stock != after->stock || before->low_stock_threshold != after->low_stock_threshold ||
+    if (before->stock != after->stock ||
+        before->low_stock_threshold != after->low_stock_threshold ||
         before->active != after->active) {
       t.push_back(tag("plist-stock", shop));
     }
@@ -170,7 +176,8 @@ std::vector<std::string> CacheMap::product_written(int64_t shop, const Product* 
   return t;
 }
 
-std::vector<std::string> CacheMap::customer_written(int64_t shop, int64_t id, bool created_or_deleted,
+std::vector<std::string> CacheMap::customer_written(int64_t shop, int64_t id,
+                                                    bool created_or_deleted,
                                                     bool searchable_fields_changed) const {
   if (mode_ == InvalidationMode::kCoarse) return {type_tag("customers", shop)};
   std::vector<std::string> t{tag("customer", shop, id)};
@@ -179,7 +186,8 @@ std::vector<std::string> CacheMap::customer_written(int64_t shop, int64_t id, bo
   return t;
 }
 
-std::vector<std::string> CacheMap::employee_written(int64_t shop, int64_t id, bool created_or_deleted,
+std::vector<std::string> CacheMap::employee_written(int64_t shop, int64_t id,
+                                                    bool created_or_deleted,
                                                     bool logins_changed) const {
   std::vector<std::string> t;
   if (mode_ == InvalidationMode::kCoarse) {
@@ -211,9 +219,10 @@ std::vector<std::string> CacheMap::bill_written(int64_t shop, const Bill& b) con
 }
 
 std::vector<std::string> CacheMap::shop_written(int64_t shop, bool timezone_changed) const {
-  std::vector<std::string> t = mode_ == InvalidationMode::kCoarse
-                                   ? std::vector<std::string>{type_tag("shop", shop), type_tag("dashboard", shop)}
-                                   : std::vector<std::string>{tag("shopinfo", shop), tag("dashboard", shop)};
+  std::vector<std::string> t =
+      mode_ == InvalidationMode::kCoarse
+          ? std::vector<std::string>{type_tag("shop", shop), type_tag("dashboard", shop)}
+          : std::vector<std::string>{tag("shopinfo", shop), tag("dashboard", shop)};
   // A date-only bill filter means the shop's midnight: a new time zone moves what it selects.
   if (timezone_changed) t.push_back(type_tag("bills", shop));
   return t;

@@ -5,10 +5,10 @@
 //   - a product list page carries its shop's list tag, one tag per filter it uses (q, category,
 //     low_stock, active) and the tag of every product on it. The API builds it from the page's
 //     index (ids and total: the list and filter tags only, so a sale does not drop it) and the
-//     products' own entries, so after a sale only the products sold are loaded again. Changing product 7 drops its
-//     detail, the pages that show it, the filtered pages whose filter reads a field that
-//     changed (a rename may move it into a search, a sale into the low-stock list), and the
-//     dashboard only if product 7 is, or was, in its low-stock list. Creating or deleting a
+//     products' own entries, so after a sale only the products sold are loaded again. Changing
+//     product 7 drops its detail, the pages that show it, the filtered pages whose filter reads a
+//     field that changed (a rename may move it into a search, a sale into the low-stock list), and
+//     the dashboard only if product 7 is, or was, in its low-stock list. Creating or deleting a
 //     product drops every list page of the shop (ids shift across pages).
 //   - a bill drops the shop's bill lists and dashboard, its customer (detail and the pages that
 //     show it), and every product whose stock it moved (detail, pages that show it, and the
@@ -45,8 +45,8 @@ struct CacheType {
   bool warmable;
 };
 inline constexpr CacheType kCacheTypes[] = {
-    {"products", true}, {"customers", true}, {"employees", false}, {"bills", false},
-    {"dashboard", true}, {"shop", false},    {"sessions", false},
+    {"products", true},  {"customers", true}, {"employees", false}, {"bills", false},
+    {"dashboard", true}, {"shop", false},     {"sessions", false},
 };
 bool is_cache_type(std::string_view type);
 bool is_warmable_type(std::string_view type);

@@ -238,7 +238,8 @@ TEST(CacheMap, PreciseWritesDropExactlyTheReadsTheyChange) {
 
       // The shop: its own read, and the dashboard (its time zone draws the days).
       {"changing the shop's settings", m.shop_written(kShop, false), {"shop", "dashboard"}},
-      {"changing the shop's time zone", m.shop_written(kShop, true),
+      {"changing the shop's time zone",
+       m.shop_written(kShop, true),
        {"shop", "dashboard", "bill 11", "bill 12", "bills page"}},
       {"user 21 logging out", m.user_sessions_ended(21), {"session of user 21"}},
   };

@@ -13,10 +13,14 @@ namespace {
 
 Status check_product(const ProductInput& in, bool create) {
   if (create && (!in.name || !in.sku || !in.price)) {
-    return InvalidArgument("name, sku and price are required", !in.name ? "name" : !in.sku ? "sku" : "price");
+    return InvalidArgument("name, sku and price are required", !in.name  ? "name"
+                                                               : !in.sku ? "sku"
+                                                                         : "price");
   }
-  if (in.name && (in.name->empty() || in.name->size() > 200)) return InvalidArgument("name must be 1 to 200 characters", "name");
-  if (in.sku && (in.sku->empty() || in.sku->size() > 64)) return InvalidArgument("sku must be 1 to 64 characters", "sku");
+  if (in.name && (in.name->empty() || in.name->size() > 200))
+    return InvalidArgument("name must be 1 to 200 characters", "name");
+  if (in.sku && (in.sku->empty() || in.sku->size() > 64))
+    return InvalidArgument("sku must be 1 to 64 characters", "sku");
   if (in.price && *in.price < 0) return InvalidArgument("price may not be negative", "price");
   if (in.cost && *in.cost < 0) return InvalidArgument("cost may not be negative", "cost");
   if (in.stock && *in.stock < 0) return InvalidArgument("stock may not be negative", "stock");
@@ -43,8 +47,8 @@ Result<Product> find_product(db::Transaction& tx, int64_t shop_id, int64_t id,
 
 Result<Shop> Pos::shop(const Principal& p) {
   return internal::read_value<Shop>(db_, [&](db::Transaction& tx) -> Result<Shop> {
-    auto rows = tx.query(std::string("SELECT ") + internal::kShopColumns + " FROM shops WHERE id = ?",
-                         {p.shop_id});
+    auto rows = tx.query(
+        std::string("SELECT ") + internal::kShopColumns + " FROM shops WHERE id = ?", {p.shop_id});
     if (!rows.ok()) return rows.status();
     if (rows->empty()) return NotFound("shop not found");
     return internal::shop_from((*rows)[0]);
@@ -52,11 +56,16 @@ Result<Shop> Pos::shop(const Principal& p) {
 }
 
 Result<Shop> Pos::update_shop(const Principal& p, const ShopInput& in) {
-  if (in.name && (in.name->empty() || in.name->size() > 200)) return InvalidArgument("name must be 1 to 200 characters", "name");
-  if (in.currency && !is_currency_code(*in.currency)) return InvalidArgument("currency must be an ISO 4217 code such as \"USD\"", "currency");
-  if (in.timezone && !valid_timezone(*in.timezone)) return InvalidArgument("timezone must be an IANA name such as \"Asia/Dubai\"", "timezone");
-  if (in.cashier_discount_limit_bp && (*in.cashier_discount_limit_bp < 0 || *in.cashier_discount_limit_bp > 10000)) {
-    return InvalidArgument("cashier_discount_limit_bp must be 0 to 10000 (basis points)", "cashier_discount_limit_bp");
+  if (in.name && (in.name->empty() || in.name->size() > 200))
+    return InvalidArgument("name must be 1 to 200 characters", "name");
+  if (in.currency && !is_currency_code(*in.currency))
+    return InvalidArgument("currency must be an ISO 4217 code such as \"USD\"", "currency");
+  if (in.timezone && !valid_timezone(*in.timezone))
+    return InvalidArgument("timezone must be an IANA name such as \"Asia/Dubai\"", "timezone");
+  if (in.cashier_discount_limit_bp &&
+      (*in.cashier_discount_limit_bp < 0 || *in.cashier_discount_limit_bp > 10000)) {
+    return InvalidArgument("cashier_discount_limit_bp must be 0 to 10000 (basis points)",
+                           "cashier_discount_limit_bp");
   }
   return internal::write_value<Shop>(db_, [&](db::Transaction& tx) -> Result<Shop> {
     // Built inside: a retried transaction must not bind its parameters twice.
@@ -65,7 +74,8 @@ Result<Shop> Pos::update_shop(const Principal& p, const ShopInput& in) {
     set.set_if("currency", in.currency);
     set.set_if("timezone", in.timezone);
     set.set_if("cashier_discount_limit_bp", in.cashier_discount_limit_bp);
-    if (set.empty()) set.set("id", p.shop_id);  // nothing to change: still the row, from this transaction
+    if (set.empty())
+      set.set("id", p.shop_id);  // nothing to change: still the row, from this transaction
     set.params().push_back(p.shop_id);
     auto rows = tx.query("UPDATE shops SET " + set.sql() + " WHERE id = ? RETURNING " +
                              std::string(internal::kShopColumns),
@@ -83,9 +93,12 @@ Result<Page<Product>> Pos::list_products(const Principal& p, const ProductFilter
   if (f.q && !f.q->empty()) {
     // Name: a case-insensitive substring. Sku and barcode: an exact prefix, compared the same
     // way on both databases (LIKE's case rules differ between them).
-    where += " AND (name_lower LIKE ? ESCAPE '\\' OR substr(sku, 1, ?) = ? OR substr(barcode, 1, ?) = ?)";
+    where +=
+        " AND (name_lower LIKE ? ESCAPE '\\' OR substr(sku, 1, ?) = ? OR substr(barcode, 1, ?) = "
+        "?)";
     const int64_t len = static_cast<int64_t>(f.q->size());
-    params.insert(params.end(), {internal::like_pattern(internal::ascii_lower(*f.q)), len, *f.q, len, *f.q});
+    params.insert(params.end(),
+                  {internal::like_pattern(internal::ascii_lower(*f.q)), len, *f.q, len, *f.q});
   }
   if (f.category) {
     where += " AND category = ?";
@@ -105,13 +118,15 @@ Result<Page<Product>> Pos::list_products(const Principal& p, const ProductFilter
   return out;
 }
 
-Result<std::vector<Product>> Pos::products_by_ids(const Principal& p, const std::vector<int64_t>& ids) {
+Result<std::vector<Product>> Pos::products_by_ids(const Principal& p,
+                                                  const std::vector<int64_t>& ids) {
   return internal::rows_by_ids<Product>(db_, internal::kProductColumns, "products", p.shop_id, ids,
                                         internal::product_from);
 }
 
 Result<Product> Pos::product(const Principal& p, int64_t id) {
-  return internal::read_value<Product>(db_, [&](db::Transaction& tx) { return find_product(tx, p.shop_id, id); });
+  return internal::read_value<Product>(
+      db_, [&](db::Transaction& tx) { return find_product(tx, p.shop_id, id); });
 }
 
 Result<Product> Pos::create_product(const Principal& p, const ProductInput& in) {
@@ -136,35 +151,39 @@ Result<Product> Pos::create_product(const Principal& p, const ProductInput& in) 
 Result<Change<Product>> Pos::update_product(const Principal& p, int64_t id,
                                             const ProductInput& in) {
   if (Status st = check_product(in, /*create=*/false); !st.ok()) return st;
-  return internal::write_value<Change<Product>>(db_, [&](db::Transaction& tx) -> Result<Change<Product>> {
-    auto before = find_product(tx, p.shop_id, id, internal::row_lock(db_.dialect()));
-    if (!before.ok()) return before.status();
-    Assignments set;
-    set.set_if("name", in.name);
-    if (in.name) set.set("name_lower", internal::ascii_lower(*in.name));
-    set.set_if("sku", in.sku);
-    set.set_if("barcode", in.barcode);
-    set.set_if("category", in.category);
-    set.set_if("price", in.price);
-    set.set_if("cost", in.cost);
-    set.set_if("stock", in.stock);
-    set.set_if("low_stock_threshold", in.low_stock_threshold);
-    set.set_if("active", in.active);
-    if (set.empty()) return Change<Product>{*before, *before};  // nothing to change, nor updated_at
-    set.set("updated_at", now_ms());
-    set.params().push_back(id);
-    set.params().push_back(p.shop_id);
-    auto rows = tx.query("UPDATE products SET " + set.sql() + " WHERE id = ? AND shop_id = ? RETURNING " +
-                             std::string(internal::kProductColumns),
-                         set.params());
-    if (!rows.ok()) return sku_conflict(rows.status());
-    if (rows->empty()) return NotFound("product not found");
-    return Change<Product>{std::move(*before), internal::product_from((*rows)[0])};
-  });
+  return internal::write_value<Change<Product>>(
+      db_, [&](db::Transaction& tx) -> Result<Change<Product>> {
+        auto before = find_product(tx, p.shop_id, id, internal::row_lock(db_.dialect()));
+        if (!before.ok()) return before.status();
+        Assignments set;
+        set.set_if("name", in.name);
+        if (in.name) set.set("name_lower", internal::ascii_lower(*in.name));
+        set.set_if("sku", in.sku);
+        set.set_if("barcode", in.barcode);
+        set.set_if("category", in.category);
+        set.set_if("price", in.price);
+        set.set_if("cost", in.cost);
+        set.set_if("stock", in.stock);
+        set.set_if("low_stock_threshold", in.low_stock_threshold);
+        set.set_if("active", in.active);
+        if (set.empty())
+          return Change<Product>{*before, *before};  // nothing to change, nor updated_at
+        set.set("updated_at", now_ms());
+        set.params().push_back(id);
+        set.params().push_back(p.shop_id);
+        auto rows = tx.query("UPDATE products SET " + set.sql() +
+                                 " WHERE id = ? AND shop_id = ? RETURNING " +
+                                 std::string(internal::kProductColumns),
+                             set.params());
+        if (!rows.ok()) return sku_conflict(rows.status());
+        if (rows->empty()) return NotFound("product not found");
+        return Change<Product>{std::move(*before), internal::product_from((*rows)[0])};
+      });
 }
 
 Result<Change<Product>> Pos::delete_product(const Principal& p, int64_t id) {
-  return internal::write_value<Change<Product>>(db_, [&](db::Transaction& tx) -> Result<Change<Product>> {
+  return internal::write_value<
+      Change<Product>>(db_, [&](db::Transaction& tx) -> Result<Change<Product>> {
     auto before = find_product(tx, p.shop_id, id, internal::row_lock(db_.dialect()));
     if (!before.ok()) return before.status();
     auto used = tx.query(

@@ -44,7 +44,8 @@ Result<Dashboard> Pos::dashboard(const Principal& p) {
     const db::Row& t = (*totals)[0];
     d.revenue = {t.integer(0), t.integer(1), t.integer(2), t.integer(3)};
     d.bills = {t.integer(4), t.integer(5), t.integer(6), t.integer(7)};
-    d.average_bill = d.bills.all_time == 0 ? 0 : (d.revenue.all_time + d.bills.all_time / 2) / d.bills.all_time;
+    d.average_bill =
+        d.bills.all_time == 0 ? 0 : (d.revenue.all_time + d.bills.all_time / 2) / d.bills.all_time;
 
     auto top = tx.query(
         "SELECT i.product_id, MAX(i.name), SUM(i.quantity), SUM(i.line_total) AS revenue "

@@ -33,8 +33,8 @@
 
 namespace tajir::pos {
 
-inline constexpr int64_t kMaxMoney = 1'000'000'000'000;               // 10^12
-inline constexpr int64_t kMaxQuantity = 1'000'000;                    // 10^6
+inline constexpr int64_t kMaxMoney = 1'000'000'000'000;  // 10^12
+inline constexpr int64_t kMaxQuantity = 1'000'000;       // 10^6
 inline constexpr int64_t kMaxLines = 500;
 inline constexpr int64_t kMaxTaxRateBp = 10'000;                      // 100%
 inline constexpr int64_t kMaxSubtotal = 100'000'000'000'000;          // 10^14

@@ -78,9 +78,12 @@ TEST(BillAmounts, AgreesWithExactArithmetic) {
   std::mt19937_64 rng(42);
   auto pick = [&](int64_t max) {
     switch (rng() % 3) {
-      case 0: return static_cast<int64_t>(rng() % static_cast<uint64_t>(max + 1));
-      case 1: return max - static_cast<int64_t>(rng() % 3);
-      default: return static_cast<int64_t>(rng() % 1000);
+      case 0:
+        return static_cast<int64_t>(rng() % static_cast<uint64_t>(max + 1));
+      case 1:
+        return max - static_cast<int64_t>(rng() % 3);
+      default:
+        return static_cast<int64_t>(rng() % 1000);
     }
   };
   for (int round = 0; round < 20000; ++round) {

@@ -16,14 +16,16 @@ namespace {
 Status check_text(const std::optional<std::optional<std::string>>& v, const char* field,
                   size_t max) {
   if (v && *v && (*v)->size() > max) {
-    return InvalidArgument(std::string(field) + " is longer than " + std::to_string(max) + " characters", field);
+    return InvalidArgument(
+        std::string(field) + " is longer than " + std::to_string(max) + " characters", field);
   }
   return OkStatus();
 }
 
 Status check_name(const std::optional<std::string>& name, bool required) {
   if (required && !name) return InvalidArgument("name is required", "name");
-  if (name && (name->empty() || name->size() > 200)) return InvalidArgument("name must be 1 to 200 characters", "name");
+  if (name && (name->empty() || name->size() > 200))
+    return InvalidArgument("name must be 1 to 200 characters", "name");
   return OkStatus();
 }
 
@@ -41,12 +43,12 @@ Status check_customer(const CustomerInput& in, bool create) {
 
 Result<Customer> find_customer(db::Transaction& tx, int64_t shop_id, int64_t id) {
   return internal::find_in_shop<Customer>(tx, internal::kCustomerColumns, "customers", shop_id, id,
-                            internal::customer_from, "customer");
+                                          internal::customer_from, "customer");
 }
 
 Result<Employee> find_employee(db::Transaction& tx, int64_t shop_id, int64_t id) {
   return internal::find_in_shop<Employee>(tx, internal::kEmployeeColumns, "employees", shop_id, id,
-                            internal::employee_from, "employee");
+                                          internal::employee_from, "employee");
 }
 
 }  // namespace
@@ -56,7 +58,9 @@ Result<Page<Customer>> Pos::list_customers(const Principal& p, const std::option
   std::string where = " FROM customers WHERE shop_id = ?";
   std::vector<db::Value> params{p.shop_id};
   if (q && !q->empty()) {
-    where += " AND (name_lower LIKE ? ESCAPE '\\' OR phone LIKE ? ESCAPE '\\' OR lower(email) LIKE ? ESCAPE '\\')";
+    where +=
+        " AND (name_lower LIKE ? ESCAPE '\\' OR phone LIKE ? ESCAPE '\\' OR lower(email) LIKE ? "
+        "ESCAPE '\\')";
     std::string pattern = internal::like_pattern(internal::ascii_lower(*q));
     params.insert(params.end(), {pattern, internal::like_pattern(*q), pattern});
   }
@@ -69,13 +73,15 @@ Result<Page<Customer>> Pos::list_customers(const Principal& p, const std::option
   return out;
 }
 
-Result<std::vector<Customer>> Pos::customers_by_ids(const Principal& p, const std::vector<int64_t>& ids) {
-  return internal::rows_by_ids<Customer>(db_, internal::kCustomerColumns, "customers", p.shop_id, ids,
-                                         internal::customer_from);
+Result<std::vector<Customer>> Pos::customers_by_ids(const Principal& p,
+                                                    const std::vector<int64_t>& ids) {
+  return internal::rows_by_ids<Customer>(db_, internal::kCustomerColumns, "customers", p.shop_id,
+                                         ids, internal::customer_from);
 }
 
 Result<Customer> Pos::customer(const Principal& p, int64_t id) {
-  return internal::read_value<Customer>(db_, [&](db::Transaction& tx) { return find_customer(tx, p.shop_id, id); });
+  return internal::read_value<Customer>(
+      db_, [&](db::Transaction& tx) { return find_customer(tx, p.shop_id, id); });
 }
 
 Result<Customer> Pos::create_customer(const Principal& p, const CustomerInput& in) {
@@ -138,7 +144,8 @@ Result<Page<Employee>> Pos::list_employees(const Principal& p, const PageRequest
 }
 
 Result<Employee> Pos::employee(const Principal& p, int64_t id) {
-  return internal::read_value<Employee>(db_, [&](db::Transaction& tx) { return find_employee(tx, p.shop_id, id); });
+  return internal::read_value<Employee>(
+      db_, [&](db::Transaction& tx) { return find_employee(tx, p.shop_id, id); });
 }
 
 Result<Employee> Pos::create_employee(const Principal& p, const EmployeeInput& in) {
@@ -147,7 +154,8 @@ Result<Employee> Pos::create_employee(const Principal& p, const EmployeeInput& i
     if (!st.ok()) return st;
   }
   if (in.username.has_value() != in.password.has_value()) {
-    return InvalidArgument("username and password go together", in.username ? "password" : "username");
+    return InvalidArgument("username and password go together",
+                           in.username ? "password" : "username");
   }
   std::optional<std::string> hash;
   if (in.username) {
@@ -223,7 +231,8 @@ Result<Employee> Pos::update_employee(const Principal& p, int64_t id, const Empl
     // Deactivated, or a new password: every session of its login ends.
     if ((in.active && !*in.active) || hash) {
       auto s = tx.execute(
-          "DELETE FROM sessions WHERE user_id IN (SELECT id FROM users WHERE employee_id = ?)", {id});
+          "DELETE FROM sessions WHERE user_id IN (SELECT id FROM users WHERE employee_id = ?)",
+          {id});
       if (!s.ok()) return s.status();
     }
     return find_employee(tx, p.shop_id, id);

@@ -33,8 +33,8 @@ namespace tajir::pos {
 struct PosOptions {
   std::chrono::hours token_lifetime{24 * 30};
   // libsodium's argon2id limits; INTERACTIVE is its recommended minimum for logins.
-  unsigned long long pwhash_opslimit = 2;          // crypto_pwhash_OPSLIMIT_INTERACTIVE
-  size_t pwhash_memlimit = 64ull << 20;            // crypto_pwhash_MEMLIMIT_INTERACTIVE
+  unsigned long long pwhash_opslimit = 2;  // crypto_pwhash_OPSLIMIT_INTERACTIVE
+  size_t pwhash_memlimit = 64ull << 20;    // crypto_pwhash_MEMLIMIT_INTERACTIVE
 };
 
 struct AuthResult {
@@ -85,7 +85,8 @@ class Pos {
                                         const PageRequest& page);
   Result<Customer> customer(const Principal& p, int64_t id);
   // The shop's customers among `ids`, in one query.
-  Result<std::vector<Customer>> customers_by_ids(const Principal& p, const std::vector<int64_t>& ids);
+  Result<std::vector<Customer>> customers_by_ids(const Principal& p,
+                                                 const std::vector<int64_t>& ids);
   Result<Customer> create_customer(const Principal& p, const CustomerInput& in);
   Result<Customer> update_customer(const Principal& p, int64_t id, const CustomerInput& in);
   Status delete_customer(const Principal& p, int64_t id);

@@ -26,9 +26,11 @@ struct Statement {
 
 class RecordingTransaction : public db::Transaction {
  public:
-  RecordingTransaction(db::Transaction& inner, std::vector<Statement>& log) : inner_(inner), log_(log) {}
+  RecordingTransaction(db::Transaction& inner, std::vector<Statement>& log)
+      : inner_(inner), log_(log) {}
   Result<db::Rows> query(std::string_view sql, std::span<const db::Value> params) override {
-    if (sql.starts_with("SELECT")) log_.push_back({std::string(sql), {params.begin(), params.end()}});
+    if (sql.starts_with("SELECT"))
+      log_.push_back({std::string(sql), {params.begin(), params.end()}});
     return inner_.query(sql, params);
   }
   Result<int64_t> execute(std::string_view sql, std::span<const db::Value> params) override {
@@ -112,8 +114,9 @@ std::vector<std::string> plan_of(db::Database& db, const Statement& s) {
 
 void check_plans(db::Database& real) {
   Pos seeding(real, PosOptions{.pwhash_opslimit = 1, .pwhash_memlimit = 8192});
-  auto logins = seed(seeding, {.shops = 2, .products = 3000, .customers = 3000, .bills = 20000, .seed = 7},
-                     [](int64_t, int64_t, const char*) {});
+  auto logins =
+      seed(seeding, {.shops = 2, .products = 3000, .customers = 3000, .bills = 20000, .seed = 7},
+           [](int64_t, int64_t, const char*) {});
   ASSERT_TRUE(logins.ok()) << logins.status().message();
 
   RecordingDatabase rec(real);
@@ -125,12 +128,14 @@ void check_plans(db::Database& real) {
   run_hot_reads(pos, *principal);
   ASSERT_GT(rec.log.size(), 20u);
 
-  const std::regex full_scan(real.dialect() == db::Dialect::kSqlite
-                                 ? "^SCAN (products|customers|bills|bill_items|sessions|users|employees)( |$)"
-                                 : "Seq Scan on (products|customers|bills|bill_items|sessions|users|employees)\\b");
+  const std::regex full_scan(
+      real.dialect() == db::Dialect::kSqlite
+          ? "^SCAN (products|customers|bills|bill_items|sessions|users|employees)( |$)"
+          : "Seq Scan on (products|customers|bills|bill_items|sessions|users|employees)\\b");
   for (const Statement& s : rec.log) {
     for (const std::string& line : plan_of(real, s)) {
-      EXPECT_FALSE(std::regex_search(line, full_scan)) << "full scan: " << line << "\n  in: " << s.sql;
+      EXPECT_FALSE(std::regex_search(line, full_scan))
+          << "full scan: " << line << "\n  in: " << s.sql;
     }
   }
 }

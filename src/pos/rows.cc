@@ -99,11 +99,15 @@ Status load_items(db::Transaction& tx, std::span<Bill> bills) {
     by_id[b.id] = &b;
     b.items.clear();
   }
-  auto rows = tx.query("SELECT bill_id, product_id, name, quantity, unit_price, line_total FROM bill_items "
-                       "WHERE bill_id IN " + in_list(ids.size()) + " ORDER BY bill_id, id", ids);
+  auto rows = tx.query(
+      "SELECT bill_id, product_id, name, quantity, unit_price, line_total FROM bill_items "
+      "WHERE bill_id IN " +
+          in_list(ids.size()) + " ORDER BY bill_id, id",
+      ids);
   if (!rows.ok()) return rows.status();
   for (const auto& r : *rows) {
-    by_id[r.integer(0)]->items.push_back({r.integer(1), r.text(2), r.integer(3), r.integer(4), r.integer(5)});
+    by_id[r.integer(0)]->items.push_back(
+        {r.integer(1), r.text(2), r.integer(3), r.integer(4), r.integer(5)});
   }
   return OkStatus();
 }

@@ -95,7 +95,8 @@ Boundaries local_boundaries(std::string_view timezone, int64_t now) {
   auto week_start = local_day - (wd - date::Monday);
   auto month_start = date::local_days{ymd.year() / ymd.month() / 1};
   auto to_ms = [&](date::local_days d) { return start_of(zone, d); };
-  return {to_ms(local_day), to_ms(week_start), to_ms(month_start), to_ms(local_day + date::days(1))};
+  return {to_ms(local_day), to_ms(week_start), to_ms(month_start),
+          to_ms(local_day + date::days(1))};
 }
 
 }  // namespace internal

@@ -75,7 +75,7 @@ inline Status Internal(std::string message) { return {StatusCode::kInternal, std
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}  // NOLINT: implicit, like absl::StatusOr
+  Result(T value) : v_(std::move(value)) {}         // NOLINT: implicit, like absl::StatusOr
   Result(Status status) : v_(std::move(status)) {}  // NOLINT. REQUIRES: !status.ok()
 
   bool ok() const { return v_.index() == 0; }

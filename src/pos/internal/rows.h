@@ -73,9 +73,9 @@ Status read_page(db::Transaction& tx, const char* columns, const std::string& fr
   out.total = (*count)[0].integer(0);
   params.push_back(page.per_page);
   params.push_back(page.offset());
-  auto rows = tx.query(std::string("SELECT ") + columns + from_where + " ORDER BY " + order_by +
-                           " LIMIT ? OFFSET ?",
-                       params);
+  auto rows = tx.query(
+      std::string("SELECT ") + columns + from_where + " ORDER BY " + order_by + " LIMIT ? OFFSET ?",
+      params);
   if (!rows.ok()) return rows.status();
   for (const auto& r : *rows) out.items.push_back(from(r));
   return OkStatus();
@@ -84,12 +84,11 @@ Status read_page(db::Transaction& tx, const char* columns, const std::string& fr
 // The row of `table` with this id in this shop, or kNotFound "<what> not found". `lock` is
 // appended to the SELECT: row_lock(dialect) in a write that changes the row it read.
 template <typename T, typename From>
-Result<T> find_in_shop(db::Transaction& tx, const char* columns, const char* table,
-                       int64_t shop_id, int64_t id, From from, const char* what,
-                       const char* lock = "") {
-  auto rows = tx.query(std::string("SELECT ") + columns + " FROM " + table +
-                           " WHERE id = ? AND shop_id = ?" + lock,
-                       {id, shop_id});
+Result<T> find_in_shop(db::Transaction& tx, const char* columns, const char* table, int64_t shop_id,
+                       int64_t id, From from, const char* what, const char* lock = "") {
+  auto rows = tx.query(
+      std::string("SELECT ") + columns + " FROM " + table + " WHERE id = ? AND shop_id = ?" + lock,
+      {id, shop_id});
   if (!rows.ok()) return rows.status();
   if (rows->empty()) return NotFound(std::string(what) + " not found");
   return from((*rows)[0]);
@@ -131,15 +130,15 @@ std::string in_list(size_t n);
 
 // The shop's rows of `table` among `ids`, in one query; ids of other shops or gone are left out.
 template <typename T, typename From>
-Result<std::vector<T>> rows_by_ids(db::Database& db, const char* columns, const char* table, int64_t shop_id,
-                                   const std::vector<int64_t>& ids, From from) {
+Result<std::vector<T>> rows_by_ids(db::Database& db, const char* columns, const char* table,
+                                   int64_t shop_id, const std::vector<int64_t>& ids, From from) {
   std::vector<T> out;
   if (ids.empty()) return out;
   std::vector<db::Value> params{shop_id};
   params.insert(params.end(), ids.begin(), ids.end());
   Status st = db.read([&](db::Transaction& tx) {
-    auto rows = tx.query(std::string("SELECT ") + columns + " FROM " + table + " WHERE shop_id = ? AND id IN " +
-                             in_list(ids.size()),
+    auto rows = tx.query(std::string("SELECT ") + columns + " FROM " + table +
+                             " WHERE shop_id = ? AND id IN " + in_list(ids.size()),
                          params);
     if (!rows.ok()) return rows.status();
     for (const auto& r : *rows) out.push_back(from(r));
