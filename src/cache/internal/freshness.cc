@@ -72,7 +72,9 @@ void Freshness::finish(std::string_view tag, const TagIndex::Invalidation& inv) 
 }
 
 size_t Freshness::collect_garbage(int64_t now_ns) {
-  return tags_.collect_garbage(now_ns - horizon_ns_);
+  // Two horizons, not one: a version is aged from its invalidation's start, and a ticket taken
+  // while that invalidation still erased may be used up to a horizon later (see the header).
+  return tags_.collect_garbage(now_ns - 2 * horizon_ns_);
 }
 
 }  // namespace tajir::cache::internal

@@ -55,11 +55,12 @@
 // it (the leader's put may have come first, and been removed by it).
 //
 // Horizon: a ticket older than the horizon is refused, so a tag's version need be kept only
-// that long: TagIndex forgets a tag with no keys and no invalidation in progress once its last
-// invalidation is older than the horizon. Strictly, the version is aged from the invalidation's
-// clock reading and a ticket from its own, so a fill that took its ticket while that
-// invalidation was still erasing and put within that same span after the horizon (minutes
-// later) is not covered; no fill lasts that long.
+// about that long: TagIndex forgets a tag with no keys and no invalidation in progress once its
+// last invalidation is older than two horizons. Two, because the version is aged from the
+// invalidation's start while a ticket may be taken as late as the invalidation's end and then
+// used for one more horizon: the version outlives every ticket that needs it as long as an
+// invalidation finishes erasing within one horizon (minutes; it takes microseconds to
+// milliseconds).
 //
 // Thread safety: thread-safe. The epochs have a mutex of their own, taken alone; KeyEpochs is
 // guarded by the mutex of the cache shard that holds it.

@@ -259,5 +259,27 @@ TEST(Freshness, ConcurrentPatternsNeverLowerTheEpochOfEveryKey) {
   EXPECT_FALSE(s.get("page")) << "a page showing the old item outlived the pattern";
 }
 
+// A ticket taken while an invalidation is still erasing may be used up to a horizon after it
+// was taken; the tag's version, aged from the invalidation's start, must outlive it.
+TEST(Freshness, AVersionOutlivesEveryTicketThatNeedsIt) {
+  constexpr int64_t kHorizon = std::chrono::nanoseconds(std::chrono::minutes(5)).count();
+  TagIndex tags{1};
+  Freshness fresh{tags, std::chrono::minutes(5)};
+  KeyEpochs erased;
+  ASSERT_EQ(tags.link("t", "k", UINT64_MAX), TagIndex::LinkResult::kLinked);
+  std::optional<Ticket> late;
+  {
+    Freshness::Hold hold = fresh.begin();
+    TagIndex::Invalidation inv = fresh.take(hold, "t", /*now_ns=*/0);
+    late = fresh.ticket(/*now_ns=*/kHorizon / 2);  // a fill starts during a (slow) erase
+    fresh.finish("t", inv);
+  }
+  const int64_t put_at = kHorizon / 2 + kHorizon - 1;  // the fill's ticket is still valid
+  fresh.collect_garbage(put_at);
+  EXPECT_FALSE(fresh.outdated(erased, 1, *late, put_at));
+  EXPECT_FALSE(fresh.link(std::vector<std::string>{"t"}, "k", late->epoch))
+      << "the version was forgotten while a ticket older than it could still be used";
+}
+
 }  // namespace
 }  // namespace tajir::cache::internal
