@@ -22,6 +22,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "api/shop_stats.h"
 #include "cache/cache.h"
 #include "http/http.h"
 #include "pos/cache_map.h"
@@ -65,6 +66,8 @@ class ReadCache {
   // The engine itself, for the management endpoints (statistics, history, maintenance,
   // warming); null with caching off. Reads and writes of entries go through the calls below.
   cache::Cache* engine() const { return cache_; }
+  // Each shop's hits and misses of the GETs serve() answers, and its history (shop_stats.h).
+  const ShopStats& shops() const { return shops_; }
 
   // The key of a read: the shop, the type, the path and its query in a canonical order.
   static std::string key(int64_t shop, std::string_view type, const http::Request& req);
@@ -80,7 +83,8 @@ class ReadCache {
   };
   static std::optional<Read> read_of(std::string_view key);
 
-  // Answers a GET from the cache or `fill`. Failures of `fill` become error responses.
+  // Answers a GET from the cache or `fill`, counting it for the shop (shops()). Failures of
+  // `fill` become error responses.
   http::Response serve(const http::Request& req, int64_t shop, std::string_view type,
                        const Filler& fill);
 
@@ -124,6 +128,7 @@ class ReadCache {
   cache::Cache* cache_;
   pos::CacheMap map_;
   std::vector<std::pair<std::string, cache::TypeId>> types_;
+  ShopStats shops_;
 };
 
 }  // namespace tajir::api
