@@ -99,13 +99,21 @@ uint64_t sum(const std::array<uint64_t, cache::kMaxTypes>& a) {
 json tiers_json(uint64_t hits, uint64_t misses, uint64_t keys, uint64_t memory_bytes,
                 std::optional<double> latency_us, uint64_t errors) {
   json latency = latency_us ? json(std::round(*latency_us * 10) / 10) : json(nullptr);
-  return {{"local", {{"enabled", true}, {"state", "up"}, {"hits", hits}, {"misses", misses}, {"keys", keys},
-                     {"memory_bytes", memory_bytes}, {"latency_us", latency}, {"errors", errors}}},
+  return {{"local",
+           {{"enabled", true},
+            {"state", "up"},
+            {"hits", hits},
+            {"misses", misses},
+            {"keys", keys},
+            {"memory_bytes", memory_bytes},
+            {"latency_us", latency},
+            {"errors", errors}}},
           {"redis", {{"enabled", false}, {"connected", false}, {"state", "disabled"}}}};
 }
 
 // What every scope reports alike: the settings, and the legacy fields.
-void put_common(json& out, const cache::Cache& e, uint64_t memory_limit, int64_t shop, pos::InvalidationMode mode) {
+void put_common(json& out, const cache::Cache& e, uint64_t memory_limit, int64_t shop,
+                pos::InvalidationMode mode) {
   out["enabled"] = true;
   out["scope"] = shop == 0 ? "server" : "shop";
   if (shop != 0) out["shop_id"] = shop;
@@ -156,18 +164,25 @@ json shop_stats(const ReadCache& reads, int64_t shop, pos::InvalidationMode mode
   const ShopStats::Counts n = reads.shops().counts(shop);
   const cache::TagUsage u = reads.shops().usage(shop);
   const uint64_t hits = n.total_hits(), misses = n.total_misses();
-  json out = {{"hits", hits},      {"misses", misses},       {"hit_rate", rate(hits, misses)},
-              {"keys", sum(u.keys)}, {"memory_bytes", sum(u.memory_bytes)}, {"load_errors", n.total_errors()}};
+  json out = {{"hits", hits},
+              {"misses", misses},
+              {"hit_rate", rate(hits, misses)},
+              {"keys", sum(u.keys)},
+              {"memory_bytes", sum(u.memory_bytes)},
+              {"load_errors", n.total_errors()}};
   json by_type = json::object();
   for (const pos::CacheType& t : pos::kCacheTypes) {
     const cache::TypeId id = reads.type_id(t.name);
-    by_type[std::string(t.name)] = {{"hits", n.hits[id]},         {"misses", n.misses[id]},
+    by_type[std::string(t.name)] = {{"hits", n.hits[id]},
+                                    {"misses", n.misses[id]},
                                     {"hit_rate", rate(n.hits[id], n.misses[id])},
-                                    {"load_errors", n.errors[id]}, {"keys", u.keys[id]},
+                                    {"load_errors", n.errors[id]},
+                                    {"keys", u.keys[id]},
                                     {"memory_bytes", u.memory_bytes[id]}};
   }
   out["by_type"] = std::move(by_type);
-  out["tiers"] = tiers_json(hits, misses, sum(u.keys), sum(u.memory_bytes), n.latency_us(), n.total_errors());
+  out["tiers"] =
+      tiers_json(hits, misses, sum(u.keys), sum(u.memory_bytes), n.latency_us(), n.total_errors());
   put_common(out, *reads.engine(), reads.engine()->stats().memory_limit_bytes, shop, mode);
   return out;
 }
@@ -176,11 +191,19 @@ json shop_stats(const ReadCache& reads, int64_t shop, pos::InvalidationMode mode
 
 json stats_json(const ReadCache& reads, int64_t shop, pos::InvalidationMode mode) {
   if (reads.engine() == nullptr) {
-    json off = {{"enabled", false}, {"scope", shop == 0 ? "server" : "shop"}, {"hits", 0}, {"misses", 0},
-                {"hit_rate", 0.0}, {"keys", 0}, {"memory_bytes", 0}, {"total_keys", 0},
-                {"memory_usage", "0 B"}, {"redis_status", "disabled"},
-                {"tiers", {{"local", {{"enabled", false}, {"state", "off"}}},
-                           {"redis", {{"enabled", false}, {"connected", false}, {"state", "disabled"}}}}}};
+    json off = {{"enabled", false},
+                {"scope", shop == 0 ? "server" : "shop"},
+                {"hits", 0},
+                {"misses", 0},
+                {"hit_rate", 0.0},
+                {"keys", 0},
+                {"memory_bytes", 0},
+                {"total_keys", 0},
+                {"memory_usage", "0 B"},
+                {"redis_status", "disabled"},
+                {"tiers",
+                 {{"local", {{"enabled", false}, {"state", "off"}}},
+                  {"redis", {{"enabled", false}, {"connected", false}, {"state", "disabled"}}}}}};
     if (shop != 0) off["shop_id"] = shop;
     return off;
   }
@@ -201,24 +224,39 @@ json shop_advice(const ReadCache& reads, int64_t shop) {
       because += ": most of these reads went to the database; warm " + std::string(t.name) +
                  " when the shop opens and after large changes (optimize warmed it now)";
     } else if (cold) {
-      because += ": " + std::string(t.name) + " are cached as they are first read (they cannot be warmed)";
+      because +=
+          ": " + std::string(t.name) + " are cached as they are first read (they cannot be warmed)";
     } else {
       because += ": the cache answers most of these reads; keep it";
     }
-    out.push_back({{"advice", cold && t.warmable ? "warm" : "keep"}, {"type", t.name}, {"hits", hits},
-                   {"misses", misses}, {"hit_rate", rate(hits, misses)}, {"because", because}});
+    out.push_back({{"advice", cold && t.warmable ? "warm" : "keep"},
+                   {"type", t.name},
+                   {"hits", hits},
+                   {"misses", misses},
+                   {"hit_rate", rate(hits, misses)},
+                   {"because", because}});
   }
   if (out.empty()) {
     out.push_back({{"advice", "none"},
-                   {"because", "no cached read of this shop since the server started (0 hits, 0 misses): "
-                               "nothing to tune yet"}});
+                   {"because",
+                    "no cached read of this shop since the server started (0 hits, 0 misses): "
+                    "nothing to tune yet"}});
   }
   const uint64_t keys = sum(u.keys), bytes = sum(u.memory_bytes);
   const uint64_t limit = reads.engine()->stats().memory_limit_bytes;
-  char share[32];
-  std::snprintf(share, sizeof share, "%.2f%%", limit == 0 ? 0.0 : 100.0 * static_cast<double>(bytes) / static_cast<double>(limit));
-  out.push_back({{"advice", "memory"}, {"keys", keys}, {"memory_bytes", bytes}, {"memory_limit_bytes", limit},
-                 {"because", with_commas(keys) + " entries of this shop take " + human_bytes(bytes) + ", " + share +
+  const double share =
+      limit == 0 ? 0.0 : 100.0 * static_cast<double>(bytes) / static_cast<double>(limit);
+  char share_text[32];
+  if (bytes > 0 && share < 0.01)
+    std::snprintf(share_text, sizeof share_text, "under 0.01%%");
+  else
+    std::snprintf(share_text, sizeof share_text, "%.2f%%", share);
+  out.push_back({{"advice", "memory"},
+                 {"keys", keys},
+                 {"memory_bytes", bytes},
+                 {"memory_limit_bytes", limit},
+                 {"because", with_commas(keys) + (keys == 1 ? " entry" : " entries") +
+                                 " of this shop take " + human_bytes(bytes) + ", " + share_text +
                                  " of the cache's " + human_bytes(limit)}});
   return out;
 }
@@ -246,8 +284,8 @@ std::optional<json> memory_advice(const cache::Stats& st) {
 }
 
 std::string hit_rate_text(uint64_t hits, uint64_t misses) {
-  return "hit rate " + std::to_string(rate(hits, misses)).substr(0, 4) + " (" + std::to_string(hits) + " hits, " +
-         std::to_string(misses) + " misses)";
+  return "hit rate " + std::to_string(rate(hits, misses)).substr(0, 4) + " (" +
+         std::to_string(hits) + " hits, " + std::to_string(misses) + " misses)";
 }
 
 std::string metrics_text(const cache::Cache* c, const RefillStats& refill, uint64_t db_statements) {

@@ -8,9 +8,8 @@
 // invalidations, evictions or loads of every shop show how busy the others are.
 #pragma once
 
-#include <nlohmann/json.hpp>
-
 #include <chrono>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 

@@ -55,7 +55,8 @@ http::Response with_cache_headers(http::Response r, bool hit, const http::Reques
 
 }  // namespace
 
-ReadCache::ReadCache(cache::Cache* cache, pos::CacheMap map) : cache_(cache), map_(map), shops_(cache) {
+ReadCache::ReadCache(cache::Cache* cache, pos::CacheMap map)
+    : cache_(cache), map_(map), shops_(cache) {
   for (const pos::CacheType& t : pos::kCacheTypes) {
     types_.emplace_back(std::string(t.name), cache_ != nullptr ? cache_->register_type(t.name) : 0);
   }

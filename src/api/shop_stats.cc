@@ -28,7 +28,8 @@ int64_t unix_ms_now() {
 // What every shop's tag starts with: the common prefix of two shops' tags ("shop:").
 std::string shop_tag_prefix() {
   const std::string a = pos::CacheMap::shop_tag(1), b = pos::CacheMap::shop_tag(2);
-  return a.substr(0, static_cast<size_t>(std::mismatch(a.begin(), a.end(), b.begin(), b.end()).first - a.begin()));
+  return a.substr(0, static_cast<size_t>(
+                         std::mismatch(a.begin(), a.end(), b.begin(), b.end()).first - a.begin()));
 }
 
 }  // namespace
@@ -63,7 +64,8 @@ std::optional<double> ShopStats::Counts::latency_us() const {
 ShopStats::ShopStats(cache::Cache* cache) : cache_(cache), tag_prefix_(shop_tag_prefix()) {
   if (cache_ == nullptr) return;
   ring_.resize(std::max<size_t>(cache_->options().history_points, 1));
-  if (cache_->options().maintenance_interval.count() > 0 && cache_->options().history_interval.count() > 0) {
+  if (cache_->options().maintenance_interval.count() > 0 &&
+      cache_->options().history_interval.count() > 0) {
     sampler_ = std::jthread([this](std::stop_token stop) { sample_loop(stop); });
   }
 }
@@ -93,7 +95,8 @@ ShopStats::Lookup ShopStats::begin(int64_t shop) {
   Slot& s = slot_for(shop);
   const uint64_t n = s.lookups.fetch_add(1, kRelaxed);
   const bool timed = n < 64 || n % 64 == 0;
-  return {&s, timed, timed ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{}};
+  return {&s, timed,
+          timed ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{}};
 }
 
 void ShopStats::end(const Lookup& lookup, cache::TypeId type, Outcome outcome) {
@@ -103,12 +106,17 @@ void ShopStats::end(const Lookup& lookup, cache::TypeId type, Outcome outcome) {
       s.hits[type].fetch_add(1, kRelaxed);
       if (lookup.timed) {
         auto took = std::chrono::steady_clock::now() - lookup.started;
-        s.latency_ns.fetch_add(static_cast<uint64_t>(std::chrono::nanoseconds(took).count()), kRelaxed);
+        s.latency_ns.fetch_add(static_cast<uint64_t>(std::chrono::nanoseconds(took).count()),
+                               kRelaxed);
         s.latency_samples.fetch_add(1, kRelaxed);
       }
       break;
-    case Outcome::kMiss: s.misses[type].fetch_add(1, kRelaxed); break;
-    case Outcome::kError: s.errors[type].fetch_add(1, kRelaxed); break;
+    case Outcome::kMiss:
+      s.misses[type].fetch_add(1, kRelaxed);
+      break;
+    case Outcome::kError:
+      s.errors[type].fetch_add(1, kRelaxed);
+      break;
   }
 }
 
@@ -143,10 +151,12 @@ void ShopStats::record_point() {
     int64_t shop = 0;
     const char* first = tag.data() + tag_prefix_.size();
     auto [end, ec] = std::from_chars(first, tag.data() + tag.size(), shop);
-    if (ec != std::errc() || end != tag.data() + tag.size() || pos::CacheMap::shop_tag(shop) != tag) continue;
+    if (ec != std::errc() || end != tag.data() + tag.size() || pos::CacheMap::shop_tag(shop) != tag)
+      continue;
     usage.emplace_back(slot_for(shop).index, u);
   }
-  std::sort(usage.begin(), usage.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::sort(usage.begin(), usage.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
   std::lock_guard lock(history_mu_);  // before the counts: last_ moves with them
   std::vector<Counts> counts;
   {
@@ -168,7 +178,8 @@ void ShopStats::record_point() {
       p.memory_bytes = sum(u->second.memory_bytes);
       ++u;
     }
-    if (p.hits != 0 || p.misses != 0 || p.keys != 0 || p.memory_bytes != 0) sample.shops.push_back(p);
+    if (p.hits != 0 || p.misses != 0 || p.keys != 0 || p.memory_bytes != 0)
+      sample.shops.push_back(p);
   }
   ring_[next_ % ring_.size()] = std::move(sample);
   ++next_;
@@ -199,10 +210,13 @@ std::vector<ShopStats::Point> ShopStats::history(int64_t shop, size_t max_points
     }
     out.push_back(p);
   }
-  Point partial{.at_ms = unix_ms_now(), .keys = sum(now_usage.keys),
-                .memory_bytes = sum(now_usage.memory_bytes), .partial = true};
+  Point partial{.at_ms = unix_ms_now(),
+                .keys = sum(now_usage.keys),
+                .memory_bytes = sum(now_usage.memory_bytes),
+                .partial = true};
   if (slot != nullptr) {
-    const auto last = slot->index < last_.size() ? last_[slot->index] : std::pair<uint64_t, uint64_t>{0, 0};
+    const auto last =
+        slot->index < last_.size() ? last_[slot->index] : std::pair<uint64_t, uint64_t>{0, 0};
     partial.hits = now.total_hits() - std::min(last.first, now.total_hits());
     partial.misses = now.total_misses() - std::min(last.second, now.total_misses());
   }

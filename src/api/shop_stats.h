@@ -6,9 +6,9 @@
 // The engine counts per value type only; a shop's keys and memory come from it on read, from
 // the entries carrying the shop's tag (Cache::usage_by_tag, pos::CacheMap::shop_tag).
 //
-// The hot path is begin() and end() around a lookup: a shared lock of the shop -> slot map (taken exclusively only the
-// first time a shop is seen) and relaxed atomic increments in the shop's slot. Slots are never
-// freed, one per shop that was read (a few hundred bytes each).
+// The hot path is begin() and end() around a lookup: a shared lock of the shop -> slot map (taken
+// exclusively only the first time a shop is seen) and relaxed atomic increments in the shop's slot.
+// Slots are never freed, one per shop that was read (a few hundred bytes each).
 //
 // History: once per the cache's history interval, a background thread records a point per shop
 // (its hits and misses of the interval, its keys and memory at the end), in one ring of the

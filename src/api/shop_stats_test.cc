@@ -15,7 +15,9 @@ using Outcome = ShopStats::Outcome;
 // A cache with no background thread: the test records the history points.
 cache::Options manual() { return {.shards = 4, .default_ttl = 0ms, .maintenance_interval = 0ms}; }
 
-void get(ShopStats& s, int64_t shop, cache::TypeId type, Outcome o) { s.end(s.begin(shop), type, o); }
+void get(ShopStats& s, int64_t shop, cache::TypeId type, Outcome o) {
+  s.end(s.begin(shop), type, o);
+}
 
 TEST(ShopStats, CountsEachShopApartPerType) {
   cache::Cache c(manual());
@@ -67,7 +69,8 @@ TEST(ShopStats, UsageIsTheLiveEntriesOfTheShopsTag) {
   c.put("42|b", "v", {.tags = {pos::CacheMap::shop_tag(42)}, .type = products});
   EXPECT_EQ(s.usage(4).keys[products], 1u) << "shop 4's, not shop 42's";
   EXPECT_EQ(s.usage(42).keys[products], 2u);
-  EXPECT_EQ(s.usage(42).memory_bytes[products], c.stats().total.memory_bytes - s.usage(4).memory_bytes[products]);
+  EXPECT_EQ(s.usage(42).memory_bytes[products],
+            c.stats().total.memory_bytes - s.usage(4).memory_bytes[products]);
   EXPECT_EQ(s.usage(5).keys[products], 0u);
 }
 
@@ -80,7 +83,8 @@ TEST(ShopStats, HistoryHasEachShopsOwnPointsAndTheIntervalInProgress) {
   get(s, 1, products, Outcome::kHit);
   get(s, 1, products, Outcome::kMiss);
   c.put("1|a", "v", {.tags = {pos::CacheMap::shop_tag(1)}, .type = products});
-  c.put("3|a", "v", {.tags = {pos::CacheMap::shop_tag(3)}, .type = products});  // warmed, never read
+  c.put("3|a", "v",
+        {.tags = {pos::CacheMap::shop_tag(3)}, .type = products});  // warmed, never read
   s.record_point();
   get(s, 1, products, Outcome::kHit);
   get(s, 2, products, Outcome::kHit);
@@ -147,13 +151,15 @@ TEST(ShopStats, CountingFromManyThreadsLosesNothing) {
   std::vector<std::jthread> threads;
   for (int t = 0; t < 4; ++t) {
     threads.emplace_back([&s, t] {
-      for (int i = 0; i < 10'000; ++i) get(s, 1 + (i + t) % 50, 1, i % 3 == 0 ? Outcome::kMiss : Outcome::kHit);
+      for (int i = 0; i < 10'000; ++i)
+        get(s, 1 + (i + t) % 50, 1, i % 3 == 0 ? Outcome::kMiss : Outcome::kHit);
     });
   }
   threads.clear();
   EXPECT_EQ(s.all_shops().total_hits() + s.all_shops().total_misses(), 40'000u);
   uint64_t by_shop = 0;
-  for (int shop = 1; shop <= 50; ++shop) by_shop += s.counts(shop).total_hits() + s.counts(shop).total_misses();
+  for (int shop = 1; shop <= 50; ++shop)
+    by_shop += s.counts(shop).total_hits() + s.counts(shop).total_misses();
   EXPECT_EQ(by_shop, 40'000u);
 }
 

@@ -608,7 +608,8 @@ TEST(Cache, UsageByTagCountsTheLiveEntriesOfEachTagPerType) {
     EXPECT_EQ(c.put(key, std::move(value), o), PutResult::kStored);
     return c.stats().total.memory_bytes - before;
   };
-  const uint64_t p1 = put("1|p", std::string(100, 'x'), {.tags = {"shop:1", "product:1:7"}, .type = products});
+  const uint64_t p1 =
+      put("1|p", std::string(100, 'x'), {.tags = {"shop:1", "product:1:7"}, .type = products});
   const uint64_t b1 = put("1|b", "v", {.tags = {"shop:1"}, .type = bills});
   const uint64_t p12 = put("12|p", "v", {.tags = {"shop:12"}, .type = products});
   put("2|p", "v", {.tags = {"shop:2"}, .ttl = 1s, .type = products});
