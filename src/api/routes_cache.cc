@@ -127,11 +127,17 @@ Response history(Context& c, Request& req, const pos::Principal& p) {
   if (e == nullptr) return reply(200, out);
   const int64_t interval_ms = e->options().history_interval.count();
   out["interval_seconds"] = interval_ms / 1000;
-  const auto max_points = static_cast<size_t>(*minutes / std::max<int64_t>(1, interval_ms / 60'000));
+  const auto max_points =
+      static_cast<size_t>(*minutes / std::max<int64_t>(1, interval_ms / 60'000));
   auto point = [](int64_t at_ms, uint64_t hits, uint64_t misses, uint64_t keys, uint64_t memory) {
-    return json{{"at", pos::format_time(at_ms)}, {"hits", hits}, {"misses", misses},
-                {"hit_rate", hits + misses == 0 ? 0.0 : static_cast<double>(hits) / static_cast<double>(hits + misses)},
-                {"keys", keys}, {"memory_bytes", memory}};
+    return json{
+        {"at", pos::format_time(at_ms)},
+        {"hits", hits},
+        {"misses", misses},
+        {"hit_rate",
+         hits + misses == 0 ? 0.0 : static_cast<double>(hits) / static_cast<double>(hits + misses)},
+        {"keys", keys},
+        {"memory_bytes", memory}};
   };
   json& points = out["points"];
   if (p.shop_id != 0) {
@@ -151,7 +157,8 @@ Response history(Context& c, Request& req, const pos::Principal& p) {
 // Warms the warmable types that miss more than they hit, by `misses_hits` of a type (the
 // scope's figures), naming them in each action.
 template <typename Figures>
-void warm_cold_types(Context& c, const std::vector<int64_t>& shops, json& actions, Figures misses_hits) {
+void warm_cold_types(Context& c, const std::vector<int64_t>& shops, json& actions,
+                     Figures misses_hits) {
   std::vector<std::string> cold;
   for (const std::string& t : pos::warmable_types()) {
     auto [misses, hits] = misses_hits(t);
@@ -159,7 +166,10 @@ void warm_cold_types(Context& c, const std::vector<int64_t>& shops, json& action
   }
   for (const auto& [t, n] : api::warm(c, shops, cold).warmed) {
     auto [misses, hits] = misses_hits(t);
-    actions.push_back({{"action", "warm"}, {"type", t}, {"entries", n}, {"because", hit_rate_text(hits, misses)}});
+    actions.push_back({{"action", "warm"},
+                       {"type", t},
+                       {"entries", n},
+                       {"because", hit_rate_text(hits, misses)}});
   }
 }
 
@@ -186,7 +196,8 @@ Response optimize(Context& c, Request& req, const pos::Principal& p) {
     cache::Stats st = e->stats();
     actions.push_back({{"action", "reclaim_expired"}, {"entries", e->run_maintenance()}});
     warm_cold_types(c, *shops, actions, [&](const std::string& t) {
-      auto of = std::find_if(st.by_type.begin(), st.by_type.end(), [&](const auto& x) { return x.first == t; });
+      auto of = std::find_if(st.by_type.begin(), st.by_type.end(),
+                             [&](const auto& x) { return x.first == t; });
       return of == st.by_type.end() ? std::pair<uint64_t, uint64_t>{0, 0}
                                     : std::pair{of->second.misses, of->second.hits};
     });
@@ -200,21 +211,30 @@ Response optimize(Context& c, Request& req, const pos::Principal& p) {
       }
     }
   }
-  return reply(200, {{"scope", scope == 0 ? "server" : "shop"}, {"actions", actions},
-                     {"recommendations", recommendations}, {"before", before},
+  return reply(200, {{"scope", scope == 0 ? "server" : "shop"},
+                     {"actions", actions},
+                     {"recommendations", recommendations},
+                     {"before", before},
                      {"after", stats_json(c.reads, scope, c.options.invalidation)}});
 }
 
-// The dashboard page: static and public; the data it fetches needs a token. Its policy lets it
-// load nothing from elsewhere and talk to this server alone.
-Response page(Context&, Request&, const pos::Principal&) {
-  Response r = Response::bytes(200, cache_page_html(), "text/html; charset=utf-8");
+// The dashboard page and its files: static and public; the data it fetches needs a token. Their
+// policy lets the page load nothing from elsewhere, run no inline script or style, and talk to
+// this server alone.
+Response web(std::string_view name) {
+  const WebFile* f = web_file(name);
+  if (f == nullptr) return http::error(404, "not_found", "no such file");
+  Response r = Response::bytes(200, f->bytes, std::string(f->content_type));
   r.set_header("Content-Security-Policy",
-               "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
-               "connect-src 'self'; frame-ancestors 'none'");
+               "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
+               "base-uri 'none'; form-action 'none'; frame-ancestors 'none'");
+  r.set_header("X-Content-Type-Options", "nosniff");
   r.set_header("Cache-Control", "no-cache");
   return r;
 }
+
+Response page(Context&, Request&, const pos::Principal&) { return web("cache.html"); }
+Response page_file(Context&, Request& req, const pos::Principal&) { return web(req.param("file")); }
 
 Response metrics(Context& c, Request&, const pos::Principal&) {
   if (!c.options.metrics_enabled) return http::error(404, "not_found", "metrics are turned off");
@@ -231,6 +251,7 @@ constexpr Route kRoutes[] = {
     {Method::kGet, "/api/cache/stats/history", kManagersAnyShop, history},
     {Method::kPost, "/api/cache/optimize", kManagersAnyShop, optimize},
     {Method::kGet, "/cache", kPublic, page},
+    {Method::kGet, "/cache/{file}", kPublic, page_file},
     {Method::kGet, "/metrics", kPublic, metrics},
 };
 
