@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# Installs the Debian 12 packages tajir needs to build, test and benchmark.
+# Installs what tajir needs to build, test and benchmark: the Debian 12 packages, then the npm
+# packages of web/ (uPlot, embedded in the binary) and tests/e2e/ (playwright-core, which drives
+# Debian's chromium; it downloads no browser).
 # Idempotent: packages already installed are skipped, and when all are there it only checks.
 set -euo pipefail
+cd "$(dirname "$0")/.."
 
 packages=(
   # toolchain
@@ -14,6 +17,8 @@ packages=(
   # tests and benchmarks: a real PostgreSQL the tests start themselves, wrk for load
   libgtest-dev libgmock-dev libbenchmark-dev python3 python3-pytest postgresql wrk curl
   nginx-light
+  # the browser test of the cache page (tests/e2e), and a font for its screenshots
+  chromium fonts-dejavu-core
   # the Flask + Redis peer of the HTTP benchmark (bench/peers/flask_redis)
   redis-server python3-flask python3-redis gunicorn
 )
@@ -22,11 +27,27 @@ missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
+# Node and npm (web/, tests/e2e/): Debian's, unless the machine has its own already.
+command -v node > /dev/null || missing+=(nodejs)
+command -v npm > /dev/null || missing+=(npm)
 
-sudo=""
-[ "$(id -u)" -eq 0 ] || sudo="sudo"
-echo "install-deps: installing ${missing[*]}"
-export DEBIAN_FRONTEND=noninteractive
-$sudo apt-get update -qq
-$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+if [ ${#missing[@]} -gt 0 ]; then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  echo "install-deps: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -qq
+  $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# npm ci where node_modules does not match the lock file (a stamp of its hash, written after a
+# successful install). --ignore-scripts: no package runs code at install.
+for dir in web tests/e2e; do
+  stamp="$dir/node_modules/.tajir-lock-sha256"
+  want="$(sha256sum "$dir/package-lock.json" | cut -d' ' -f1)"
+  if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+    echo "install-deps: npm ci in $dir"
+    (cd "$dir" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
+    echo "$want" > "$stamp"
+  fi
+done

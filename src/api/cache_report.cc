@@ -95,22 +95,52 @@ std::optional<json> ttl_advice(const std::string& type, const cache::TypeStats& 
   return advice;
 }
 
-json stats_json(const cache::Cache* c, pos::InvalidationMode mode) {
-  if (c == nullptr) {
-    return {
-        {"enabled", false},
-        {"hits", 0},
-        {"misses", 0},
-        {"hit_rate", 0.0},
-        {"keys", 0},
-        {"memory_bytes", 0},
-        {"total_keys", 0},
-        {"memory_usage", "0 B"},
-        {"redis_status", "disabled"},
-        {"tiers",
-         {{"local", {{"enabled", false}}}, {"redis", {{"enabled", false}, {"connected", false}}}}}};
-  }
-  cache::Stats st = c->stats();
+namespace {
+
+double rate(uint64_t hits, uint64_t misses) {
+  return hits + misses == 0 ? 0.0 : static_cast<double>(hits) / static_cast<double>(hits + misses);
+}
+
+uint64_t sum(const std::array<uint64_t, cache::kMaxTypes>& a) {
+  uint64_t n = 0;
+  for (uint64_t x : a) n += x;
+  return n;
+}
+
+// The local tier and the Redis one (not built: disabled). `latency_us`: the mean of the timed
+// hits' lookups; null before the first.
+json tiers_json(uint64_t hits, uint64_t misses, uint64_t keys, uint64_t memory_bytes,
+                std::optional<double> latency_us, uint64_t errors) {
+  json latency = latency_us ? json(std::round(*latency_us * 10) / 10) : json(nullptr);
+  return {{"local",
+           {{"enabled", true},
+            {"state", "up"},
+            {"hits", hits},
+            {"misses", misses},
+            {"keys", keys},
+            {"memory_bytes", memory_bytes},
+            {"latency_us", latency},
+            {"errors", errors}}},
+          {"redis", {{"enabled", false}, {"connected", false}, {"state", "disabled"}}}};
+}
+
+// What every scope reports alike: the settings, and the legacy fields.
+void put_common(json& out, const cache::Cache& e, uint64_t memory_limit, int64_t shop,
+                pos::InvalidationMode mode) {
+  out["enabled"] = true;
+  out["scope"] = shop == 0 ? "server" : "shop";
+  if (shop != 0) out["shop_id"] = shop;
+  out["memory_limit_bytes"] = memory_limit;
+  out["policy"] = e.options().policy;
+  out["invalidation"] = mode == pos::InvalidationMode::kPrecise ? "precise" : "coarse";
+  out["total_keys"] = out["keys"];
+  out["memory_usage"] = human_bytes(out["memory_bytes"].get<uint64_t>());
+  out["redis_status"] = "disabled";
+}
+
+json server_stats(const ReadCache& reads, pos::InvalidationMode mode) {
+  const cache::Cache& e = *reads.engine();
+  cache::Stats st = e.stats();
   json out;
   auto put_counters = [](json& j, const cache::TypeStats& t) {
     for (size_t i = 0; i < cache::kNumCounters; ++i) {
@@ -123,16 +153,12 @@ json stats_json(const cache::Cache* c, pos::InvalidationMode mode) {
     j["invalidated_age_p50_ms"] = std::llround(t.invalidated_age.quantile_ms(0.5));
   };
   put_counters(out, st.total);
-  out["enabled"] = true;
   out["peak_memory_bytes"] = st.peak_memory_bytes;
-  out["memory_limit_bytes"] = st.memory_limit_bytes;
   out["compression_ratio"] = st.compression_ratio();
   out["compressed_values"] = st.compressed_values;
   out["ghost_hits"] = st.ghost_hits;
   out["tags"] = st.tags;
-  out["policy"] = st.policy;
   out["shards"] = st.shards;
-  out["invalidation"] = mode == pos::InvalidationMode::kPrecise ? "precise" : "coarse";
   json by_type = json::object();
   for (const auto& [name, t] : st.by_type) {
     if (name == "default") continue;
@@ -141,17 +167,110 @@ json stats_json(const cache::Cache* c, pos::InvalidationMode mode) {
     by_type[name] = std::move(j);
   }
   out["by_type"] = std::move(by_type);
-  out["tiers"] = {{"local",
-                   {{"enabled", true},
-                    {"hits", st.total.hits},
-                    {"misses", st.total.misses},
-                    {"keys", st.total.keys},
-                    {"memory_bytes", st.total.memory_bytes}}},
-                  {"redis", {{"enabled", false}, {"connected", false}}}};
-  // Fields of the original Python design's clients.
-  out["total_keys"] = st.total.keys;
-  out["memory_usage"] = human_bytes(st.total.memory_bytes);
-  out["redis_status"] = "disabled";
+  out["tiers"] = tiers_json(st.total.hits, st.total.misses, st.total.keys, st.total.memory_bytes,
+                            reads.shops().all_shops().latency_us(), st.total.load_errors);
+  put_common(out, e, st.memory_limit_bytes, 0, mode);
+  return out;
+}
+
+json shop_stats(const ReadCache& reads, int64_t shop, pos::InvalidationMode mode) {
+  const ShopStats::Counts n = reads.shops().counts(shop);
+  const cache::TagUsage u = reads.shops().usage(shop);
+  const uint64_t hits = n.total_hits(), misses = n.total_misses();
+  json out = {{"hits", hits},
+              {"misses", misses},
+              {"hit_rate", rate(hits, misses)},
+              {"keys", sum(u.keys)},
+              {"memory_bytes", sum(u.memory_bytes)},
+              {"load_errors", n.total_errors()}};
+  json by_type = json::object();
+  for (const pos::CacheType& t : pos::kCacheTypes) {
+    const cache::TypeId id = reads.type_id(t.name);
+    by_type[std::string(t.name)] = {{"hits", n.hits[id]},
+                                    {"misses", n.misses[id]},
+                                    {"hit_rate", rate(n.hits[id], n.misses[id])},
+                                    {"load_errors", n.errors[id]},
+                                    {"keys", u.keys[id]},
+                                    {"memory_bytes", u.memory_bytes[id]}};
+  }
+  out["by_type"] = std::move(by_type);
+  out["tiers"] =
+      tiers_json(hits, misses, sum(u.keys), sum(u.memory_bytes), n.latency_us(), n.total_errors());
+  put_common(out, *reads.engine(), reads.engine()->stats().memory_limit_bytes, shop, mode);
+  return out;
+}
+
+}  // namespace
+
+json stats_json(const ReadCache& reads, int64_t shop, pos::InvalidationMode mode) {
+  if (reads.engine() == nullptr) {
+    json off = {{"enabled", false},
+                {"scope", shop == 0 ? "server" : "shop"},
+                {"hits", 0},
+                {"misses", 0},
+                {"hit_rate", 0.0},
+                {"keys", 0},
+                {"memory_bytes", 0},
+                {"total_keys", 0},
+                {"memory_usage", "0 B"},
+                {"redis_status", "disabled"},
+                {"tiers",
+                 {{"local", {{"enabled", false}, {"state", "off"}}},
+                  {"redis", {{"enabled", false}, {"connected", false}, {"state", "disabled"}}}}}};
+    if (shop != 0) off["shop_id"] = shop;
+    return off;
+  }
+  return shop == 0 ? server_stats(reads, mode) : shop_stats(reads, shop, mode);
+}
+
+json shop_advice(const ReadCache& reads, int64_t shop) {
+  const ShopStats::Counts n = reads.shops().counts(shop);
+  const cache::TagUsage u = reads.shops().usage(shop);
+  json out = json::array();
+  for (const pos::CacheType& t : pos::kCacheTypes) {
+    const cache::TypeId id = reads.type_id(t.name);
+    const uint64_t hits = n.hits[id], misses = n.misses[id];
+    if (hits + misses == 0) continue;
+    const bool cold = misses > hits;
+    std::string because = hit_rate_text(hits, misses);
+    if (cold && t.warmable) {
+      because += ": most of these reads went to the database; warm " + std::string(t.name) +
+                 " when the shop opens and after large changes (optimize warmed it now)";
+    } else if (cold) {
+      because +=
+          ": " + std::string(t.name) + " are cached as they are first read (they cannot be warmed)";
+    } else {
+      because += ": the cache answers most of these reads; keep it";
+    }
+    out.push_back({{"advice", cold && t.warmable ? "warm" : "keep"},
+                   {"type", t.name},
+                   {"hits", hits},
+                   {"misses", misses},
+                   {"hit_rate", rate(hits, misses)},
+                   {"because", because}});
+  }
+  if (out.empty()) {
+    out.push_back({{"advice", "none"},
+                   {"because",
+                    "no cached read of this shop since the server started (0 hits, 0 misses): "
+                    "nothing to tune yet"}});
+  }
+  const uint64_t keys = sum(u.keys), bytes = sum(u.memory_bytes);
+  const uint64_t limit = reads.engine()->stats().memory_limit_bytes;
+  const double share =
+      limit == 0 ? 0.0 : 100.0 * static_cast<double>(bytes) / static_cast<double>(limit);
+  char share_text[32];
+  if (bytes > 0 && share < 0.01)
+    std::snprintf(share_text, sizeof share_text, "under 0.01%%");
+  else
+    std::snprintf(share_text, sizeof share_text, "%.2f%%", share);
+  out.push_back({{"advice", "memory"},
+                 {"keys", keys},
+                 {"memory_bytes", bytes},
+                 {"memory_limit_bytes", limit},
+                 {"because", with_commas(keys) + (keys == 1 ? " entry" : " entries") +
+                                 " of this shop take " + human_bytes(bytes) + ", " + share_text +
+                                 " of the cache's " + human_bytes(limit)}});
   return out;
 }
 
@@ -181,9 +300,9 @@ std::optional<json> memory_advice(const cache::Stats& st) {
   return std::nullopt;
 }
 
-std::string hit_rate_text(const cache::TypeStats& t) {
-  return "hit rate " + std::to_string(t.hit_rate()).substr(0, 4) + " (" + std::to_string(t.hits) +
-         " hits, " + std::to_string(t.misses) + " misses)";
+std::string hit_rate_text(uint64_t hits, uint64_t misses) {
+  return "hit rate " + std::to_string(rate(hits, misses)).substr(0, 4) + " (" +
+         std::to_string(hits) + " hits, " + std::to_string(misses) + " misses)";
 }
 
 std::string metrics_text(const cache::Cache* c, const RefillStats& refill, uint64_t db_statements) {

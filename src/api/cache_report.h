@@ -1,6 +1,11 @@
 // What the cache's management endpoints report: the statistics as JSON (API.md's fields and
 // the original Python design's), the advice optimize gives with the figure behind each piece,
 // and /metrics in Prometheus' text format. Counters come from cache/stats.h's one list.
+//
+// Two scopes. The whole server's (the operator naming no shop): the engine's own counters.
+// One shop's (its owner, or the operator naming it): its GETs, keys and memory (shop_stats.h)
+// and the settings, which say nothing of other shops; never a server-wide counter, since
+// invalidations, evictions or loads of every shop show how busy the others are.
 #pragma once
 
 #include <chrono>
@@ -9,12 +14,19 @@
 #include <string>
 
 #include "api/invalidator.h"
+#include "api/read_cache.h"
 #include "cache/cache.h"
 #include "pos/cache_map.h"
 
 namespace tajir::api {
 
-nlohmann::json stats_json(const cache::Cache* c, pos::InvalidationMode mode);
+// GET /api/cache/stats without the refill: `shop`'s figures, or with shop 0 the whole cache's.
+nlohmann::json stats_json(const ReadCache& reads, int64_t shop, pos::InvalidationMode mode);
+
+// What optimize recommends to one shop's owner, from that shop's figures alone: per type read
+// since start, to warm it (a warmable type that misses more than it hits) or to keep it; and
+// the share of the memory limit the shop's entries take.
+nlohmann::json shop_advice(const ReadCache& reads, int64_t shop);
 
 // TTL advice for one type whose entries are filled with `ttl`; nullopt below 20 entries seen
 // to their end.
@@ -26,7 +38,7 @@ std::optional<nlohmann::json> ttl_advice(const std::string& type, const cache::T
 std::optional<nlohmann::json> memory_advice(const cache::Stats& st);
 
 // "hit rate 0.42 (42 hits, 58 misses)".
-std::string hit_rate_text(const cache::TypeStats& t);
+std::string hit_rate_text(uint64_t hits, uint64_t misses);
 
 // The Prometheus text of /metrics; `c` may be null (caching off).
 std::string metrics_text(const cache::Cache* c, const RefillStats& refill, uint64_t db_statements);

@@ -64,7 +64,8 @@ http::Response with_cache_headers(http::Response r, bool hit, const http::Reques
 
 }  // namespace
 
-ReadCache::ReadCache(cache::Cache* cache, pos::CacheMap map) : cache_(cache), map_(map) {
+ReadCache::ReadCache(cache::Cache* cache, pos::CacheMap map)
+    : cache_(cache), map_(map), shops_(cache) {
   for (const pos::CacheType& t : pos::kCacheTypes) {
     types_.emplace_back(std::string(t.name), cache_ != nullptr ? cache_->register_type(t.name) : 0);
   }
@@ -118,8 +119,12 @@ http::Response ReadCache::serve(const Query& query, int64_t shop, std::string_vi
     if (!filled.ok()) return http::from_status(filled.status());
     return with_cache_headers(http::Response::json(200, std::move(filled->body)), false, req);
   }
-  auto lookup = cache_->get_or_fill(key(shop, type, query), [&] { return load(fill); },
-                                    {.type = type_id(type)});
+  const cache::TypeId tid = type_id(type);
+  const ShopStats::Lookup counted = shops_.begin(shop);
+  auto lookup =
+      cache_->get_or_fill(key(shop, type, query), [&] { return load(fill); }, {.type = tid});
+  using enum ShopStats::Outcome;
+  shops_.end(counted, tid, !lookup.ok() ? kError : lookup->hit ? kHit : kMiss);
   if (!lookup.ok()) return http::from_status(lookup.status());
   return with_cache_headers(http::Response::bytes(200, lookup->value, "application/json"),
                             lookup->hit, req);

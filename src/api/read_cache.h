@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "api/query.h"
+#include "api/shop_stats.h"
 #include "cache/cache.h"
 #include "http/http.h"
 #include "pos/cache_map.h"
@@ -72,6 +73,8 @@ class ReadCache {
   // The engine itself, for the management endpoints (statistics, history, maintenance,
   // warming); null with caching off. Reads and writes of entries go through the calls below.
   cache::Cache* engine() const { return cache_; }
+  // Each shop's hits and misses of the GETs serve() answers, and its history (shop_stats.h).
+  const ShopStats& shops() const { return shops_; }
 
   // The key of a read: "SHOP|type|/path?a=1&b=2", the path and the query values the handler
   // read (api/query.h), sorted and percent-encoded.
@@ -88,8 +91,8 @@ class ReadCache {
   };
   static std::optional<Read> read_of(std::string_view key);
 
-  // Answers a GET, whose parameters `query` read, from the cache or `fill`. Failures of `fill`
-  // become error responses. REQUIRES: query.status().ok().
+  // Answers a GET, whose parameters `query` read, from the cache or `fill`, counting it for
+  // the shop (shops()). Failures of `fill` become error responses. REQUIRES: query.status().ok().
   http::Response serve(const Query& query, int64_t shop, std::string_view type, const Filler& fill);
 
   // A cache item for warming the read at `key`.
@@ -133,6 +136,7 @@ class ReadCache {
   cache::Cache* cache_;
   pos::CacheMap map_;
   std::vector<std::pair<std::string, cache::TypeId>> types_;
+  ShopStats shops_;
 };
 
 }  // namespace tajir::api

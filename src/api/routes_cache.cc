@@ -2,8 +2,9 @@
 // stats/history and optimize; /metrics; and the page at /cache that plots them.
 //
 // The owner acts on its own shop; the operator on the shop it names ("shop_id" in the body, or
-// ?shop_id= / X-Shop-Id) or, without one, on every shop. Statistics are the whole cache's
-// (they are counted per value type, not per shop).
+// ?shop_id= / X-Shop-Id) or, without one, on every shop. Statistics, history and optimize's
+// figures have the same scope: one shop's (cache_report.h says which fields), or the whole
+// server's for the operator naming none.
 #include "api/cache_page.h"
 #include "api/cache_report.h"
 #include "api/input.h"
@@ -63,6 +64,14 @@ Result<std::vector<int64_t>> target_shops(pos::Pos& pos, const pos::Principal& p
   return pos.shop_ids();
 }
 
+// The shop whose figures a call reports: the owner's, the one the operator named, or 0 (the
+// whole server). `shops` is what target_shops() answered for the same call.
+int64_t scope_of(const pos::Principal& p, const Input& in, const std::vector<int64_t>& shops) {
+  if (p.role != pos::Role::kOperator || p.shop_id != 0) return p.shop_id;
+  const json* shop = in.member("shop_id");
+  return shop != nullptr && !shop->is_null() && shops.size() == 1 ? shops.front() : 0;
+}
+
 Result<Input> body_or_empty(const Request& req) {
   return Input::parse(req.body.empty() ? std::string_view("{}") : std::string_view(req.body));
 }
@@ -103,33 +112,71 @@ Response clear(Context& c, Request& req, const pos::Principal& p) {
   return reply(200, {{"cleared", c.reads.invalidate(tags, cache::InvalidationCause::kClear)}});
 }
 
-Response stats(Context& c, Request&, const pos::Principal&) {
-  json out = stats_json(c.reads.engine(), c.options.invalidation);
-  RefillStats r = c.writes.refill_stats();
-  out["refill"] = {
-      {"enabled", c.writes.refill_enabled()}, {"refilled", r.refilled}, {"dropped", r.dropped}};
+Response stats(Context& c, Request&, const pos::Principal& p) {
+  json out = stats_json(c.reads, p.shop_id, c.options.invalidation);
+  out["refill"] = {{"enabled", c.writes.refill_enabled()}};
+  if (p.shop_id == 0) {  // the refill's counts are every shop's
+    RefillStats r = c.writes.refill_stats();
+    out["refill"]["refilled"] = r.refilled;
+    out["refill"]["dropped"] = r.dropped;
+  }
   return reply(200, out);
 }
 
-Response history(Context& c, Request& req, const pos::Principal&) {
+Response history(Context& c, Request& req, const pos::Principal& p) {
   Query q(req);
-  int64_t minutes = q.integer("minutes", 1, 7 * 24 * 60, 60);
+  const int64_t minutes = q.integer("minutes", 1, 7 * 24 * 60, 60);
   if (!q.status().ok()) return http::from_status(q.status());
-  json points = json::array();
-  if (const cache::Cache* e = c.reads.engine()) {
-    auto per_point = std::max<int64_t>(1, e->options().history_interval.count() / 60'000);
-    for (const auto& pt : e->history(static_cast<size_t>(minutes / per_point))) {
+  json out = {{"scope", p.shop_id == 0 ? "server" : "shop"}, {"points", json::array()}};
+  if (p.shop_id != 0) out["shop_id"] = p.shop_id;
+  const cache::Cache* e = c.reads.engine();
+  if (e == nullptr) return reply(200, out);
+  const int64_t interval_ms = e->options().history_interval.count();
+  out["interval_seconds"] = interval_ms / 1000;
+  const auto max_points = static_cast<size_t>(minutes / std::max<int64_t>(1, interval_ms / 60'000));
+  auto point = [](int64_t at_ms, uint64_t hits, uint64_t misses, uint64_t keys, uint64_t memory) {
+    return json{
+        {"at", pos::format_time(at_ms)},
+        {"hits", hits},
+        {"misses", misses},
+        {"hit_rate",
+         hits + misses == 0 ? 0.0 : static_cast<double>(hits) / static_cast<double>(hits + misses)},
+        {"keys", keys},
+        {"memory_bytes", memory}};
+  };
+  json& points = out["points"];
+  if (p.shop_id != 0) {
+    for (const ShopStats::Point& pt : c.reads.shops().history(p.shop_id, max_points)) {
+      points.push_back(point(pt.at_ms, pt.hits, pt.misses, pt.keys, pt.memory_bytes));
+      if (pt.partial) points.back()["partial"] = true;
+    }
+  } else {
+    for (const auto& pt : e->history(max_points)) {
       auto at =
           std::chrono::duration_cast<std::chrono::milliseconds>(pt.at.time_since_epoch()).count();
-      points.push_back({{"at", pos::format_time(at)},
-                        {"hits", pt.hits},
-                        {"misses", pt.misses},
-                        {"hit_rate", pt.hit_rate()},
-                        {"keys", pt.keys},
-                        {"memory_bytes", pt.memory_bytes}});
+      points.push_back(point(at, pt.hits, pt.misses, pt.keys, pt.memory_bytes));
     }
   }
-  return reply(200, {{"points", points}});
+  return reply(200, out);
+}
+
+// Warms the warmable types that miss more than they hit, by `misses_hits` of a type (the
+// scope's figures), naming them in each action.
+template <typename Figures>
+void warm_cold_types(Context& c, const std::vector<int64_t>& shops, json& actions,
+                     Figures misses_hits) {
+  std::vector<std::string> cold;
+  for (const std::string& t : pos::warmable_types()) {
+    auto [misses, hits] = misses_hits(t);
+    if (misses > hits) cold.push_back(t);
+  }
+  for (const auto& [t, n] : api::warm(c, shops, cold).warmed) {
+    auto [misses, hits] = misses_hits(t);
+    actions.push_back({{"action", "warm"},
+                       {"type", t},
+                       {"entries", n},
+                       {"because", hit_rate_text(hits, misses)}});
+  }
 }
 
 Response optimize(Context& c, Request& req, const pos::Principal& p) {
@@ -139,46 +186,61 @@ Response optimize(Context& c, Request& req, const pos::Principal& p) {
   if (!in.ok()) return http::from_status(in.status());
   auto shops = target_shops(c.pos, p, *in);
   if (!shops.ok()) return http::from_status(shops.status());
-  json before = stats_json(e, c.options.invalidation);
-  cache::Stats st = e->stats();
+  const int64_t scope = scope_of(p, *in, *shops);
+  json before = stats_json(c.reads, scope, c.options.invalidation);
   json actions = json::array(), recommendations = json::array();
-  actions.push_back({{"action", "reclaim_expired"}, {"entries", e->run_maintenance()}});
-  // Warm the warmable types that miss more than they hit.
-  std::vector<std::string> cold;
-  for (const auto& [name, t] : st.by_type) {
-    if (pos::is_warmable_type(name) && t.misses > t.hits) cold.push_back(name);
-  }
-  for (const auto& [t, n] : api::warm(c, *shops, cold).warmed) {
-    auto of = std::find_if(st.by_type.begin(), st.by_type.end(),
-                           [&](const auto& x) { return x.first == t; });
-    actions.push_back(
-        {{"action", "warm"}, {"type", t}, {"entries", n}, {"because", hit_rate_text(of->second)}});
-  }
-  if (auto advice = memory_advice(st)) recommendations.push_back(std::move(*advice));
-  // TTLs, from how long values stayed true. Every type but these two is filled with the
-  // default TTL; theirs are set by meaning (a session's end, the shop's midnight).
-  for (const auto& [name, t] : st.by_type) {
-    if (name == "default" || name == "dashboard" || name == "sessions") continue;
-    if (auto advice = ttl_advice(name, t, e->options().default_ttl, e->options().ttl_jitter)) {
-      recommendations.push_back(std::move(*advice));
+  if (scope != 0) {  // how many entries expired is every shop's figure
+    e->run_maintenance();
+    actions.push_back({{"action", "reclaim_expired"}});
+    const ShopStats::Counts n = c.reads.shops().counts(scope);
+    warm_cold_types(c, *shops, actions, [&](const std::string& t) {
+      const cache::TypeId id = c.reads.type_id(t);
+      return std::pair{n.misses[id], n.hits[id]};
+    });
+    recommendations = shop_advice(c.reads, scope);
+  } else {
+    cache::Stats st = e->stats();
+    actions.push_back({{"action", "reclaim_expired"}, {"entries", e->run_maintenance()}});
+    warm_cold_types(c, *shops, actions, [&](const std::string& t) {
+      auto of = std::find_if(st.by_type.begin(), st.by_type.end(),
+                             [&](const auto& x) { return x.first == t; });
+      return of == st.by_type.end() ? std::pair<uint64_t, uint64_t>{0, 0}
+                                    : std::pair{of->second.misses, of->second.hits};
+    });
+    if (auto advice = memory_advice(st)) recommendations.push_back(std::move(*advice));
+    // TTLs, from how long values stayed true. Every type but these two is filled with the
+    // default TTL; theirs are set by meaning (a session's end, the shop's midnight).
+    for (const auto& [name, t] : st.by_type) {
+      if (name == "default" || name == "dashboard" || name == "sessions") continue;
+      if (auto advice = ttl_advice(name, t, e->options().default_ttl, e->options().ttl_jitter)) {
+        recommendations.push_back(std::move(*advice));
+      }
     }
   }
-  return reply(200, {{"actions", actions},
+  return reply(200, {{"scope", scope == 0 ? "server" : "shop"},
+                     {"actions", actions},
                      {"recommendations", recommendations},
                      {"before", before},
-                     {"after", stats_json(e, c.options.invalidation)}});
+                     {"after", stats_json(c.reads, scope, c.options.invalidation)}});
 }
 
-// The dashboard page: static and public; the data it fetches needs a token. Its policy lets it
-// load nothing from elsewhere and talk to this server alone.
-Response page(Context&, Request&, const pos::Principal&) {
-  Response r = Response::bytes(200, cache_page_html(), "text/html; charset=utf-8");
+// The dashboard page and its files: static and public; the data it fetches needs a token. Their
+// policy lets the page load nothing from elsewhere, run no inline script or style, and talk to
+// this server alone.
+Response web(std::string_view name) {
+  const WebFile* f = web_file(name);
+  if (f == nullptr) return http::error(404, "not_found", "no such file");
+  Response r = Response::bytes(200, f->bytes, std::string(f->content_type));
   r.set_header("Content-Security-Policy",
-               "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
-               "connect-src 'self'; frame-ancestors 'none'");
+               "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
+               "base-uri 'none'; form-action 'none'; frame-ancestors 'none'");
+  r.set_header("X-Content-Type-Options", "nosniff");
   r.set_header("Cache-Control", "no-cache");
   return r;
 }
+
+Response page(Context&, Request&, const pos::Principal&) { return web("cache.html"); }
+Response page_file(Context&, Request& req, const pos::Principal&) { return web(req.param("file")); }
 
 Response metrics(Context& c, Request&, const pos::Principal&) {
   if (!c.options.metrics_enabled) return http::error(404, "not_found", "metrics are turned off");
@@ -197,6 +259,7 @@ constexpr Route kRoutes[] = {
     {Method::kGet, "/api/cache/stats/history", kManagersAnyShop, history},
     {Method::kPost, "/api/cache/optimize", kManagersAnyShop, optimize},
     {Method::kGet, "/cache", kPublic, page},
+    {Method::kGet, "/cache/{file}", kPublic, page_file},
     {Method::kGet, "/metrics", kPublic, metrics},
 };
 

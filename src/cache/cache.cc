@@ -780,6 +780,27 @@ Stats Cache::stats() const {
   return out;
 }
 
+std::vector<std::pair<std::string, TagUsage>> Cache::usage_by_tag(std::string_view prefix) const {
+  absl::flat_hash_map<std::string, TagUsage> by_tag;
+  const int64_t now = now_ns();
+  for (size_t i = 0; i < shard_count_; ++i) {
+    Shard& s = shards_[i];
+    std::lock_guard lock(s.mu);
+    for (const Entry* e : s.entries) {
+      if (e->expires_ns <= now) continue;
+      for (const std::string& t : e->tags) {
+        if (!t.starts_with(prefix)) continue;
+        TagUsage& u = by_tag[t];
+        ++u.keys[e->type];
+        u.memory_bytes[e->type] += e->charge;
+      }
+    }
+  }
+  std::vector<std::pair<std::string, TagUsage>> out(by_tag.begin(), by_tag.end());
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  return out;
+}
+
 void Cache::record_history_point() {
   Stats st = stats();
   std::lock_guard lock(history_mu_);

@@ -27,6 +27,7 @@
 // loader runs.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -151,6 +152,12 @@ struct WarmItem {
   PutOptions options;
 };
 
+// What the live entries carrying one tag hold, per value type (indexed by TypeId).
+struct TagUsage {
+  std::array<uint64_t, kMaxTypes> keys{};
+  std::array<uint64_t, kMaxTypes> memory_bytes{};  // their charges, as Stats counts memory
+};
+
 struct WarmReport {
   size_t loaded = 0;   // loaded and stored
   size_t present = 0;  // already in the cache: nothing to do
@@ -224,6 +231,9 @@ class Cache {
   void set_memory_limit(uint64_t bytes);
 
   Stats stats() const;
+  // For each tag starting with `prefix`, sorted by tag, what the live entries carrying it hold.
+  // A walk over every entry, one shard lock at a time: for statistics, never for the hit path.
+  std::vector<std::pair<std::string, TagUsage>> usage_by_tag(std::string_view prefix) const;
   // Records one history point now (the maintenance thread does this once per history_interval).
   void record_history_point();
   // The last `max_points` history points, oldest first.

@@ -668,6 +668,45 @@ TEST(Cache, AgesAreNotRecordedForEvictionExpiryReplacementOrClears) {
   EXPECT_EQ(st.total.invalidated_age.count(), 0u) << "but records no age: no write changed them";
 }
 
+TEST(Cache, UsageByTagCountsTheLiveEntriesOfEachTagPerType) {
+  ManualClock clock;
+  Cache c(test_options(&clock));
+  TypeId products = c.register_type("products");
+  TypeId bills = c.register_type("bills");
+  // Each put's charge, as the statistics count it.
+  auto put = [&](std::string_view key, std::string value, PutOptions o) {
+    const uint64_t before = c.stats().total.memory_bytes;
+    EXPECT_EQ(c.put(key, std::move(value), o), PutResult::kStored);
+    return c.stats().total.memory_bytes - before;
+  };
+  const uint64_t p1 =
+      put("1|p", std::string(100, 'x'), {.tags = {"shop:1", "product:1:7"}, .type = products});
+  const uint64_t b1 = put("1|b", "v", {.tags = {"shop:1"}, .type = bills});
+  const uint64_t p12 = put("12|p", "v", {.tags = {"shop:12"}, .type = products});
+  put("2|p", "v", {.tags = {"shop:2"}, .ttl = 1s, .type = products});
+  put("untagged", "v", {.type = products});
+  clock.advance(2s);  // 2|p has expired, though no reaper removed it yet
+
+  auto usage = c.usage_by_tag("shop:1");
+  ASSERT_EQ(usage.size(), 2u) << "shop:1 and shop:12, sorted; not shop:2 nor product:1:7";
+  EXPECT_EQ(usage[0].first, "shop:1");
+  EXPECT_EQ(usage[1].first, "shop:12");
+  EXPECT_EQ(usage[0].second.keys[products], 1u);
+  EXPECT_EQ(usage[0].second.keys[bills], 1u);
+  EXPECT_EQ(usage[0].second.memory_bytes[products], p1);
+  EXPECT_EQ(usage[0].second.memory_bytes[bills], b1);
+  EXPECT_EQ(usage[1].second.keys[products], 1u);
+  EXPECT_EQ(usage[1].second.memory_bytes[products], p12);
+  EXPECT_EQ(usage[1].second.keys[bills], 0u);
+  EXPECT_TRUE(c.usage_by_tag("shop:2").empty()) << "an expired entry is not live";
+
+  EXPECT_EQ(c.invalidate_tags({"shop:12"}), 1u);
+  usage = c.usage_by_tag("shop:");
+  ASSERT_EQ(usage.size(), 1u);
+  EXPECT_EQ(usage[0].first, "shop:1");
+  EXPECT_EQ(usage[0].second.keys[products] + usage[0].second.keys[bills], 2u);
+}
+
 TEST(Cache, TypesBeyondTheLimitShareTheDefault) {
   Cache c(test_options(nullptr));
   for (size_t i = 1; i < kMaxTypes; ++i) EXPECT_EQ(c.register_type("t" + std::to_string(i)), i);

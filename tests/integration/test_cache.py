@@ -165,7 +165,7 @@ def test_no_stale_reads_under_racing_writers(server):
         t.join()
     assert reads[0] > 300
     assert stale == [], f"{len(stale)} stale reads of {reads[0]}, e.g. {stale[:3]}"
-    stats = server.get("/api/cache/stats", token).json
+    stats = server.get("/api/cache/stats", ADMIN_TOKEN).json  # invalidations: the whole server's
     assert stats["hits"] > 0 and stats["invalidations"] > 0
 
 
@@ -190,13 +190,19 @@ def test_management_endpoints(server):
     assert server.get("/api/dashboard", token).headers["X-Cache"] == "HIT"
 
     s = server.get("/api/cache/stats", token).json
+    for field in ["hits", "misses", "hit_rate", "keys", "memory_bytes", "memory_limit_bytes", "by_type", "tiers",
+                  "memory_usage", "total_keys", "redis_status"]:
+        assert field in s, field
+    assert 0 <= s["hit_rate"] <= 1 and s["scope"] == "shop"
+    assert {"hits", "misses", "keys", "memory_bytes"} <= set(s["by_type"]["products"])
+    assert s["tiers"]["redis"] == {"enabled": False, "connected": False, "state": "disabled"}
+    s = server.get("/api/cache/stats", ADMIN_TOKEN).json
     for field in ["hits", "misses", "hit_rate", "invalidations", "warmups", "evictions", "keys", "memory_bytes",
                   "peak_memory_bytes", "memory_limit_bytes", "by_type", "tiers", "memory_usage", "total_keys",
                   "redis_status"]:
         assert field in s, field
-    assert 0 <= s["hit_rate"] <= 1 and s["warmups"] >= 2
-    assert {"hits", "misses", "keys"} <= set(s["by_type"]["products"])
-    assert s["tiers"]["redis"] == {"enabled": False, "connected": False}
+    assert 0 <= s["hit_rate"] <= 1 and s["warmups"] >= 2 and s["scope"] == "server"
+    assert {"hits", "misses", "keys", "invalidations"} <= set(s["by_type"]["products"])
 
     o = server.post("/api/cache/optimize", token=token)
     assert o.status == 200 and o.json["actions"][0]["action"] == "reclaim_expired"
@@ -224,10 +230,11 @@ def test_optimize_advises_ttls_from_ages_at_invalidation(server):
             server.get(f"/api/products/{pid}", token)
         server.get("/api/products", token)
         server.put(f"/api/products/{ids[i % 3]}", {"price": 200 + i}, token)
-    products = server.get("/api/cache/stats", token).json["by_type"]["products"]
+    # Ages and TTLs are the whole server's figures and settings: the operator's.
+    products = server.get("/api/cache/stats", ADMIN_TOKEN).json["by_type"]["products"]
     assert products["invalidated_age_count"] >= 24 and products["invalidated_age_p50_ms"] >= 0
 
-    o = server.post("/api/cache/optimize", token=token)
+    o = server.post("/api/cache/optimize", token=ADMIN_TOKEN)
     assert o.status == 200
     ttl = {r["type"]: r for r in o.json["recommendations"] if r["setting"] == "cache-ttl"}
     assert "sessions" not in ttl and "dashboard" not in ttl, "their TTLs are set by meaning"
@@ -240,19 +247,29 @@ def test_optimize_advises_ttls_from_ages_at_invalidation(server):
 
     # A clear is no write: it records no age.
     assert server.post("/api/cache/clear", {"types": ["products"]}, token).json["cleared"] >= 1
-    after = server.get("/api/cache/stats", token).json
+    after = server.get("/api/cache/stats", ADMIN_TOKEN).json
     assert after["by_type"]["products"]["invalidated_age_count"] == products["invalidated_age_count"]
     assert metric(server, "tajir_cache_invalidated_age_seconds_count") == after["invalidated_age_count"]
 
 
-def test_cache_page_plots_the_history(server):
+def test_the_cache_page_and_its_files_are_served_from_the_binary(server):
     r = server.get("/cache")
     assert r.status == 200 and r.headers["Content-Type"].startswith("text/html")
-    assert "<script>" in r.text and 'getJson("/api/cache/stats/history?minutes="' in r.text
-    assert 'getJson("/api/cache/stats")' in r.text and "createElementNS" in r.text
-    assert "https://" not in r.text and "http://" not in r.text.replace("http://www.w3.org/2000/svg", ""), \
-        "self-contained: nothing fetched from elsewhere"
-    assert "default-src 'none'" in r.headers["Content-Security-Policy"]
+    csp = r.headers["Content-Security-Policy"]
+    assert "default-src 'none'" in csp and "script-src 'self'" in csp and "style-src 'self'" in csp
+    assert "unsafe-inline" not in csp, "no inline script or style"
+    for src in re.findall(r'(?:src|href)="([^"]+)"', r.text):
+        assert src.startswith("/cache/"), f"{src}: everything from this server"
+        f = server.get(src)
+        assert f.status == 200 and f.body, src
+    js = server.get("/cache/cache.js")
+    assert js.headers["Content-Type"].startswith("text/javascript")
+    assert '"/api/auth/login"' in js.text and "sessionStorage" in js.text and "localStorage" not in js.text
+    uplot = server.get("/cache/uPlot.iife.min.js")
+    assert uplot.text.startswith("/*! uPlot") and "MIT License" in uplot.text[:2000], "the licence notice is kept"
+    assert "MIT License" in server.get("/cache/uPlot.min.css").text[:2000]
+    assert server.get("/cache/nothing.js").status == 404
+    assert server.get("/cache/..%2Fetc%2Fpasswd").status == 404
 
 
 def test_login_warms_and_bills_refill_in_the_background(db_url):
@@ -289,7 +306,7 @@ def check_background_warming(server):
     assert p1.headers["X-Cache"] == "HIT" and p1.json["stock"] == 49
     p0 = server.get(f"/api/products/{ids[0]}", token)
     assert p0.headers["X-Cache"] == "MISS" and p0.json["stock"] == 49, "an entry never hit is not refilled"
-    stats = server.get("/api/cache/stats", token).json["refill"]
+    stats = server.get("/api/cache/stats", ADMIN_TOKEN).json["refill"]
     assert stats["enabled"] and stats["refilled"] >= refills + 2 and stats["dropped"] == 0
 
 
@@ -406,3 +423,62 @@ def test_the_key_holds_the_values_read_in_any_order_and_nothing_else(server):
     assert server.get("/api/customers?q=Yusuf", token).headers["X-Cache"] == "HIT"
     assert server.get("/api/products?active=1", token).headers["X-Cache"] == "MISS"
     assert server.get("/api/products?active=true", token).headers["X-Cache"] == "HIT"
+
+
+def test_an_owner_sees_its_own_shops_figures_and_the_operator_every_shops(server):
+    a, a_user, a_ids = shop_with_products(server, n=3)
+    b, b_user, _ = shop_with_products(server, n=1)
+    answered = []
+    for _ in range(4):
+        for path in ["/api/products", f"/api/products/{a_ids[0]}", "/api/dashboard"]:
+            answered.append(server.get(path, a).headers["X-Cache"])
+    hits, misses = answered.count("HIT"), answered.count("MISS")
+    assert hits >= 8 and misses >= 2
+
+    mine = server.get("/api/cache/stats", a).json
+    assert mine["scope"] == "shop" and mine["shop_id"] == a_user["shop_id"]
+    assert (mine["hits"], mine["misses"]) == (hits, misses), "its GETs, as X-Cache answered them"
+    assert mine["by_type"]["products"]["hits"] + mine["by_type"]["dashboard"]["hits"] == hits
+    assert mine["by_type"]["products"]["keys"] >= 2 and mine["memory_bytes"] > 0
+    assert mine["memory_limit_bytes"] > 0, "a setting: it tells nothing of other shops"
+    assert mine["tiers"]["local"]["state"] == "up" and mine["tiers"]["local"]["hits"] == hits
+    assert mine["tiers"]["redis"]["state"] == "disabled"
+
+    theirs = server.get("/api/cache/stats", b).json
+    assert theirs["shop_id"] == b_user["shop_id"]
+    assert theirs["hits"] == 0 and theirs["misses"] == 0 and theirs["hit_rate"] == 0
+    assert theirs["by_type"]["products"]["keys"] == 0 and theirs["by_type"]["products"]["memory_bytes"] == 0
+    assert theirs["by_type"]["dashboard"]["keys"] == 0
+    assert theirs["keys"] < mine["keys"], "B's own session entry at most"
+    for server_wide in ["invalidations", "evictions", "expirations", "peak_memory_bytes", "ghost_hits", "tags",
+                        "loads", "puts"]:
+        assert server_wide not in theirs, server_wide
+    assert "refilled" not in theirs["refill"], "the refill's counts are the whole server's"
+
+    history = server.get("/api/cache/stats/history?minutes=60", a).json
+    assert history["scope"] == "shop" and history["points"][-1]["partial"] is True
+    assert sum(p["hits"] for p in history["points"]) == hits
+    assert history["points"][-1]["keys"] == mine["keys"]
+    other = server.get("/api/cache/stats/history?minutes=60", b).json["points"]
+    assert len(other) >= 1 and sum(p["hits"] + p["misses"] for p in other) == 0
+    assert all(p["keys"] <= theirs["keys"] for p in other)
+
+    # The operator: the whole server, or the shop it names.
+    everything = server.get("/api/cache/stats", ADMIN_TOKEN).json
+    assert everything["scope"] == "server" and everything["hits"] >= hits
+    assert everything["keys"] >= mine["keys"] + theirs["keys"] and "invalidations" in everything
+    assert "refilled" in everything["refill"]
+    named = server.get(f"/api/cache/stats?shop_id={a_user['shop_id']}", ADMIN_TOKEN).json
+    assert named["scope"] == "shop" and named["hits"] == hits and named["keys"] == mine["keys"]
+    named = server.get("/api/cache/stats", ADMIN_TOKEN, headers={"X-Shop-Id": str(b_user["shop_id"])}).json
+    assert named["shop_id"] == b_user["shop_id"] and named["hits"] == 0
+    h = server.get(f"/api/cache/stats/history?shop_id={a_user['shop_id']}", ADMIN_TOKEN).json
+    assert sum(p["hits"] for p in h["points"]) == hits
+    assert server.get("/api/cache/stats/history", ADMIN_TOKEN).json["scope"] == "server"
+
+    # Optimize for an owner rests on its own figures too.
+    o = server.post("/api/cache/optimize", token=b).json
+    assert o["before"]["scope"] == "shop" and o["before"]["hits"] == 0
+    assert all(r["because"] for r in o["recommendations"]) and o["recommendations"]
+    assert not [r for r in o["recommendations"] if r.get("setting") in ("cache-memory", "cache-ttl")], \
+        "server settings rest on every shop's figures: the operator's"
