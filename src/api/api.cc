@@ -18,7 +18,8 @@ Api::Api(pos::Pos& pos, ApiOptions options)
       reads_(options_.cache, pos::CacheMap(options_.invalidation)),
       access_(pos, reads_, options_.admin_token, options_.db_statements_header),
       writes_(reads_, access_.internal_token(), options_.refill, options_.invalidation_delay),
-      context_{pos, reads_, writes_, access_, options_, nullptr} {
+      limits_(options_.auth_limits),
+      context_{pos, reads_, writes_, access_, options_, nullptr, limits_} {
   if (options_.cache != nullptr && options_.warm_on_login) {
     login_warmer_ = std::make_unique<BackgroundWarmer<int64_t>>(
         [this](int64_t shop) { warm({shop}, pos::warmable_types()); }, std::chrono::minutes(1));

@@ -7,6 +7,7 @@
 //   read_cache.*      the one door to the cache engine: keys, cached GETs, pages, sessions
 //   loaders.*         the cached reads shared by GETs and warming; warm()
 //   invalidator.*     what a write does after it commits: invalidate, then refill
+//   rate_limit.*      failed logins and registrations per client address (429)
 //   routes_*.cc       one table of routes per resource (routes.h says how to read them)
 //   cache_report.*    what the cache endpoints and /metrics report
 //
@@ -51,6 +52,7 @@ class Api {
   ReadCache reads_;
   Access access_;
   Invalidator writes_;
+  AuthLimits limits_;
   std::unique_ptr<BackgroundWarmer<int64_t>>
       login_warmer_;  // null without a cache or warm_on_login
   Context context_;

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <string>
 
+#include "api/rate_limit.h"
 #include "cache/cache.h"
 #include "pos/cache_map.h"
 
@@ -22,6 +23,7 @@ struct ApiOptions {
   // invalidation, so a test can show that no answer about a write outruns its invalidation.
   std::chrono::milliseconds invalidation_delay{0};
   bool db_statements_header = false;  // X-DB-Statements: N on every authenticated response
+  AuthLimitOptions auth_limits;       // failed logins and registrations (api/rate_limit.h)
 };
 
 }  // namespace tajir::api

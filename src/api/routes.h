@@ -17,6 +17,7 @@
 #include "api/invalidator.h"
 #include "api/options.h"
 #include "api/query.h"
+#include "api/rate_limit.h"
 #include "api/read_cache.h"
 #include "http/errors.h"
 #include "http/http.h"
@@ -36,6 +37,7 @@ struct Context {
   const Access& access;
   const ApiOptions& options;
   BackgroundWarmer<int64_t>* login_warmer;  // warms a shop's essentials at login; null when off
+  AuthLimits& limits;                       // of logins and registrations
 };
 
 using Handler = http::Response (*)(Context&, http::Request&, const pos::Principal&);

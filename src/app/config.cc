@@ -35,6 +35,24 @@ Status parse_bool(const std::string& s, bool& out) {
   return InvalidArgument("must be true or false");
 }
 
+// "10.0.0.1, ::1" -> {"10.0.0.1", "::1"}; "" -> {}.
+Status parse_addresses(const std::string& s, std::vector<std::string>& out) {
+  std::vector<std::string> list;
+  for (size_t start = 0; start < s.size();) {
+    size_t comma = std::min(s.find(',', start), s.size());
+    std::string item = s.substr(start, comma - start);
+    start = comma + 1;
+    item.erase(0, item.find_first_not_of(" \t"));
+    item.erase(item.find_last_not_of(" \t") + 1);
+    if (item.empty()) continue;
+    auto a = api::canonical_address(item);
+    if (!a) return InvalidArgument("'" + item + "' is not an IP address");
+    list.push_back(std::move(*a));
+  }
+  out = std::move(list);
+  return OkStatus();
+}
+
 const std::vector<Setting>& settings() {
   static const std::vector<Setting> kSettings = {
       {"address", "address to listen on",
@@ -101,6 +119,25 @@ const std::vector<Setting>& settings() {
          if (!n.ok()) return n.status();
          c.body_limit = *n;
          return OkStatus();
+       }},
+      {"login-failures-per-user",
+       "failed logins per username and client address in 15 minutes; then 429 (0: no limit)",
+       [](Config& c, const std::string& v) {
+         return parse_int<int64_t>(v, c.auth_limits.login_failures_per_user, 0, 1'000'000'000);
+       }},
+      {"login-failures-per-address",
+       "failed logins per client address in 15 minutes; then 429 (0: no limit)",
+       [](Config& c, const std::string& v) {
+         return parse_int<int64_t>(v, c.auth_limits.login_failures_per_address, 0, 1'000'000'000);
+       }},
+      {"registrations-per-address", "registrations per client address in an hour (0: no limit)",
+       [](Config& c, const std::string& v) {
+         return parse_int<int64_t>(v, c.auth_limits.registrations_per_address, 0, 1'000'000'000);
+       }},
+      {"trusted-proxies",
+       "comma-separated addresses of reverse proxies whose X-Forwarded-For names the client",
+       [](Config& c, const std::string& v) {
+         return parse_addresses(v, c.auth_limits.trusted_proxies);
        }},
       {"metrics", "serve /metrics without auth (true|false)",
        [](Config& c, const std::string& v) { return parse_bool(v, c.metrics); }},
@@ -172,10 +209,13 @@ Status apply_file(Config& c, const std::string& path) {
       value = std::to_string(*i);
     else if (auto b = node.value<bool>())
       value = *b ? "true" : "false";
+    else if (const toml::array* list = node.as_array();
+             list != nullptr && (list->empty() || list->is_homogeneous(toml::node_type::string)))
+      for (const auto& item : *list) value += (value.empty() ? "" : ",") + **item.as_string();
     else
-      return InvalidArgument(
-          "config file " + path + ": " + s->name + " must be a string, integer or boolean",
-          s->name);
+      return InvalidArgument("config file " + path + ": " + s->name +
+                                 " must be a string, integer, boolean or list of strings",
+                             s->name);
     if (Status st = apply(c, *s, value, "config file " + path); !st.ok()) return st;
   }
   return OkStatus();

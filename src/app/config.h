@@ -12,6 +12,7 @@
 #include <string>
 #include <string_view>
 
+#include "api/rate_limit.h"
 #include "util/status.h"
 
 namespace tajir::app {
@@ -35,6 +36,9 @@ struct Config {
   int threads = 0;  // 0: one io thread per core
   uint64_t body_limit = 1ull << 20;
   bool metrics = true;
+  // login-failures-per-user, login-failures-per-address, registrations-per-address,
+  // trusted-proxies
+  api::AuthLimitOptions auth_limits;
   std::string log_level = "info";
   // seed
   int64_t shops = 3, products = 2000, customers = 5000, bills = 100000;

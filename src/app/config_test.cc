@@ -115,10 +115,21 @@ TEST_F(ConfigTest, ABadValueNamesItsSettingAndWhereItCameFrom) {
     std::string setting, value;
   };
   const std::vector<Bad> bad = {
-      {"port", "http"},         {"port", "70000"},        {"cache-memory", "lots"},
-      {"body-limit", "1XB"},    {"cache-ttl", "-1"},      {"cache", "maybe"},
-      {"invalidation", "lazy"}, {"admin-token", "short"}, {"threads", "999"},
-      {"log-level", "loud"},    {"shops", "0"},           {"seed", "-1"},
+      {"port", "http"},
+      {"port", "70000"},
+      {"cache-memory", "lots"},
+      {"body-limit", "1XB"},
+      {"cache-ttl", "-1"},
+      {"cache", "maybe"},
+      {"invalidation", "lazy"},
+      {"admin-token", "short"},
+      {"threads", "999"},
+      {"log-level", "loud"},
+      {"shops", "0"},
+      {"seed", "-1"},
+      {"login-failures-per-user", "-1"},
+      {"registrations-per-address", "many"},
+      {"trusted-proxies", "10.0.0.1,proxy.local"},
   };
   for (const Bad& b : bad) {
     std::string var = "TAJIR_" + b.setting;
@@ -150,7 +161,39 @@ TEST_F(ConfigTest, AFileValueOfAnotherTypeNamesItsSetting) {
   auto c = load({"--config", file("array", "port = [1, 2]\n")});
   ASSERT_FALSE(c.ok());
   EXPECT_EQ(c.status().field(), "port");
-  EXPECT_THAT(c.status().message(), HasSubstr("port must be a string, integer or boolean"));
+  EXPECT_THAT(c.status().message(),
+              HasSubstr("port must be a string, integer, boolean or list of strings"));
+}
+
+TEST_F(ConfigTest, RateLimitsDefaultToOnAndZeroTurnsThemOff) {
+  auto c = load({});
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(c->auth_limits.login_failures_per_user, 5);
+  EXPECT_EQ(c->auth_limits.login_failures_per_address, 50);
+  EXPECT_EQ(c->auth_limits.registrations_per_address, 10);
+  EXPECT_TRUE(c->auth_limits.trusted_proxies.empty());
+
+  env_ = {{"TAJIR_LOGIN_FAILURES_PER_ADDRESS", "0"}};
+  c = load({"--login-failures-per-user", "0", "--registrations-per-address=3"});
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(c->auth_limits.login_failures_per_user, 0);
+  EXPECT_EQ(c->auth_limits.login_failures_per_address, 0);
+  EXPECT_EQ(c->auth_limits.registrations_per_address, 3);
+}
+
+TEST_F(ConfigTest, TrustedProxiesAreAListOfAddressesInAnySpelling) {
+  auto c = load({"--trusted-proxies", " 10.0.0.1, ::FFFF:10.0.0.2,::1 "});
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(c->auth_limits.trusted_proxies,
+            (std::vector<std::string>{"10.0.0.1", "10.0.0.2", "::1"}));
+
+  c = load({"--config", file("proxies", "trusted-proxies = [\"10.0.0.1\", \"10.0.0.3\"]\n")});
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(c->auth_limits.trusted_proxies, (std::vector<std::string>{"10.0.0.1", "10.0.0.3"}));
+
+  c = load({"--config", file("none", "trusted-proxies = []\n")});
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_TRUE(c->auth_limits.trusted_proxies.empty());
 }
 
 TEST_F(ConfigTest, UnknownFlagsAndFileSettingsAreRefused) {

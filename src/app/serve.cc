@@ -47,7 +47,8 @@ int serve(const Config& c) {
                      .warm_on_login = c.warm,
                      .refill = c.refill,
                      .invalidation_delay = std::chrono::milliseconds(c.invalidation_delay_ms),
-                     .db_statements_header = c.db_statements_header});
+                     .db_statements_header = c.db_statements_header,
+                     .auth_limits = c.auth_limits});
   api.register_routes(router);
   if (cache && c.warm) {
     auto shops = pos.shop_ids();
