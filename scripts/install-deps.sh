@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
   # toolchain
-  build-essential cmake pkg-config clang clang-format libclang-rt-14-dev
+  build-essential cmake pkg-config clang clang-format libclang-rt-14-dev libfuzzer-14-dev
   # cache engine
   libabsl-dev liblz4-dev libzstd-dev libxxhash-dev
   # the POS server

@@ -150,7 +150,7 @@ Response optimize(Context& c, Request& req, const pos::Principal& p) {
   }
   for (const auto& [t, n] : api::warm(c, *shops, cold).warmed) {
     auto of = std::find_if(st.by_type.begin(), st.by_type.end(),
-                           [&](const auto& x) { return x.first == t; });
+                           [&type = t](const auto& x) { return x.first == type; });
     actions.push_back(
         {{"action", "warm"}, {"type", t}, {"entries", n}, {"because", hit_rate_text(of->second)}});
   }
