@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 
 packages=(
   # toolchain
-  build-essential cmake pkg-config clang clang-format libclang-rt-14-dev
+  build-essential cmake pkg-config clang clang-format libclang-rt-14-dev libfuzzer-14-dev
   # cache engine
   libabsl-dev liblz4-dev libzstd-dev libxxhash-dev
   # the POS server

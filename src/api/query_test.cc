@@ -98,5 +98,25 @@ TEST(Query, TheKeyReadsBackAsTheRequestThatMadeIt) {
   }
 }
 
+// Found by fuzz/cache_key.cc (its input, fuzz/corpus/cache_key/escaped_path): the path is part
+// of the key decoded, so an escaped '?' in it spelt another request's query, and an escaped
+// control byte made a target the server's parser refuses.
+TEST(Query, AnEscapedPathCannotSpellAQueryNorBreakTheRefillsTarget) {
+  EXPECT_NE(key_of("/api/bills%3Fstatus=void", read_bills),
+            key_of("/api/bills?status=void", read_bills));
+  for (std::string_view target : {"/api/bills%3Fstatus=void", "/6%01-01&low_stock=1",
+                                  "/api/a%20b/%2F?status=x", "/api/bills/5"}) {
+    const std::string key = key_of(target, read_bills);
+    auto read = ReadCache::read_of(key);
+    ASSERT_TRUE(read.has_value()) << key;
+    for (char c : read->target) EXPECT_GT(static_cast<unsigned char>(c), 0x20) << key;
+    http::Request again = request(read->target);
+    EXPECT_EQ(again.path, request(target).path) << key;
+    EXPECT_EQ(key_of(read->target, read_bills), key);
+  }
+  // Plain paths are their own key: what warming fills (ReadCache::key of a path) is a GET's.
+  EXPECT_EQ(key_of("/api/bills/5", read_bills), ReadCache::key(7, "bills", "/api/bills/5"));
+}
+
 }  // namespace
 }  // namespace tajir::api

@@ -99,7 +99,16 @@ std::optional<ReadCache::Read> ReadCache::read_of(std::string_view key) {
 }
 
 std::string ReadCache::key(int64_t shop, std::string_view type, const Query& query) {
-  std::string k = key(shop, type, query.request().path);
+  // The decoded path, each segment percent-encoded again: an escaped '?' cannot spell a query,
+  // and read_of() gives a target the server can parse. A plain path is unchanged.
+  std::string path;
+  std::string_view rest = query.request().path;
+  for (size_t slash = rest.find('/'); slash != std::string_view::npos; slash = rest.find('/')) {
+    path += http::percent_encode(rest.substr(0, slash)) + '/';
+    rest.remove_prefix(slash + 1);
+  }
+  path += http::percent_encode(rest);
+  std::string k = key(shop, type, path);
   char sep = '?';
   for (const auto& [name, value] : query.values()) {
     k += sep;

@@ -55,10 +55,14 @@ std::optional<std::string> compress(Codec codec, std::string_view raw) {
 }
 
 std::optional<std::string> decompress(Codec codec, std::string_view stored, size_t raw_size) {
+  if (codec == Codec::kNone) {
+    if (stored.size() != raw_size) return std::nullopt;
+    return std::string(stored);
+  }
   std::string out(raw_size, '\0');
   switch (codec) {
     case Codec::kNone:
-      return std::string(stored);
+      break;
     case Codec::kLz4: {
       int r = LZ4_decompress_safe(stored.data(), out.data(), static_cast<int>(stored.size()),
                                   static_cast<int>(raw_size));

@@ -47,6 +47,14 @@ TEST_P(CompressionTest, CorruptInputIsRejectedNotTrusted) {
   EXPECT_FALSE(decompress(GetParam(), garbage, raw.size()).has_value());
 }
 
+// Found by fuzz/compression.cc: kNone gave its bytes back whatever size was claimed, though
+// decompress() promises nothing unless they are exactly raw_size bytes.
+TEST(Compression, NoneDecompressesOnlyToTheClaimedSize) {
+  EXPECT_EQ(decompress(Codec::kNone, "hello", 5), "hello");
+  EXPECT_FALSE(decompress(Codec::kNone, "hello", 6620416).has_value());
+  EXPECT_FALSE(decompress(Codec::kNone, "hello", 4).has_value());
+}
+
 INSTANTIATE_TEST_SUITE_P(Codecs, CompressionTest, ::testing::Values(Codec::kLz4, Codec::kZstd),
                          [](const auto& info) { return std::string(codec_name(info.param)); });
 

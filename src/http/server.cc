@@ -52,6 +52,7 @@
 #include <vector>
 
 #include "http/errors.h"
+#include "http/internal/answer.h"
 
 namespace tajir::http {
 namespace {
@@ -84,13 +85,6 @@ bool sane_request_id(std::string_view id) {
     return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-' ||
            c == '_' || c == '.';
   });
-}
-
-bool is_json_media_type(std::string_view content_type) {
-  std::string_view type = content_type.substr(0, content_type.find(';'));
-  while (!type.empty() && (type.back() == ' ' || type.back() == '\t')) type.remove_suffix(1);
-  while (!type.empty() && (type.front() == ' ' || type.front() == '\t')) type.remove_prefix(1);
-  return iequals(type, "application/json");
 }
 
 // RFC 9110: 1xx, 204 and 304 have no content and (1xx, 204) no Content-Length.
@@ -300,58 +294,18 @@ class Server::Impl::Session : public std::enable_shared_from_this<Session> {
     phase_ = Phase::kHandling;
     auto& msg = parser_->get();
     choose_request_id();
-    Request req;
-    req.request_id = request_id_;
-    req.remote_address = remote_address_;
-    std::optional<Method> method = parse_method(sv(msg.method_string()));
+    bool head_only = msg.method_string() == "HEAD";
     bool keep_alive = msg.keep_alive();
     version_ = msg.version();
-    Status target_ok = req.set_target(sv(msg.target()));
-
-    Response res;
-    if (!target_ok.ok()) {
-      res = error(400, "bad_request", target_ok.message());
-    } else if (!method) {
-      res = error(405, "method_not_allowed", method_ + " is not supported");
-      std::vector<Method> allowed = server_.router().allowed(req.path);
-      if (!allowed.empty()) res.set_header("Allow", allow_header(allowed));
-    } else {
-      req.method = *method;
-      req.headers.reserve(std::distance(msg.begin(), msg.end()));
-      for (const auto& field : msg) {
-        req.headers.emplace_back(sv(field.name_string()), sv(field.value()));
-      }
-      req.body = std::move(msg.body());
-      bool has_body_method =
-          req.method == Method::kPost || req.method == Method::kPut || req.method == Method::kPatch;
-      if (has_body_method && !req.body.empty() &&
-          !is_json_media_type(req.header("Content-Type").value_or(""))) {
-        res = error(415, "unsupported_media_type", "the request body must be application/json");
-      } else {
-        res = run_handler(req);
-      }
-    }
+    Response res =
+        internal::answer(server_.router(), msg, request_id_, remote_address_, server_.logger());
     parser_.reset();
-    send(std::move(res), method == Method::kHead, !keep_alive);
+    send(std::move(res), head_only, !keep_alive);
   }
 
-  Response run_handler(Request& req) {
-    try {
-      return server_.router().route(req);
-    } catch (const std::exception& e) {
-      server_.logger().error("request id={} handler threw: {}", request_id_, e.what());
-    } catch (...) {
-      server_.logger().error("request id={} handler threw a non-exception", request_id_);
-    }
-    return error(500, "internal", "internal server error");
-  }
-
+  // REQUIRES: res.status in 200..599 (internal::answer() makes sure of it).
   void send(Response res, bool head_only, bool close) {
     phase_ = Phase::kWriting;
-    if (res.status < 200 || res.status > 599) {
-      server_.logger().error("request id={} handler answered status {}", request_id_, res.status);
-      res = error(500, "internal", "internal server error");
-    }
     close = close || server_.draining();
     close_after_write_ = close;
     status_ = res.status;

@@ -7,7 +7,6 @@
 
 #include <charconv>
 #include <chrono>
-#include <sstream>
 
 #include "pos/internal/rows.h"
 #include "pos/pos.h"
@@ -27,26 +26,50 @@ std::string format_time(int64_t unix_ms) {
 
 bool is_date(std::string_view text) { return text.size() == 10; }
 
+// Read by hand rather than with date::parse, which reads values it failed to parse (an
+// uninitialised seconds field on "00:0000", the offset minutes::min() negated on "00:00:00-x"):
+// undefined behaviour that fuzz/cache_key.cc found through GET /api/bills?from=.
 std::optional<int64_t> parse_time(std::string_view text) {
-  std::string s(text);
-  std::istringstream in(s);
-  date::sys_time<std::chrono::milliseconds> t;
-  if (is_date(s)) {
-    date::sys_days d;
-    in >> date::parse("%F", d);
-    if (in.fail() || in.peek() != EOF) return std::nullopt;
-    return std::chrono::duration_cast<std::chrono::milliseconds>(d.time_since_epoch()).count();
+  size_t at = 0;
+  // The next `width` characters as a decimal number, then `sep` (if any); -1 when they are not.
+  auto number = [&](size_t width, char sep = 0) -> int {
+    int v = 0;
+    for (size_t end = at + width; at < end; ++at) {
+      if (at >= text.size() || text[at] < '0' || text[at] > '9') return -1;
+      v = v * 10 + (text[at] - '0');
+    }
+    if (sep != 0 && (at >= text.size() || text[at++] != sep)) return -1;
+    return v;
+  };
+  int y = number(4, '-'), mo = number(2, '-'), d = number(2);
+  if (y < 0 || mo < 0 || d < 0) return std::nullopt;
+  date::year_month_day ymd{date::year(y), date::month(static_cast<unsigned>(mo)),
+                           date::day(static_cast<unsigned>(d))};
+  if (!ymd.ok()) return std::nullopt;
+  int64_t ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(date::sys_days(ymd).time_since_epoch())
+          .count();
+  if (at == text.size()) return ms;  // a date alone
+  if (text[at++] != 'T') return std::nullopt;
+  int h = number(2, ':'), mi = number(2, ':'), sec = number(2);
+  if (h < 0 || h > 23 || mi < 0 || mi > 59 || sec < 0 || sec > 59) return std::nullopt;
+  ms += ((h * 60 + mi) * 60 + sec) * int64_t{1000};
+  if (at < text.size() && text[at] == '.') {  // 1 to 3 digits of a second
+    ++at;
+    int digits = 0, frac = 0;
+    for (; at < text.size() && text[at] >= '0' && text[at] <= '9' && digits < 4; ++at, ++digits)
+      frac = frac * 10 + (text[at] - '0');
+    if (digits == 0 || digits > 3) return std::nullopt;
+    for (; digits < 3; ++digits) frac *= 10;
+    ms += frac;
   }
-  // %FT%T accepts fractional seconds; %Ez accepts +hh:mm; a trailing Z is UTC.
-  if (!s.empty() && (s.back() == 'Z' || s.back() == 'z')) {
-    s.pop_back();
-    in.str(s);
-    in >> date::parse("%FT%T", t);
-  } else {
-    in >> date::parse("%FT%T%Ez", t);
-  }
-  if (in.fail() || in.peek() != EOF) return std::nullopt;
-  return t.time_since_epoch().count();
+  if (at + 1 == text.size() && (text[at] == 'Z' || text[at] == 'z')) return ms;
+  // RFC 3339's +hh:mm or -hh:mm.
+  if (at + 6 != text.size() || (text[at] != '+' && text[at] != '-')) return std::nullopt;
+  int64_t sign = text[at++] == '-' ? -1 : 1;
+  int oh = number(2, ':'), om = number(2);
+  if (oh < 0 || oh > 23 || om < 0 || om > 59) return std::nullopt;
+  return ms - sign * (oh * 60 + om) * int64_t{60'000};
 }
 
 bool valid_timezone(std::string_view name) {

@@ -1,0 +1,34 @@
+// What the Server does with one request Beast has parsed, apart from the socket: it builds the
+// http::Request (target split and decoded, headers, body, request id, the peer's address) and
+// answers it through the Router, or answers by itself
+//   400 bad_request             a target that is not "/..." or has a bad %-escape
+//   405 method_not_allowed      a method outside http::Method (with Allow when the path exists)
+//   415 unsupported_media_type  a POST/PUT/PATCH body whose Content-Type is not application/json
+//   500 internal                the handler threw (logged, not sent) or answered a status
+//                               outside 200..599
+// The Server calls it for every request it reads; fuzz/http_request.cc calls it on requests
+// Beast parsed from the fuzzer's bytes, so both run the same code.
+//
+// Thread safety: as the Router's route().
+#pragma once
+
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <string>
+
+#include "http/http.h"
+#include "http/router.h"
+
+namespace spdlog {
+class logger;
+}
+
+namespace tajir::http::internal {
+
+using BeastRequest = boost::beast::http::request<boost::beast::http::string_body>;
+
+// Takes the message's body.
+Response answer(const Router& router, BeastRequest& msg, std::string request_id,
+                std::string remote_address, spdlog::logger& logger);
+
+}  // namespace tajir::http::internal

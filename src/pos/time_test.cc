@@ -1,0 +1,49 @@
+#include <gtest/gtest.h>
+
+#include "pos/pos.h"
+
+namespace tajir::pos {
+namespace {
+
+constexpr int64_t kNov23 = 1'795'392'000'000;  // 2026-11-23T00:00:00Z
+
+TEST(ParseTime, ReadsRfc3339WithZOrAnOffsetAndDates) {
+  EXPECT_EQ(parse_time("2026-11-23"), kNov23);
+  EXPECT_EQ(parse_time("2026-11-23T00:00:00Z"), kNov23);
+  EXPECT_EQ(parse_time("2026-11-23T10:15:00z"), kNov23 + (10 * 60 + 15) * 60'000);
+  EXPECT_EQ(parse_time("2026-11-23T04:00:00+04:00"), kNov23);
+  EXPECT_EQ(parse_time("2026-11-22T20:30:00-03:30"), kNov23);
+  EXPECT_EQ(parse_time("2026-11-23T00:00:00.250+00:00"), kNov23 + 250);
+}
+
+// Found by fuzz/cache_key.cc (GET /api/bills?from=...), its inputs: date::parse negated an
+// offset it had failed to read (minutes::min(): a signed overflow) and converted seconds it had
+// not read (an uninitialised long double); UBSan stops `make test-sanitize` on either.
+TEST(ParseTime, AMalformedOffsetIsRefusedWithoutUndefinedBehaviour) {
+  for (const char* bad : {"2026-02-01T00:00:00-cs",
+                          "2026-02-01T00:00:00-cs-05:00",
+                          "2026-02-01T00:00:00+",
+                          "2026-02-01T00:00:00-",
+                          "2026-02-01T00:00:00+24:00",
+                          "2026-02-01T00:00:00+01:60",
+                          "2026-02-01T00:00:00+0100",
+                          "2026-02-01T00:00:00",
+                          "noon",
+                          "",
+                          "+01:00",
+                          "2026-02-01T00:00:00Z+01:00",
+                          "2026-01-01T00:0000Z",
+                          "2026-01-01T00:00:00.2505Z",
+                          "2026-01-01T00:00:00.Z",
+                          "2026-02-30",
+                          "2026-13-01T00:00:00Z",
+                          "2026-01-01T24:00:00Z",
+                          "2026-01-01t00:00:00Z",
+                          "2026-1-01",
+                          "2026-01-01T00:00:00+01:00x"}) {
+    EXPECT_EQ(parse_time(bad), std::nullopt) << bad;
+  }
+}
+
+}  // namespace
+}  // namespace tajir::pos
