@@ -111,8 +111,24 @@ const std::vector<Setting>& settings() {
          c.admin_token = v;
          return OkStatus();
        }},
-      {"threads", "io threads (0: one per core)",
+      {"threads", "io threads, each an event loop (0: one per core)",
        [](Config& c, const std::string& v) { return parse_int<int>(v, c.threads, 0, 256); }},
+      {"workers", "threads for requests that wait on the database (0: its connections, +1)",
+       [](Config& c, const std::string& v) { return parse_int<int>(v, c.workers, 0, 1024); }},
+      {"worker-queue", "requests waiting for a worker; past it 503 with Retry-After",
+       [](Config& c, const std::string& v) {
+         return parse_int<int>(v, c.worker_queue, 1, 1 << 20);
+       }},
+      {"password-hashes", "password hashes at once (0: one per two cores); past it, 503 busy",
+       [](Config& c, const std::string& v) {
+         return parse_int<int>(v, c.password_hashes, 0, 1024);
+       }},
+      {"access-log", "one line per request: - (the log), off, or a file to append to",
+       [](Config& c, const std::string& v) {
+         if (v.empty()) return InvalidArgument("must be -, off or a file path");
+         c.access_log = v;
+         return OkStatus();
+       }},
       {"body-limit", "largest request body, e.g. 1MiB",
        [](Config& c, const std::string& v) {
          auto n = parse_size(v);

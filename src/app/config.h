@@ -33,7 +33,11 @@ struct Config {
       0;  // fault injection for tests: a write waits this long before it invalidates
   bool db_statements_header = false;  // X-DB-Statements on responses, for load generators
   std::string admin_token;
-  int threads = 0;  // 0: one io thread per core
+  int threads = 0;               // 0: one io thread per core
+  int workers = 0;               // 0: the database's connections, plus one
+  int worker_queue = 256;        // requests waiting for a worker; past it, 503
+  int password_hashes = 0;       // argon2id at once (0: one per two cores); past it, 503
+  std::string access_log = "-";  // "-": the server's log; "off"; or a file
   uint64_t body_limit = 1ull << 20;
   bool metrics = true;
   // login-failures-per-user, login-failures-per-address, registrations-per-address,

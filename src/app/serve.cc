@@ -1,7 +1,10 @@
+#include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <memory>
+#include <thread>
 
 #include "api/api.h"
 #include "app/commands.h"
@@ -33,7 +36,7 @@ int serve(const Config& c) {
   spdlog::set_level(spdlog::level::from_str(c.log_level));
   auto db = open_and_migrate(c);
   if (!db.ok()) return fail("database " + c.db, db.status());
-  pos::Pos pos(**db);
+  pos::Pos pos(**db, {.max_concurrent_hashes = c.password_hashes});
   std::unique_ptr<cache::Cache> cache;
   if (c.cache)
     cache = std::make_unique<cache::Cache>(cache::Options{
@@ -57,10 +60,26 @@ int serve(const Config& c) {
     std::printf("warmed %zu entries for %zu shops in %lld ms\n", w.total, shops->size(),
                 static_cast<long long>(w.took.count()));
   }
+  std::shared_ptr<spdlog::logger> access_log;
+  if (c.access_log != "-" && c.access_log != "off") {
+    try {
+      access_log = spdlog::basic_logger_mt("access", c.access_log);
+    } catch (const spdlog::spdlog_ex& e) {
+      return fail("access log " + c.access_log, Status(StatusCode::kUnavailable, e.what()));
+    }
+  }
+  // Workers wait on the database: by default as many as it has connections (2 per core, as
+  // db::Options says) and SQLite's one writer.
+  const size_t workers = c.workers > 0 ? static_cast<size_t>(c.workers)
+                                       : 2 * std::max(1u, std::thread::hardware_concurrency()) + 1;
   http::Server server({.address = c.address,
                        .port = c.port,
                        .io_threads = c.threads,
-                       .body_limit = static_cast<size_t>(c.body_limit)},
+                       .body_limit = static_cast<size_t>(c.body_limit),
+                       .workers = workers,
+                       .worker_queue = static_cast<size_t>(c.worker_queue),
+                       .access_log = access_log,
+                       .access_log_enabled = c.access_log != "off"},
                       router);
   if (Status st = server.start(); !st.ok()) return fail("listen on " + c.address, st);
   server.handle_signals();

@@ -40,6 +40,7 @@
 #include "cache/internal/freshness.h"
 #include "cache/internal/string_map.h"
 #include "cache/tag_index.h"
+#include "util/blocking.h"
 
 namespace tajir::cache {
 namespace {
@@ -516,6 +517,7 @@ Result<Lookup> Cache::load_once(std::string_view key, uint64_t h, const TaggedLo
         }
         return Lookup{std::move(*v), true};
       }
+      util::blocking_point();  // before anything is counted: the request runs again elsewhere
       if (!warmup && attempt == 0) add_locked(s.counter(type, Counter::misses));
       if (attempt < kMaxJoins) {
         auto [it, inserted] = s.flights.try_emplace(std::string(key));

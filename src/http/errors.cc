@@ -70,7 +70,12 @@ Response error(const Status& status, std::string_view code) {
 
 Response from_status(const Status& status) {
   Mapping m = mapping(status.code());
-  return error(status, status.reason().empty() || m.status >= 500 ? m.code : status.reason());
+  // A reason is a code the program chose ("busy"), safe to send even on a 5xx; a 5xx message
+  // is not.
+  bool use_reason = !status.reason().empty() && m.status != 500;
+  Response r = error(status, use_reason ? status.reason() : m.code);
+  if (m.status == 503) r.set_header("Retry-After", "1");  // unavailable is meant to pass
+  return r;
 }
 
 }  // namespace tajir::http

@@ -6,11 +6,6 @@ namespace tajir::pos {
 
 using internal::Assignments;
 
-namespace internal {
-Result<std::string> new_password_hash(std::string_view username, std::string_view password,
-                                      const PosOptions& o);
-}
-
 namespace {
 
 Status check_text(const std::optional<std::optional<std::string>>& v, const char* field,
@@ -159,7 +154,7 @@ Result<Employee> Pos::create_employee(const Principal& p, const EmployeeInput& i
   }
   std::optional<std::string> hash;
   if (in.username) {
-    auto h = internal::new_password_hash(*in.username, *in.password, options_);
+    auto h = hash_new_password(*in.username, *in.password);
     if (!h.ok()) return h.status();
     hash = std::move(*h);
   }
@@ -200,7 +195,7 @@ Result<Employee> Pos::update_employee(const Principal& p, int64_t id, const Empl
   }
   std::optional<std::string> hash;
   if (in.password) {
-    auto h = internal::new_password_hash(in.username.value_or("employee"), *in.password, options_);
+    auto h = hash_new_password(in.username.value_or("employee"), *in.password);
     if (!h.ok()) return h.status();
     hash = std::move(*h);
   }

@@ -17,6 +17,7 @@
 // password hash made at construction.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <optional>
@@ -35,6 +36,10 @@ struct PosOptions {
   // libsodium's argon2id limits; INTERACTIVE is its recommended minimum for logins.
   unsigned long long pwhash_opslimit = 2;  // crypto_pwhash_OPSLIMIT_INTERACTIVE
   size_t pwhash_memlimit = 64ull << 20;    // crypto_pwhash_MEMLIMIT_INTERACTIVE
+  // Password hashes (argon2id: tens of ms of a core and 64 MiB each) running at once; past it
+  // a login, registration or password change is refused at once with kUnavailable (reason
+  // "busy"), so a flood of logins cannot hold every worker. 0: one per two cores, at least 1.
+  int max_concurrent_hashes = 0;
 };
 
 struct AuthResult {
@@ -124,7 +129,13 @@ class Pos {
  private:
   db::Database& db_;
   PosOptions options_;
+  // argon2id under the max_concurrent_hashes bound (auth.cc).
+  Result<std::string> hash_new_password(std::string_view username, std::string_view password);
+  Result<bool> password_matches(const std::string& hash, std::string_view password);
+
   std::string dummy_hash_;  // what a login for an unknown username verifies against
+  int hash_limit_;
+  std::atomic<int> hashes_running_{0};
 };
 
 // Current time, unix milliseconds UTC.
