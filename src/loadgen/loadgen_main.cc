@@ -526,7 +526,7 @@ Settings parse(int argc, char** argv) {
     } else if (f == "--requests") {
       s.requests = static_cast<uint64_t>(number(1, 1e12));
     } else if (f == "--rate") {
-      s.rate = number(0.1, 1e6);
+      s.rate = number(0.1, 1e5);
     } else if (f == "--arrivals") {
       std::string a = text();
       if (a != "poisson" && a != "constant") fail("--arrivals is poisson or constant");
