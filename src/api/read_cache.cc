@@ -295,19 +295,26 @@ Result<pos::Principal> ReadCache::session(std::string_view token,
       {.type = type_id("sessions")});
   if (!hit.ok()) return hit.status();
   if (fresh) return *fresh;
+  // "uid,sid,role,expires,username", as stored above: parsed without scanf (a hit's hot path).
   pos::Principal p;
-  char role[16] = {0};
-  long long uid = 0, sid = 0, exp = 0;
-  int used = 0;
-  if (std::sscanf(hit->value->c_str(), "%lld,%lld,%15[a-z],%lld,%n", &uid, &sid, role, &exp,
-                  &used) < 4) {
+  std::string_view rest = *hit->value;
+  auto field = [&rest]() {
+    size_t comma = rest.find(',');
+    std::string_view f = rest.substr(0, comma);
+    rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+    return f;
+  };
+  auto number = [](std::string_view f, int64_t& out) {
+    auto [end, ec] = std::from_chars(f.data(), f.data() + f.size(), out);
+    return ec == std::errc() && end == f.data() + f.size() && !f.empty();
+  };
+  std::string_view uid = field(), sid = field(), role = field(), exp = field();
+  if (!number(uid, p.user_id) || !number(sid, p.shop_id) || !number(exp, p.expires_at) ||
+      (role != "owner" && role != "cashier")) {
     return Internal("corrupt cached session");
   }
-  p.user_id = uid;
-  p.shop_id = sid;
-  p.role = std::string_view(role) == "owner" ? pos::Role::kOwner : pos::Role::kCashier;
-  p.expires_at = exp;
-  p.username = hit->value->substr(static_cast<size_t>(used));
+  p.role = role == "owner" ? pos::Role::kOwner : pos::Role::kCashier;
+  p.username = std::string(rest);
   if (p.expires_at <= pos::now_ms())
     return Status(StatusCode::kUnauthenticated, "invalid or expired token");
   return p;
