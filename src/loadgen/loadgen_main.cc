@@ -11,7 +11,9 @@
 // statements per request (X-DB-Statements, and the server's /metrics counter, which also counts
 // background work), and the stale reads. It is the only writer while it runs. The server sends
 // X-DB-Statements only when started with --db-statements-header true; without it, the figures
-// that need it are reported as not measured (null in the JSON), never as zero.
+// that need it are reported as not measured (null in the JSON), never as zero. With --progress
+// FILE it also writes, every --progress-every seconds from the start of the warm-up, a CSV line
+// of that interval's requests, errors and latency (bench/soak.sh plots them).
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -53,6 +55,8 @@ struct Settings {
   uint64_t seed = 42;
   std::string label;
   std::string json_path;
+  std::string progress_path;  // a CSV line per progress interval, warm-up included
+  double progress_s = 5;
 };
 
 // What a worker knows of one shop.
@@ -207,6 +211,30 @@ uint64_t server_statements(HttpClient& c) {
   return at == std::string::npos ? 0 : std::stoull(r.body.substr(at + kName.size()));
 }
 
+// What one worker did since the progress line before: its requests' latencies and failures.
+class Interval {
+ public:
+  void add(uint32_t latency_us, bool failed) {
+    std::lock_guard lock(mu_);  // taken by the reporter once an interval: never contended long
+    latency_us_.push_back(latency_us);
+    errors_ += failed;
+  }
+  // Appends this interval's latencies to *latency_us, adds its failures to *errors, and starts
+  // the next interval.
+  void take(std::vector<uint32_t>* latency_us, uint64_t* errors) {
+    std::lock_guard lock(mu_);
+    latency_us->insert(latency_us->end(), latency_us_.begin(), latency_us_.end());
+    latency_us_.clear();
+    *errors += errors_;
+    errors_ = 0;
+  }
+
+ private:
+  std::mutex mu_;
+  std::vector<uint32_t> latency_us_;  // GUARDED_BY(mu_)
+  uint64_t errors_ = 0;               // GUARDED_BY(mu_)
+};
+
 // --- the workers ------------------------------------------------------------------------------
 
 class Worker {
@@ -231,6 +259,8 @@ class Worker {
       first_read_ = false;
       HttpReply r = step(shop, op);
       auto us = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - t0).count();
+      const bool failed = r.status == 0 || (r.status >= 400 && r.status != 409);
+      if (!s_.progress_path.empty()) interval_.add(static_cast<uint32_t>(us), failed);
       if (!measuring.load(std::memory_order_relaxed)) continue;
       OpStats& st = stats_[static_cast<size_t>(op)];
       ++st.count;
@@ -249,11 +279,12 @@ class Worker {
         ++st.conflicts;
       else
         ++st.errors;
-      if (r.status == 0 || (r.status >= 400 && r.status != 409)) note_error(op, r);
+      if (failed) note_error(op, r);
     }
   }
 
   const std::array<OpStats, kNumOps>& stats() const { return stats_; }
+  Interval& interval() { return interval_; }
   const std::vector<std::string>& errors() const { return error_examples_; }
 
  private:
@@ -455,6 +486,57 @@ class Worker {
   uint64_t bills_ = 0;
   std::array<OpStats, kNumOps> stats_;
   std::vector<std::string> error_examples_;
+  Interval interval_;
+};
+
+// The --progress file: waits as told, writing a line at the end of each interval (counted from
+// the start, so the lines keep their rhythm across the warm-up's end).
+class Progress {
+ public:
+  Progress(const Settings& s, std::vector<std::unique_ptr<Worker>>& workers)
+      : s_(s), workers_(workers), start_(Clock::now()), next_(start_) {
+    if (s.progress_path.empty()) return;
+    out_.open(s.progress_path);
+    if (!out_) fail("cannot write " + s.progress_path);
+    out_ << "seconds,phase,requests,errors,p50_ms,p99_ms\n" << std::flush;
+  }
+
+  void wait(double seconds, const char* phase) {
+    const auto until = Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                                          std::chrono::duration<double>(seconds));
+    if (!out_.is_open()) {
+      std::this_thread::sleep_until(until);
+      return;
+    }
+    const auto every =
+        std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(s_.progress_s));
+    for (;;) {
+      while (next_ <= Clock::now()) next_ += every;
+      if (next_ > until) break;
+      std::this_thread::sleep_until(next_);
+      write_line(phase);
+    }
+    std::this_thread::sleep_until(until);
+  }
+
+ private:
+  void write_line(const char* phase) {
+    std::vector<uint32_t> latency_us;
+    uint64_t errors = 0;
+    for (auto& w : workers_) w->interval().take(&latency_us, &errors);
+    char line[160];
+    std::snprintf(line, sizeof line, "%.1f,%s,%zu,%llu,%.3f,%.3f\n",
+                  std::chrono::duration<double>(Clock::now() - start_).count(), phase,
+                  latency_us.size(), static_cast<unsigned long long>(errors),
+                  percentile(latency_us, 0.5), percentile(latency_us, 0.99));
+    out_ << line << std::flush;
+  }
+
+  const Settings& s_;
+  std::vector<std::unique_ptr<Worker>>& workers_;
+  const Clock::time_point start_;
+  Clock::time_point next_;
+  std::ofstream out_;
 };
 
 // --- the command ------------------------------------------------------------------------------
@@ -500,16 +582,22 @@ Settings parse(int argc, char** argv) {
       s.product_skew = number(0, 5);
     } else if (f == "--seed") {
       s.seed = static_cast<uint64_t>(number(0, 1e15));
-    } else if (f == "--password" || f == "--label" || f == "--json") {
+    } else if (f == "--progress-every") {
+      s.progress_s = number(0.1, 3600);
+    } else if (f == "--password" || f == "--label" || f == "--json" || f == "--progress") {
       auto v = args.value();
       if (!v.ok()) fail(v.status().message());
-      (f == "--password" ? s.password : f == "--label" ? s.label : s.json_path) = std::string(*v);
+      (f == "--password" ? s.password
+       : f == "--label"  ? s.label
+       : f == "--json"   ? s.json_path
+                         : s.progress_path) = std::string(*v);
     } else if (f == "--help" || f == "-h") {
       std::puts(
           "usage: tajir-loadgen [--url http://127.0.0.1:8080] [--shops 3] [--connections 16]\n"
           "         [--duration 30] [--warmup 5] [--shop-skew 1.0] [--product-skew 0.9] [--seed "
           "42]\n"
-          "         [--password tajir-demo-2026] [--label TEXT] [--json FILE]");
+          "         [--password tajir-demo-2026] [--label TEXT] [--json FILE]\n"
+          "         [--progress FILE] [--progress-every 5]");
       std::exit(0);
     } else {
       fail("unknown argument '" + std::string(f) + "' (see --help)");
@@ -545,11 +633,12 @@ int run(const Settings& s) {
     threads.emplace_back([&w, &stop, &measuring] { w->run(stop, measuring); });
 
   HttpClient metrics(s.host, s.port);
-  std::this_thread::sleep_for(std::chrono::duration<double>(s.warmup_s));
+  Progress progress(s, workers);
+  progress.wait(s.warmup_s, "warmup");
   uint64_t statements_before = server_statements(metrics);
   auto t0 = Clock::now();
   measuring = true;
-  std::this_thread::sleep_for(std::chrono::duration<double>(s.duration_s));
+  progress.wait(s.duration_s, "measured");
   measuring = false;
   double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
   uint64_t statements_after = server_statements(metrics);
