@@ -18,7 +18,9 @@
 // servers' /metrics counter, which also counts background work), and the stale reads. It is the
 // only writer while it runs. The server sends X-DB-Statements only when started with
 // --db-statements-header true; without it, the figures that need it are reported as not
-// measured (null in the JSON), never as zero.
+// measured (null in the JSON), never as zero. With --progress FILE it also writes, every
+// --progress-every seconds, a CSV line of that interval's measured requests, errors and latency
+// (bench/soak.sh plots them).
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -63,6 +65,8 @@ struct Settings {
   uint64_t seed = 42;
   std::string label;
   std::string json_path;
+  std::string progress_path;  // a CSV line per progress interval, warm-up included
+  double progress_s = 5;
 };
 
 // What a worker knows of one shop.
@@ -217,6 +221,30 @@ uint64_t server_statements(const std::vector<std::unique_ptr<HttpClient>>& nodes
   return sum;
 }
 
+// What one worker did since the progress line before: its requests' latencies and failures.
+class Interval {
+ public:
+  void add(uint32_t latency_us, bool failed) {
+    std::lock_guard lock(mu_);  // taken by the reporter once an interval: never contended long
+    latency_us_.push_back(latency_us);
+    errors_ += failed;
+  }
+  // Appends this interval's latencies to *latency_us, adds its failures to *errors, and starts
+  // the next interval.
+  void take(std::vector<uint32_t>* latency_us, uint64_t* errors) {
+    std::lock_guard lock(mu_);
+    latency_us->insert(latency_us->end(), latency_us_.begin(), latency_us_.end());
+    latency_us_.clear();
+    *errors += errors_;
+    errors_ = 0;
+  }
+
+ private:
+  std::mutex mu_;
+  std::vector<uint32_t> latency_us_;  // GUARDED_BY(mu_)
+  uint64_t errors_ = 0;               // GUARDED_BY(mu_)
+};
+
 // --- the workers ------------------------------------------------------------------------------
 
 // A till: the loop (loop.h) has it send its requests, closed or open, and record the measured.
@@ -254,6 +282,9 @@ class Worker final : public Connection {
     st.latency_us.push_back(latency);
     latencies_.add(classify(method_, r.x_cache), latency);
     ++measured_;
+    if (!s_.progress_path.empty()) {
+      interval_.add(latency, r.status == 0 || (r.status >= 400 && r.status != 409));
+    }
     if (r.status != 0) ++st.answered;
     if (r.db_statements) {
       ++st.told;
@@ -273,6 +304,7 @@ class Worker final : public Connection {
 
   const std::array<OpStats, kNumOps>& stats() const { return stats_; }
   const Latencies& latencies() const { return latencies_; }
+  Interval& interval() { return interval_; }
   const std::vector<std::string>& errors() const { return error_examples_; }
   size_t node() const { return node_; }
   uint64_t measured() const { return measured_; }
@@ -488,6 +520,61 @@ class Worker final : public Connection {
   Latencies latencies_;
   uint64_t measured_ = 0;
   std::vector<std::string> error_examples_;
+  Interval interval_;
+};
+
+// The --progress file: waits as told, writing a line at the end of each interval (counted from
+// the start, so the lines keep their rhythm across the warm-up's end).
+class Progress {
+  using Steady = std::chrono::steady_clock;
+
+ public:
+  Progress(const Settings& s, std::vector<std::unique_ptr<Worker>>& workers)
+      : s_(s), workers_(workers), start_(Steady::now()), next_(start_) {
+    if (s.progress_path.empty()) return;
+    out_.open(s.progress_path);
+    if (!out_) fail("cannot write " + s.progress_path);
+    out_ << "seconds,phase,requests,errors,p50_ms,p99_ms\n" << std::flush;
+  }
+
+  bool enabled() const { return out_.is_open(); }
+
+  void wait(double seconds, const char* phase) {
+    const auto until = Steady::now() + std::chrono::duration_cast<Steady::duration>(
+                                           std::chrono::duration<double>(seconds));
+    if (!out_.is_open()) {
+      std::this_thread::sleep_until(until);
+      return;
+    }
+    const auto every =
+        std::chrono::duration_cast<Steady::duration>(std::chrono::duration<double>(s_.progress_s));
+    for (;;) {
+      while (next_ <= Steady::now()) next_ += every;
+      if (next_ > until) break;
+      std::this_thread::sleep_until(next_);
+      write_line(phase);
+    }
+    std::this_thread::sleep_until(until);
+  }
+
+ private:
+  void write_line(const char* phase) {
+    std::vector<uint32_t> latency_us;
+    uint64_t errors = 0;
+    for (auto& w : workers_) w->interval().take(&latency_us, &errors);
+    char line[160];
+    std::snprintf(line, sizeof line, "%.1f,%s,%zu,%llu,%.3f,%.3f\n",
+                  std::chrono::duration<double>(Steady::now() - start_).count(), phase,
+                  latency_us.size(), static_cast<unsigned long long>(errors),
+                  percentile_ms(latency_us, 0.5), percentile_ms(latency_us, 0.99));
+    out_ << line << std::flush;
+  }
+
+  const Settings& s_;
+  std::vector<std::unique_ptr<Worker>>& workers_;
+  const Steady::time_point start_;
+  Steady::time_point next_;
+  std::ofstream out_;
 };
 
 // --- the command ------------------------------------------------------------------------------
@@ -537,19 +624,25 @@ Settings parse(int argc, char** argv) {
       s.product_skew = number(0, 5);
     } else if (f == "--seed") {
       s.seed = static_cast<uint64_t>(number(0, 1e15));
-    } else if (f == "--password" || f == "--label" || f == "--json") {
-      (f == "--password" ? s.password : f == "--label" ? s.label : s.json_path) = text();
+    } else if (f == "--progress-every") {
+      s.progress_s = number(0.1, 3600);
+    } else if (f == "--password" || f == "--label" || f == "--json" || f == "--progress") {
+      (f == "--password" ? s.password
+       : f == "--label"  ? s.label
+       : f == "--json"   ? s.json_path
+                         : s.progress_path) = text();
     } else if (f == "--help" || f == "-h") {
       std::puts(
           "usage: tajir-loadgen [--url http://127.0.0.1:8080[,URL...]]... [--shops 3]\n"
           "         [--connections 16] [--duration 30] [--warmup 5] [--requests N]\n"
           "         [--rate N [--arrivals poisson|constant]] [--shop-skew 1.0]\n"
           "         [--product-skew 0.9] [--seed 42] [--password tajir-demo-2026] [--label TEXT]\n"
-          "         [--json FILE]\n"
+          "         [--json FILE] [--progress FILE] [--progress-every 5]\n"
           "  --url       a node; repeat it or give a comma list: the tills are spread round-robin\n"
           "  --requests  stop after N measured requests (or --duration, whichever comes first)\n"
           "  --rate      open loop: N requests per second over all tills, each latency from the\n"
-          "              time it fell due; without it, closed loop");
+          "              time it fell due; without it, closed loop\n"
+          "  --progress  a CSV line of the measured requests, errors and latency of each interval");
       std::exit(0);
     } else {
       fail("unknown argument '" + std::string(f) + "' (see --help)");
@@ -644,8 +737,14 @@ int run(const Settings& s) {
   SteadyClock clock;
   Loop loop(clock, bounds, std::move(schedule));
   loop.start(tills);
-  clock.sleep_until(loop.measure_start());
+  Progress progress(s, workers);
+  if (progress.enabled()) {
+    progress.wait(s.warmup_s, "warmup");
+  } else {
+    clock.sleep_until(loop.measure_start());
+  }
   uint64_t statements_before = server_statements(metrics);
+  if (progress.enabled()) progress.wait(s.duration_s, "measured");
   if (!loop.wait(deadline)) fail_now("a till's request has not returned a minute after the end");
   uint64_t statements_after = server_statements(metrics);
   const LoopReport looped = loop.report();

@@ -55,11 +55,17 @@ class Postgres:
         if self.as_root:
             pw = pwd.getpwnam("postgres")
             os.chown(self.dir, pw.pw_uid, pw.pw_gid)
-        data = os.path.join(self.dir, "data")
-        self._run(["initdb", "-D", data, "-A", "trust", "-U", "tajir", "-E", "UTF8", "--no-sync"])
-        opts = f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off"
-        self._run(["pg_ctl", "-D", data, "-o", opts, "-l", os.path.join(self.dir, "log"), "-w", "start"])
+        self.data = os.path.join(self.dir, "data")
+        self._run(["initdb", "-D", self.data, "-A", "trust", "-U", "tajir", "-E", "UTF8", "--no-sync"])
+        self.ctl("start")
         self.counter = 0
+
+    def ctl(self, action, *args):
+        """pg_ctl start, or stop with its arguments ("-m", "fast"), waiting until it is done."""
+        if action == "start":
+            opts = f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off"
+            args = ("-o", opts, "-l", os.path.join(self.dir, "log")) + args
+        self._run(["pg_ctl", "-D", self.data, "-w", *args, action])
 
     def _run(self, argv):
         argv = [os.path.join(self.bindir, argv[0])] + argv[1:]
@@ -75,7 +81,9 @@ class Postgres:
 
     def stop(self):
         try:
-            self._run(["pg_ctl", "-D", os.path.join(self.dir, "data"), "-m", "immediate", "stop"])
+            self.ctl("stop", "-m", "immediate")
+        except subprocess.CalledProcessError:
+            pass  # a test stopped it already
         finally:
             shutil.rmtree(self.dir, ignore_errors=True)
 
