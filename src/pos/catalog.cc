@@ -3,6 +3,7 @@
 
 #include "pos/currency.h"
 #include "pos/internal/rows.h"
+#include "pos/internal/search.h"
 #include "pos/pos.h"
 
 namespace tajir::pos {
@@ -90,15 +91,9 @@ Result<Page<Product>> Pos::list_products(const Principal& p, const ProductFilter
                                          const PageRequest& page) {
   std::string where = " FROM products WHERE shop_id = ?";
   std::vector<db::Value> params{p.shop_id};
+  const char* order_by = "id";
   if (f.q && !f.q->empty()) {
-    // Name: a case-insensitive substring. Sku and barcode: an exact prefix, compared the same
-    // way on both databases (LIKE's case rules differ between them).
-    where +=
-        " AND (name_lower LIKE ? ESCAPE '\\' OR substr(sku, 1, ?) = ? OR substr(barcode, 1, ?) = "
-        "?)";
-    const int64_t len = static_cast<int64_t>(f.q->size());
-    params.insert(params.end(),
-                  {internal::like_pattern(internal::ascii_lower(*f.q)), len, *f.q, len, *f.q});
+    order_by = internal::add_product_search(db_.dialect(), p.shop_id, *f.q, where, params);
   }
   if (f.category) {
     where += " AND category = ?";
@@ -111,7 +106,7 @@ Result<Page<Product>> Pos::list_products(const Principal& p, const ProductFilter
   }
   Page<Product> out;
   Status st = db_.read([&](db::Transaction& tx) {
-    return internal::read_page(tx, internal::kProductColumns, where, params, "id", page,
+    return internal::read_page(tx, internal::kProductColumns, where, params, order_by, page,
                                internal::product_from, out);
   });
   if (!st.ok()) return st;

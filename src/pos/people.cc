@@ -1,5 +1,6 @@
 // Customers and employees.
 #include "pos/internal/rows.h"
+#include "pos/internal/search.h"
 #include "pos/pos.h"
 
 namespace tajir::pos {
@@ -57,16 +58,13 @@ Result<Page<Customer>> Pos::list_customers(const Principal& p, const std::option
                                            const PageRequest& page) {
   std::string where = " FROM customers WHERE shop_id = ?";
   std::vector<db::Value> params{p.shop_id};
+  const char* order_by = "id";
   if (q && !q->empty()) {
-    where +=
-        " AND (name_lower LIKE ? ESCAPE '\\' OR phone LIKE ? ESCAPE '\\' OR lower(email) LIKE ? "
-        "ESCAPE '\\')";
-    std::string pattern = internal::like_pattern(internal::ascii_lower(*q));
-    params.insert(params.end(), {pattern, internal::like_pattern(*q), pattern});
+    order_by = internal::add_customer_search(db_.dialect(), *q, where, params);
   }
   Page<Customer> out;
   Status st = db_.read([&](db::Transaction& tx) {
-    return internal::read_page(tx, internal::kCustomerColumns, where, params, "id", page,
+    return internal::read_page(tx, internal::kCustomerColumns, where, params, order_by, page,
                                internal::customer_from, out);
   });
   if (!st.ok()) return st;
