@@ -179,16 +179,19 @@ const std::vector<Migration>& migrations() {
                "WHERE case_duplicate = 0",
            }},
       // Text indexes for search (pos/internal/search.h says how queries use them). SQLite: an
-      // FTS5 trigram table per searched table, holding no copy of the text (external content),
-      // kept in step by triggers (updates only when a searched column is set, so a sale's
-      // stock or totals update does not touch it) and filled from the rows already there.
-      // PostgreSQL: pg_trgm (a trusted extension: the database's owner may create it) GIN
-      // indexes on the searched expressions, and "C"-collated B-trees for sku/barcode prefixes.
+      // FTS5 trigram table per searched table, holding no copy of the text (external content)
+      // and of each trigram only the rows it is in (detail=none, columnsize=0: queries AND
+      // single trigrams, and the index is a third of the size), kept in step by triggers (updates
+      // only when a searched column is set, so a sale's stock or totals update does not touch it)
+      // and filled from the rows already there. PostgreSQL: pg_trgm (a trusted extension: the
+      // database's owner may create it) GIN indexes on the searched expressions, and "C"-collated
+      // B-trees for sku/barcode prefixes.
       {.version = 6,
        .sqlite =
            {
                "CREATE VIRTUAL TABLE products_fts USING fts5(name_lower, content='products', "
-               "content_rowid='id', tokenize='trigram case_sensitive 0')",
+               "content_rowid='id', tokenize='trigram case_sensitive 0', detail=none, "
+               "columnsize=0)",
                R"(CREATE TRIGGER products_fts_insert AFTER INSERT ON products BEGIN
                 INSERT INTO products_fts(rowid, name_lower) VALUES (new.id, new.name_lower);
                 END)",
@@ -204,7 +207,8 @@ const std::vector<Migration>& migrations() {
                 END)",
                "INSERT INTO products_fts(products_fts) VALUES ('rebuild')",
                "CREATE VIRTUAL TABLE customers_fts USING fts5(name_lower, phone, email, "
-               "content='customers', content_rowid='id', tokenize='trigram case_sensitive 0')",
+               "content='customers', content_rowid='id', tokenize='trigram case_sensitive 0', "
+               "detail=none, columnsize=0)",
                R"(CREATE TRIGGER customers_fts_insert AFTER INSERT ON customers BEGIN
                 INSERT INTO customers_fts(rowid, name_lower, phone, email)
                   VALUES (new.id, new.name_lower, new.phone, new.email);

@@ -89,12 +89,9 @@ Result<Shop> Pos::update_shop(const Principal& p, const ShopInput& in) {
 
 Result<Page<Product>> Pos::list_products(const Principal& p, const ProductFilter& f,
                                          const PageRequest& page) {
-  std::string where = " FROM products WHERE shop_id = ?";
-  std::vector<db::Value> params{p.shop_id};
-  const char* order_by = "id";
-  if (f.q && !f.q->empty()) {
-    order_by = internal::add_product_search(db_.dialect(), p.shop_id, *f.q, where, params);
-  }
+  internal::ListQuery list = internal::product_list(db_.dialect(), p.shop_id, f.q);
+  std::string& where = list.from_where;
+  std::vector<db::Value>& params = list.params;
   if (f.category) {
     where += " AND category = ?";
     params.push_back(*f.category);
@@ -106,7 +103,7 @@ Result<Page<Product>> Pos::list_products(const Principal& p, const ProductFilter
   }
   Page<Product> out;
   Status st = db_.read([&](db::Transaction& tx) {
-    return internal::read_page(tx, internal::kProductColumns, where, params, order_by, page,
+    return internal::read_page(tx, internal::kProductColumns, where, params, list.order_by, page,
                                internal::product_from, out);
   });
   if (!st.ok()) return st;

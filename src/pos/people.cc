@@ -56,16 +56,11 @@ Result<Employee> find_employee(db::Transaction& tx, int64_t shop_id, int64_t id)
 
 Result<Page<Customer>> Pos::list_customers(const Principal& p, const std::optional<std::string>& q,
                                            const PageRequest& page) {
-  std::string where = " FROM customers WHERE shop_id = ?";
-  std::vector<db::Value> params{p.shop_id};
-  const char* order_by = "id";
-  if (q && !q->empty()) {
-    order_by = internal::add_customer_search(db_.dialect(), *q, where, params);
-  }
+  internal::ListQuery list = internal::customer_list(db_.dialect(), p.shop_id, q);
   Page<Customer> out;
   Status st = db_.read([&](db::Transaction& tx) {
-    return internal::read_page(tx, internal::kCustomerColumns, where, params, order_by, page,
-                               internal::customer_from, out);
+    return internal::read_page(tx, internal::kCustomerColumns, list.from_where, list.params,
+                               list.order_by, page, internal::customer_from, out);
   });
   if (!st.ok()) return st;
   return out;

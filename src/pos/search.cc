@@ -1,6 +1,8 @@
 // The SQL of text search; internal/search.h says why it finds what a scan finds.
 #include "pos/internal/search.h"
 
+#include <algorithm>
+
 #include "pos/internal/rows.h"
 
 namespace tajir::pos::internal {
@@ -57,31 +59,45 @@ std::string encode_utf8(std::u32string_view cps) {
   return out;
 }
 
-// An FTS5 phrase: every character literal, '"' doubled.
-std::string fts_phrase(std::string_view q) {
-  std::string out = "\"";
-  for (char c : q) {
-    out += c;
-    if (c == '"') out += '"';
+// The FTS5 query of some of q's trigrams, ANDed: each is in every text that contains q, so
+// the rows are a superset of P's, whichever are taken. A query costs about the sum of its
+// trigrams' row lists, so it takes those at code points 0, 3, 6, ... and the last (they cover
+// q), less those with a space where others remain: a word's edge ("al ", " sa") is in much of
+// a catalogue. (A phrase of all q's trigrams, the precise form, read ten times as much at
+// 100,000 rows.) Each trigram is a quoted string, '"' doubled.
+// REQUIRES: cps has at least kMinIndexedLength code points.
+std::string fts_query(const std::u32string& cps) {
+  std::vector<std::u32string_view> picked, spaced;
+  const size_t last = cps.size() - kMinIndexedLength;
+  for (size_t at = 0;; at = std::min(at + kMinIndexedLength, last)) {
+    std::u32string_view trigram = std::u32string_view(cps).substr(at, kMinIndexedLength);
+    (trigram.find(U' ') == trigram.npos ? picked : spaced).push_back(trigram);
+    if (at == last) break;
   }
-  return out + "\"";
+  if (picked.empty()) picked = spaced;
+  std::string out;
+  for (std::u32string_view trigram : picked) {
+    if (!out.empty()) out += " AND ";
+    out += '"';
+    for (char c : encode_utf8(trigram)) {
+      out += c;
+      if (c == '"') out += '"';
+    }
+    out += '"';
+  }
+  return out;
 }
 
-constexpr const char* kById = "id";
 constexpr const char* kByIdNotItsIndex = "id + 0";
 
-bool indexable(std::string_view q) {
-  std::optional<size_t> n = utf8_length(q);
-  return n && *n >= kMinIndexedLength;
+// q's code points when a trigram index can serve it.
+std::optional<std::u32string> indexable(std::string_view q) {
+  std::optional<std::u32string> cps = decode_utf8(q);
+  if (cps && cps->size() >= kMinIndexedLength) return cps;
+  return std::nullopt;
 }
 
 }  // namespace
-
-std::optional<size_t> utf8_length(std::string_view s) {
-  std::optional<std::u32string> cps = decode_utf8(s);
-  if (!cps) return std::nullopt;
-  return cps->size();
-}
 
 std::optional<std::string> prefix_successor(std::string_view prefix) {
   std::optional<std::u32string> cps = decode_utf8(prefix);
@@ -114,44 +130,48 @@ void add_customer_search_by_scan(std::string_view q, std::string& where,
   params.insert(params.end(), {pattern, like_pattern(q), pattern});
 }
 
-const char* add_product_search(db::Dialect dialect, int64_t shop_id, std::string_view q,
-                               std::string& where, std::vector<db::Value>& params) {
-  const char* order_by = kById;
-  std::optional<std::string> above = prefix_successor(q);
-  if (indexable(q) && above) {
-    const std::string sq(q);
+ListQuery product_list(db::Dialect dialect, int64_t shop_id, const std::optional<std::string>& q) {
+  ListQuery out{" FROM products WHERE shop_id = ?", {shop_id}};
+  if (!q || q->empty()) return out;
+  std::optional<std::u32string> cps = indexable(*q);
+  std::optional<std::string> above = prefix_successor(*q);
+  if (cps && above) {
     if (dialect == db::Dialect::kSqlite) {
-      where +=
+      out.from_where =
+          " FROM products NOT INDEXED WHERE shop_id = ?"
           " AND id IN (SELECT rowid FROM products_fts WHERE products_fts MATCH ?"
           " UNION ALL SELECT id FROM products WHERE shop_id = ? AND sku >= ? AND sku < ?"
           " UNION ALL SELECT id FROM products WHERE shop_id = ? AND barcode >= ? AND barcode < ?)";
-      params.insert(params.end(), {fts_phrase(q), shop_id, sq, *above, shop_id, sq, *above});
+      out.params.insert(out.params.end(),
+                        {fts_query(*cps), shop_id, *q, *above, shop_id, *q, *above});
     } else {
-      where +=
+      out.from_where +=
           " AND (name_lower LIKE ? ESCAPE '\\'"
           " OR (sku COLLATE \"C\" >= ? AND sku COLLATE \"C\" < ?)"
           " OR (barcode COLLATE \"C\" >= ? AND barcode COLLATE \"C\" < ?))";
-      params.insert(params.end(), {like_pattern(ascii_lower(q)), sq, *above, sq, *above});
-      order_by = kByIdNotItsIndex;
+      out.params.insert(out.params.end(), {like_pattern(ascii_lower(*q)), *q, *above, *q, *above});
+      out.order_by = kByIdNotItsIndex;
     }
   }
-  add_product_search_by_scan(q, where, params);
-  return order_by;
+  add_product_search_by_scan(*q, out.from_where, out.params);
+  return out;
 }
 
-const char* add_customer_search(db::Dialect dialect, std::string_view q, std::string& where,
-                                std::vector<db::Value>& params) {
-  const char* order_by = kById;
-  if (indexable(q)) {
+ListQuery customer_list(db::Dialect dialect, int64_t shop_id, const std::optional<std::string>& q) {
+  ListQuery out{" FROM customers WHERE shop_id = ?", {shop_id}};
+  if (!q || q->empty()) return out;
+  if (std::optional<std::u32string> cps = indexable(*q)) {
     if (dialect == db::Dialect::kSqlite) {
-      where += " AND id IN (SELECT rowid FROM customers_fts WHERE customers_fts MATCH ?)";
-      params.push_back(fts_phrase(q));
+      out.from_where =
+          " FROM customers NOT INDEXED WHERE shop_id = ?"
+          " AND id IN (SELECT rowid FROM customers_fts WHERE customers_fts MATCH ?)";
+      out.params.push_back(fts_query(*cps));
     } else {
-      order_by = kByIdNotItsIndex;  // P's LIKEs are the indexed form
+      out.order_by = kByIdNotItsIndex;  // P's LIKEs are the indexed form
     }
   }
-  add_customer_search_by_scan(q, where, params);
-  return order_by;
+  add_customer_search_by_scan(*q, out.from_where, out.params);
+  return out;
 }
 
 }  // namespace tajir::pos::internal

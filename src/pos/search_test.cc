@@ -15,7 +15,6 @@ namespace tajir::pos {
 namespace {
 
 using internal::prefix_successor;
-using internal::utf8_length;
 
 TEST(Search, PrefixSuccessorCountsTheLastCodePointUp) {
   EXPECT_EQ(prefix_successor("Bev-001"), "Bev-002");
@@ -28,12 +27,6 @@ TEST(Search, PrefixSuccessorCountsTheLastCodePointUp) {
   EXPECT_EQ(prefix_successor("\xc3"), std::nullopt);          // cut short
   EXPECT_EQ(prefix_successor("\xc0\xaf"), std::nullopt);      // overlong
   EXPECT_EQ(prefix_successor("\xed\xa0\x80"), std::nullopt);  // a surrogate
-}
-
-TEST(Search, Utf8LengthCountsCodePoints) {
-  EXPECT_EQ(utf8_length("abc"), 3u);
-  EXPECT_EQ(utf8_length("\xd8\xb4\xd8\xa7"), 2u);  // شا
-  EXPECT_EQ(utf8_length("\xff"), std::nullopt);
 }
 
 // Names, SKUs and barcodes that put each rule to the test, added to a seeded shop.
@@ -171,6 +164,8 @@ const std::vector<std::string>& terms() {
       "x\xf4\x8f\xbf\xbf",
       "\xf4\x8f\xbf\xbf",
       "  ",
+      "   ",
+      "a b",
       "nothing-matches-this",
       "ann\xc3\xa9"
       "e",

@@ -10,10 +10,11 @@
 // P alone reads every row of the shop. So for a q of 3 characters or more the query also asks
 // for a candidate set C that an index gives, and returns C ∩ P, which is P when C ⊇ P:
 //  - SQLite: per table, an FTS5 table with the trigram tokenizer (external content, kept by
-//    triggers: db/migrations.cc). A phrase query finds every row whose indexed text contains q
-//    after the tokenizer's case folding, which folds every letter (Unicode, not only ASCII): a
-//    text that contains q up to ASCII case still contains it after folding, so C holds every
-//    row of P (and a few more, É for é, that P then drops).
+//    triggers: db/migrations.cc). C is the rows whose indexed text holds a covering set of q's
+//    trigrams, after the tokenizer's case folding, which folds every letter (Unicode, not only
+//    ASCII): a text that contains q up to ASCII case contains each of its trigrams after
+//    folding, so C holds every row of P (and a few more, É for é or the trigrams apart, that P
+//    then drops). The rows are read by rowid, in id order, so a page stops at its last row.
 //  - Sku and barcode: the strings that start with q are those in [q, successor(q)) in code
 //    point order (SQLite's BINARY collation, PostgreSQL's "C"), a range of a B-tree index.
 //  - PostgreSQL: pg_trgm GIN indexes on name_lower, phone and lower(email) serve P's LIKEs
@@ -35,21 +36,23 @@
 
 namespace tajir::pos::internal {
 
-// Appends to `where` (a " FROM products WHERE shop_id = ? ..." clause) " AND ..." restricting
-// it to the products `q` finds, and the values of its placeholders to `params`. Returns the
-// ORDER BY of the page: the id, spelled "id + 0" on PostgreSQL's indexed form so that its
-// planner cannot walk the primary key hoping to fill a page early (a LIMIT plan that reads the
-// whole table when the term is rarer than it guessed).
-// REQUIRES: q is not empty.
-[[nodiscard]] const char* add_product_search(db::Dialect dialect, int64_t shop_id,
-                                             std::string_view q, std::string& where,
-                                             std::vector<db::Value>& params);
+// The query of one shop's list, restricted to what a `q` finds (none, or empty: the whole list):
+// `from_where` is " FROM table WHERE ..." with `params` for its placeholders, to which the
+// caller may append further " AND ..." filters, and `order_by` is the id, spelled as the
+// chosen form needs: on PostgreSQL's indexed form "id + 0", so that its planner cannot walk the
+// primary key hoping to fill a page early (a LIMIT plan that reads the whole table when the
+// term is rarer than it guessed). SQLite's indexed form reads the table NOT INDEXED: each
+// candidate by its rowid, in id order, never through an index of the shop.
+struct ListQuery {
+  std::string from_where;
+  std::vector<db::Value> params;
+  const char* order_by = "id";
+};
+ListQuery product_list(db::Dialect dialect, int64_t shop_id, const std::optional<std::string>& q);
+ListQuery customer_list(db::Dialect dialect, int64_t shop_id, const std::optional<std::string>& q);
 
-// The same for " FROM customers WHERE shop_id = ? ...".
-[[nodiscard]] const char* add_customer_search(db::Dialect dialect, std::string_view q,
-                                              std::string& where, std::vector<db::Value>& params);
-
-// P alone, the scan the indexed forms must agree with (for tests).
+// Appends P alone to `where` (and its values to `params`): the scan that the indexed forms
+// must agree with.
 void add_product_search_by_scan(std::string_view q, std::string& where,
                                 std::vector<db::Value>& params);
 void add_customer_search_by_scan(std::string_view q, std::string& where,
@@ -59,8 +62,5 @@ void add_customer_search_by_scan(std::string_view q, std::string& where,
 // code point counted up, skipping surrogates; trailing U+10FFFF dropped first). nullopt when
 // there is none (empty, or only U+10FFFF) or `prefix` is not valid UTF-8.
 std::optional<std::string> prefix_successor(std::string_view prefix);
-
-// How many code points `s` has; nullopt when it is not valid UTF-8.
-std::optional<size_t> utf8_length(std::string_view s);
 
 }  // namespace tajir::pos::internal
