@@ -1,5 +1,6 @@
 // Customers and employees.
 #include "pos/internal/rows.h"
+#include "pos/internal/search.h"
 #include "pos/pos.h"
 
 namespace tajir::pos {
@@ -50,19 +51,11 @@ Result<Employee> find_employee(db::Transaction& tx, int64_t shop_id, int64_t id)
 
 Result<Page<Customer>> Pos::list_customers(const Principal& p, const std::optional<std::string>& q,
                                            const PageRequest& page) {
-  std::string where = " FROM customers WHERE shop_id = ?";
-  std::vector<db::Value> params{p.shop_id};
-  if (q && !q->empty()) {
-    where +=
-        " AND (name_lower LIKE ? ESCAPE '\\' OR phone LIKE ? ESCAPE '\\' OR lower(email) LIKE ? "
-        "ESCAPE '\\')";
-    std::string pattern = internal::like_pattern(internal::ascii_lower(*q));
-    params.insert(params.end(), {pattern, internal::like_pattern(*q), pattern});
-  }
+  internal::ListQuery list = internal::customer_list(db_.dialect(), p.shop_id, q);
   Page<Customer> out;
   Status st = db_.read([&](db::Transaction& tx) {
-    return internal::read_page(tx, internal::kCustomerColumns, where, params, "id", page,
-                               internal::customer_from, out);
+    return internal::read_page(tx, internal::kCustomerColumns, list.from_where, list.params,
+                               list.order_by, page, internal::customer_from, out);
   });
   if (!st.ok()) return st;
   return out;
