@@ -178,6 +178,17 @@ const std::vector<Migration>& migrations() {
                "CREATE UNIQUE INDEX users_username_lower ON users(lower(username)) "
                "WHERE case_duplicate = 0",
            }},
+      // The cache's statistics over time, rolled up per hour and per day (span_ms), per shop
+      // (shop_id 0: the whole server, so no foreign key), kept bounded by pos/cache_history.cc.
+      {.version = 6, .statements = {R"(CREATE TABLE cache_history (
+                shop_id BIGINT NOT NULL,
+                span_ms BIGINT NOT NULL,
+                start_ms BIGINT NOT NULL,
+                hits BIGINT NOT NULL,
+                misses BIGINT NOT NULL,
+                key_count BIGINT NOT NULL,
+                memory_bytes BIGINT NOT NULL,
+                PRIMARY KEY (shop_id, span_ms, start_ms)))"}},
   };
   return kMigrations;
 }
