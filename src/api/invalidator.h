@@ -46,6 +46,11 @@ class Invalidator {
   // before anything about it is answered.
   void after_write(const std::vector<std::string>& tags);
 
+  // Sends again, on this thread, the GET that filled `key` (ReadCache::read_of), as its shop's
+  // operator: it loads like any read, with a ticket. Returns false for keys that are no
+  // request's read (sessions, page indexes) or before set_router.
+  bool replay(const std::string& key) const;
+
   bool refill_enabled() const { return refiller_ != nullptr; }
   RefillStats refill_stats() const;
 
@@ -53,8 +58,6 @@ class Invalidator {
   static constexpr int kRefillCredit = 3;
 
  private:
-  void replay(const std::string& key) const;
-
   ReadCache* reads_;
   std::string internal_token_;
   std::chrono::milliseconds delay_;

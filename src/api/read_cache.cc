@@ -120,9 +120,25 @@ std::string ReadCache::key(int64_t shop, std::string_view type, const Query& que
   return k;
 }
 
+namespace {
+thread_local cache::WarmReport* warming = nullptr;  // ReadCache::WarmingScope's report
+}  // namespace
+
+ReadCache::WarmingScope::WarmingScope(cache::WarmReport& report) : outer_(warming) {
+  warming = &report;
+}
+ReadCache::WarmingScope::~WarmingScope() { warming = outer_; }
+
 http::Response ReadCache::serve(const Query& query, int64_t shop, std::string_view type,
                                 const Filler& fill) {
   const http::Request& req = query.request();
+  if (warming != nullptr && cache_ != nullptr) {
+    cache::WarmReport r = cache_->warm({warm_item(key(shop, type, query), type, fill)}, 1);
+    warming->loaded += r.loaded;
+    warming->present += r.present;
+    warming->failed += r.failed;
+    return http::Response::empty(204);
+  }
   if (cache_ == nullptr) {
     auto filled = fill();
     if (!filled.ok()) return http::from_status(filled.status());

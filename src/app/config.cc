@@ -96,6 +96,30 @@ const std::vector<Setting>& settings() {
       {"refill",
        "load again in the background what a write dropped that was being read (true|false)",
        [](Config& c, const std::string& v) { return parse_bool(v, c.refill); }},
+      {"hot-keys",
+       "file of the hot keys written at a clean stop and warmed at start (default: the SQLite "
+       "file + .hotkeys; none for PostgreSQL; off: no warm restart)",
+       [](Config& c, const std::string& v) {
+         c.hot_keys = v;
+         return OkStatus();
+       }},
+      {"hot-keys-max", "most hot keys written and warmed",
+       [](Config& c, const std::string& v) {
+         return parse_int<int64_t>(v, c.hot_keys_max, 0, 1'000'000);
+       }},
+      {"hot-keys-background", "warm the hot keys after saying listening, not before (true|false)",
+       [](Config& c, const std::string& v) { return parse_bool(v, c.hot_keys_background); }},
+      {"stats-history",
+       "keep the cache's statistics history in the database, per hour and per day (true|false)",
+       [](Config& c, const std::string& v) { return parse_bool(v, c.stats_history); }},
+      {"stats-history-hours", "hourly rows of the stored history kept per shop",
+       [](Config& c, const std::string& v) {
+         return parse_int<int64_t>(v, c.stats_history_hours, 1, 24 * 366);
+       }},
+      {"stats-history-days", "daily rows of the stored history kept per shop",
+       [](Config& c, const std::string& v) {
+         return parse_int<int64_t>(v, c.stats_history_days, 1, 3660);
+       }},
       {"invalidation-delay-ms",
        "testing only: each write waits this long between its commit and its invalidation",
        [](Config& c, const std::string& v) {

@@ -29,6 +29,16 @@ struct Config {
   std::string invalidation = "precise";  // or "coarse": per-type clearing, to measure against
   bool warm = true;                      // warm every shop's essentials before serving
   bool refill = true;  // load again in the background what a write dropped that was being read
+  // Warm restart (app/hot_keys.h): the file of hot keys ("": beside a SQLite database, none
+  // for PostgreSQL; "off": none), how many at most, and whether they are warmed after the
+  // server says it is listening rather than before.
+  std::string hot_keys;
+  int64_t hot_keys_max = 5000;
+  bool hot_keys_background = false;
+  // The cache's statistics history kept in the database: whether, and how many hourly and
+  // daily rows per shop.
+  bool stats_history = true;
+  int64_t stats_history_hours = 48, stats_history_days = 400;
   int64_t invalidation_delay_ms =
       0;  // fault injection for tests: a write waits this long before it invalidates
   bool db_statements_header = false;  // X-DB-Statements on responses, for load generators

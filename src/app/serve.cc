@@ -8,6 +8,7 @@
 
 #include "api/api.h"
 #include "app/commands.h"
+#include "app/hot_keys.h"
 #include "cache/cache.h"
 #include "db/database.h"
 #include "http/router.h"
@@ -30,6 +31,20 @@ Result<std::unique_ptr<db::Database>> open_and_migrate(const Config& c) {
   return db;
 }
 
+// The hot-key file of this configuration; empty: no warm restart.
+std::string hot_keys_path(const Config& c) {
+  if (!c.cache || c.hot_keys == "off") return "";
+  return c.hot_keys.empty() ? default_hot_keys_path(c.db) : c.hot_keys;
+}
+
+void warm_hot_keys(api::Api& api, const std::string& path, const std::vector<std::string>& keys) {
+  cache::WarmReport r = api.warm_keys(keys);
+  std::printf("warmed %zu of %zu hot keys from %s in %lld ms (%zu loaded, %zu failed)\n",
+              r.loaded + r.present, keys.size(), path.c_str(),
+              static_cast<long long>(r.took.count()), r.loaded, r.failed);
+  std::fflush(stdout);
+}
+
 }  // namespace
 
 int serve(const Config& c) {
@@ -42,16 +57,19 @@ int serve(const Config& c) {
     cache = std::make_unique<cache::Cache>(cache::Options{
         .memory_limit_bytes = c.cache_memory, .default_ttl = std::chrono::seconds(c.cache_ttl_s)});
   http::Router router;  // before the Api: its background refill routes requests until it stops
-  api::Api api(pos, {.admin_token = c.admin_token,
-                     .metrics_enabled = c.metrics,
-                     .cache = cache.get(),
-                     .invalidation = c.invalidation == "coarse" ? pos::InvalidationMode::kCoarse
-                                                                : pos::InvalidationMode::kPrecise,
-                     .warm_on_login = c.warm,
-                     .refill = c.refill,
-                     .invalidation_delay = std::chrono::milliseconds(c.invalidation_delay_ms),
-                     .db_statements_header = c.db_statements_header,
-                     .auth_limits = c.auth_limits});
+  api::Api api(pos,
+               {.admin_token = c.admin_token,
+                .metrics_enabled = c.metrics,
+                .cache = cache.get(),
+                .invalidation = c.invalidation == "coarse" ? pos::InvalidationMode::kCoarse
+                                                           : pos::InvalidationMode::kPrecise,
+                .warm_on_login = c.warm,
+                .refill = c.refill,
+                .invalidation_delay = std::chrono::milliseconds(c.invalidation_delay_ms),
+                .db_statements_header = c.db_statements_header,
+                .auth_limits = c.auth_limits,
+                .stored_history = c.stats_history,
+                .history_limits = {.hours = c.stats_history_hours, .days = c.stats_history_days}});
   api.register_routes(router);
   if (cache && c.warm) {
     auto shops = pos.shop_ids();
@@ -59,6 +77,14 @@ int serve(const Config& c) {
     api::WarmSummary w = api.warm(*shops, pos::warmable_types());
     std::printf("warmed %zu entries for %zu shops in %lld ms\n", w.total, shops->size(),
                 static_cast<long long>(w.took.count()));
+  }
+  const std::string hot_path = hot_keys_path(c);
+  std::vector<std::string> hot;
+  if (!hot_path.empty()) {
+    auto loaded = load_hot_keys(hot_path, static_cast<size_t>(c.hot_keys_max));
+    if (!loaded.ok()) return fail("hot keys", loaded.status());
+    hot = std::move(*loaded);
+    if (!hot.empty() && !c.hot_keys_background) warm_hot_keys(api, hot_path, hot);
   }
   std::shared_ptr<spdlog::logger> access_log;
   if (c.access_log != "-" && c.access_log != "off") {
@@ -86,7 +112,18 @@ int serve(const Config& c) {
   std::printf("tajir listening on http://%s:%u (database %s)\n", c.address.c_str(), server.port(),
               (*db)->describe().c_str());
   std::fflush(stdout);
-  server.run();
+  {
+    std::jthread background;  // joined once the server stopped, before the keys are saved
+    if (!hot.empty() && c.hot_keys_background)
+      background = std::jthread([&] { warm_hot_keys(api, hot_path, hot); });
+    server.run();
+  }
+  if (!hot_path.empty()) {
+    // A clean stop: what was being read, for the next start.
+    if (Status st = save_hot_keys(hot_path, api.hot_keys(static_cast<size_t>(c.hot_keys_max)));
+        !st.ok())
+      spdlog::warn("hot keys not saved: {}", st.message());
+  }
   std::printf("tajir stopped\n");
   return 0;
 }

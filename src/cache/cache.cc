@@ -803,6 +803,33 @@ std::vector<std::pair<std::string, TagUsage>> Cache::usage_by_tag(std::string_vi
   return out;
 }
 
+std::vector<ReadKey> Cache::read_keys(size_t max,
+                                      const std::function<bool(std::string_view)>& keep) const {
+  const auto older = [](const ReadKey& a, const ReadKey& b) { return a.age_ms > b.age_ms; };
+  std::vector<ReadKey> heap;  // the `max` oldest so far, the youngest of them on top
+  if (max == 0) return heap;
+  const int64_t now = now_ns();
+  const uint32_t stamp = ms_stamp(now);
+  for (size_t i = 0; i < shard_count_; ++i) {
+    Shard& s = shards_[i];
+    std::lock_guard lock(s.mu);
+    for (const Entry* e : s.entries) {
+      if (!e->read || e->expires_ns <= now) continue;
+      const int64_t age = static_cast<uint32_t>(stamp - e->filled_ms);
+      if (heap.size() == max && age <= heap.front().age_ms) continue;
+      if (keep && !keep(e->key())) continue;
+      heap.push_back({std::string(e->key()), age});
+      std::push_heap(heap.begin(), heap.end(), older);
+      if (heap.size() > max) {
+        std::pop_heap(heap.begin(), heap.end(), older);
+        heap.pop_back();
+      }
+    }
+  }
+  std::sort_heap(heap.begin(), heap.end(), older);
+  return heap;
+}
+
 void Cache::record_history_point() {
   Stats st = stats();
   std::lock_guard lock(history_mu_);

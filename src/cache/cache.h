@@ -146,6 +146,12 @@ struct DroppedKey {
   bool read = false;  // a get hit it since it was stored
 };
 
+// A live entry a get hit since it was stored, and how long ago it was stored (read_keys()).
+struct ReadKey {
+  std::string key;
+  int64_t age_ms = 0;
+};
+
 struct WarmItem {
   std::string key;
   TaggedLoader loader;
@@ -234,6 +240,13 @@ class Cache {
   // For each tag starting with `prefix`, sorted by tag, what the live entries carrying it hold.
   // A walk over every entry, one shard lock at a time: for statistics, never for the hit path.
   std::vector<std::pair<std::string, TagUsage>> usage_by_tag(std::string_view prefix) const;
+  // Up to `max` keys of live entries that a get hit since they were stored (and `keep`, if
+  // given, accepts; it is called under a shard lock: a pure function of the key), longest stored
+  // first (they survived eviction and writes longest while being read; the engine keeps no
+  // per-entry hit count, which would cost the hit path a write). A walk over every entry, one
+  // shard lock at a time: for a clean stop, never for the hit path.
+  std::vector<ReadKey> read_keys(size_t max,
+                                 const std::function<bool(std::string_view)>& keep = {}) const;
   // Records one history point now (the maintenance thread does this once per history_interval).
   void record_history_point();
   // The last `max_points` history points, oldest first.

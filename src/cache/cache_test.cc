@@ -775,6 +775,31 @@ TEST(Cache, WarmFillsWithBoundedParallelism) {
   EXPECT_EQ(r.failed, 1u);
 }
 
+TEST(Cache, ReadKeysListsLiveReadEntriesLongestStoredFirstUpToMax) {
+  ManualClock clock;
+  Cache c(test_options(&clock));
+  for (const char* k : {"old", "mid", "young", "unread", "expired"}) {
+    c.put(k, "v", {.ttl = std::string_view(k) == "expired" ? 15s : 0ms});
+    clock.advance(10s);
+  }
+  for (const char* k : {"young", "old", "mid", "expired"}) EXPECT_EQ(get_str(c, k), "v");
+  clock.advance(10s);  // "expired" was read, then ran out
+  std::vector<std::string> keys;
+  for (const ReadKey& k : c.read_keys(10)) keys.push_back(k.key);
+  EXPECT_EQ(keys, (std::vector<std::string>{"old", "mid", "young"}));
+  auto two = c.read_keys(2);
+  ASSERT_EQ(two.size(), 2u);
+  EXPECT_EQ(two[0].key, "old");
+  EXPECT_EQ(two[0].age_ms, 60'000);
+  EXPECT_EQ(two[1].key, "mid");
+  EXPECT_TRUE(c.read_keys(0).empty());
+  auto not_old = c.read_keys(10, [](std::string_view k) { return k != "old"; });
+  ASSERT_EQ(not_old.size(), 2u);
+  EXPECT_EQ(not_old[0].key, "mid");
+  c.put("old", "w");  // a new value: not read since
+  EXPECT_EQ(c.read_keys(10).size(), 2u);
+}
+
 // --- 9. threads ---------------------------------------------------------------------------
 
 // A page built from its items' entries (as the API builds product pages): a reader that begins

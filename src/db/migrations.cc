@@ -240,6 +240,17 @@ const std::vector<Migration>& migrations() {
                "CREATE INDEX customers_email_trgm ON customers USING gin (lower(email) "
                "gin_trgm_ops) WITH (fastupdate = off)",
            }},
+      // The cache's statistics over time, rolled up per hour and per day (span_ms), per shop
+      // (shop_id 0: the whole server, so no foreign key), kept bounded by pos/cache_history.cc.
+      {.version = 7, .statements = {R"(CREATE TABLE cache_history (
+                shop_id BIGINT NOT NULL,
+                span_ms BIGINT NOT NULL,
+                start_ms BIGINT NOT NULL,
+                hits BIGINT NOT NULL,
+                misses BIGINT NOT NULL,
+                key_count BIGINT NOT NULL,
+                memory_bytes BIGINT NOT NULL,
+                PRIMARY KEY (shop_id, span_ms, start_ms)))"}},
   };
   return kMigrations;
 }

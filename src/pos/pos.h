@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "db/database.h"
+#include "pos/cache_history.h"
 #include "pos/types.h"
 #include "util/status.h"
 
@@ -123,6 +124,15 @@ class Pos {
 
   // --- dashboard ---
   Result<Dashboard> dashboard(const Principal& p);
+
+  // --- the cache's statistics history (cache_history.h, cache_history.cc) ---
+  // Adds interval points to their hour's and day's rows, then drops the rows of the shops
+  // they name that are past `limits`. One transaction.
+  Status add_cache_history(const std::vector<CacheHistoryPoint>& points,
+                           const CacheHistoryLimits& limits);
+  // The shop's (0: the server's) newest `max_rows` rows of a span, oldest first.
+  Result<std::vector<CacheHistoryPoint>> cache_history(int64_t shop_id, CacheRollup rollup,
+                                                       int64_t max_rows);
 
   db::Database& database() { return db_; }
 

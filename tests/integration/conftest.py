@@ -109,8 +109,10 @@ class Server:
             [tajir_binary(), "serve", "--port", "0", "--db", self.db_url, "--admin-token", ADMIN_TOKEN,
              "--log-level", "warn"] + self.extra_args,
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.warmed = []  # the "warmed ..." lines printed before "listening"
         line = self.proc.stdout.readline()
-        if line.startswith("warmed"):
+        while line.startswith("warmed"):
+            self.warmed.append(line)
             line = self.proc.stdout.readline()
         m = re.search(r"http://([\d.]+):(\d+)", line)
         if not m:
@@ -191,8 +193,8 @@ def db_url(backend, request, tmp_path):
 
 @pytest.fixture
 def server(db_url):
-    # Background warming and refilling are off here, so that tests see exactly what a request
-    # did; test_cache.py starts a server with them on to test them.
-    s = Server(db_url, ["--warm", "false", "--refill", "false"])
+    # Background warming, refilling and the warm restart are off here, so that tests see exactly
+    # what a request did; test_cache.py and test_warm_restart.py start servers with them on.
+    s = Server(db_url, ["--warm", "false", "--refill", "false", "--hot-keys", "off"])
     yield s
     s.stop()
