@@ -199,7 +199,8 @@ class Cache {
   // a caller that waited gets it only if none of its tags, nor the key, was invalidated since
   // the load began, and otherwise loads again. So a caller never sees a value older than a
   // write whose invalidation finished before the call. REQUIRES: the loader does not
-  // get_or_load `key` itself.
+  // get_or_load `key` itself. On a thread that must not wait (util/blocking.h: the server's
+  // event loops), a miss throws util::WouldBlock before it counts or starts anything.
   Result<Lookup> get_or_load(std::string_view key, const Loader& loader,
                              const PutOptions& options = {});
   // As get_or_load(), with tags chosen by the loader from what it loaded.
