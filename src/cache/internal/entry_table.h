@@ -13,7 +13,8 @@
 // reached stays allocated until it leaves its section. Each slot is read whole, before or after
 // a write; replace() swaps an entry for another of the same key in one store, so a reader finds
 // the old or the new one and never neither. Every array keeps at least a quarter of its slots
-// empty, so a probe ends.
+// empty, so a probe ends (entries and tombstones fill at most 3/4 of it; about as much memory as
+// absl's tables, 8 bytes a slot instead of 9, at a lower load).
 //
 // Thread safety: find() from any thread in a ReadSection, or under the owner's lock; the other
 // methods under the owner's lock.
@@ -142,10 +143,11 @@ class EntryTable {
     }
   }
 
-  // A new array for `live` entries at most half full, without tombstones; the old one retires.
+  // A new array without tombstones, at most 5/8 full with `live` entries (so the same size when
+  // tombstones made the old one full, twice the size when entries did); the old one retires.
   void rehash(size_t live) {
     Array* old = array_.load(std::memory_order_relaxed);
-    Array* a = Array::make(std::max(kMinSlots, std::bit_ceil(live * 2)));
+    Array* a = Array::make(std::max(kMinSlots, std::bit_ceil((live * 8 + 4) / 5)));
     for (size_t i = 0; i <= old->mask; ++i) {
       const uint64_t w = old->slots()[i].load(std::memory_order_relaxed);
       if (w == kEmpty || w == kTombstone) continue;
