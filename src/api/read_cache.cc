@@ -13,10 +13,10 @@
 namespace tajir::api {
 namespace {
 
-std::string etag_of(std::string_view body) {
+// The fingerprint the engine computed when the value was stored: a hit hashes nothing.
+std::string etag_of(uint64_t fingerprint) {
   char buf[24];
-  std::snprintf(buf, sizeof buf, "\"%016llx\"",
-                static_cast<unsigned long long>(XXH3_64bits(body.data(), body.size())));
+  std::snprintf(buf, sizeof buf, "\"%016llx\"", static_cast<unsigned long long>(fingerprint));
   return buf;
 }
 
@@ -48,8 +48,9 @@ Result<cache::Loaded> load(const Filler& fill) {
                        filled->wall_deadline_ms};
 }
 
-http::Response with_cache_headers(http::Response r, bool hit, const http::Request& req) {
-  std::string etag = etag_of(r.body_view());
+http::Response with_cache_headers(http::Response r, bool hit, uint64_t fingerprint,
+                                  const http::Request& req) {
+  std::string etag = etag_of(fingerprint);
   if (etag_matches(req.header("If-None-Match"), etag)) {
     http::Response not_modified = http::Response::empty(304);
     not_modified.set_header("ETag", etag);
@@ -142,7 +143,9 @@ http::Response ReadCache::serve(const Query& query, int64_t shop, std::string_vi
   if (cache_ == nullptr) {
     auto filled = fill();
     if (!filled.ok()) return http::from_status(filled.status());
-    return with_cache_headers(http::Response::json(200, std::move(filled->body)), false, req);
+    const uint64_t fingerprint = cache::fingerprint_of(filled->body);
+    return with_cache_headers(http::Response::json(200, std::move(filled->body)), false,
+                              fingerprint, req);
   }
   const cache::TypeId tid = type_id(type);
   const ShopStats::Lookup counted = shops_.begin(shop);
@@ -152,7 +155,7 @@ http::Response ReadCache::serve(const Query& query, int64_t shop, std::string_vi
   shops_.end(counted, tid, !lookup.ok() ? kError : lookup->hit ? kHit : kMiss);
   if (!lookup.ok()) return http::from_status(lookup.status());
   return with_cache_headers(http::Response::bytes(200, lookup->value, "application/json"),
-                            lookup->hit, req);
+                            lookup->hit, lookup->fingerprint, req);
 }
 
 cache::WarmItem ReadCache::warm_item(std::string key, std::string_view type, Filler fill) {

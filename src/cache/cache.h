@@ -23,8 +23,10 @@
 //
 // Thread safety: every method is thread-safe. The store is split into shards (a power of two,
 // by default 4 x hardware threads), each with its own mutex, its own share of the budget and its
-// own eviction policy; a hit takes one shard lock and no global one. No lock is held while a
-// loader runs.
+// own eviction policy. A hit takes no lock and writes nothing that another thread's hit writes
+// (but a value's reference count, which its holders share: a value the thread hits again and
+// again is handed out through an alias counted by the thread alone), so hits on many threads
+// scale; changes take one shard's lock. No lock is held while a loader runs.
 #pragma once
 
 #include <array>
@@ -120,11 +122,17 @@ enum class PutResult {
   kTooLarge,  // larger than one shard's budget: nothing stored
 };
 
-// What get_or_load() hands back: the value and whether it came from the cache.
+// What get_or_load() (and get_with_fingerprint()) hands back: the value, whether it came from
+// the cache, and its fingerprint: XXH3-64 of its bytes (uncompressed), computed once when it was
+// loaded or put, so that a hit hashes nothing (the API's ETag).
 struct Lookup {
   Value value;
   bool hit = false;
+  uint64_t fingerprint = 0;
 };
+
+// The fingerprint a value of these bytes gets (XXH3-64).
+uint64_t fingerprint_of(std::string_view bytes);
 
 // A loader produces a value's bytes, or an error that every waiter receives and nothing caches.
 using Loader = std::function<Result<std::string>()>;
@@ -184,6 +192,8 @@ class Cache {
 
   // The live value under `key`, or nullopt. `type` is the value type the miss is counted under.
   std::optional<Value> get(std::string_view key, TypeId type = 0);
+  // As get(), with the value's fingerprint (see Lookup; `hit` is true).
+  std::optional<Lookup> get_with_fingerprint(std::string_view key, TypeId type = 0);
 
   // Stores `value` under `key`, replacing any previous one. With a ticket, the put is refused
   // (kStale) when the key, or one of `options.tags`, was invalidated after the ticket was taken.
@@ -259,31 +269,57 @@ class Cache {
   struct Entry;
   struct Flight;
   struct Shard;
+  struct Stripe;
   class ExpiryWheel;
+  enum class Probe : uint8_t { kHit, kAbsent, kLocked };
 
   int64_t now_ns() const;
   int64_t wall_now_ms() const;
   // Whether the entry's wall deadline (if it has one) has passed.
   bool past_wall_deadline(const Entry& e) const;
+  // Whether its TTL or its wall deadline has passed.
+  bool expired(const Entry& e) const;
   Shard& shard_for(uint64_t hash) const;
   int64_t expiry_for(const PutOptions& options, int64_t now) const;
   uint64_t charge_of(std::string_view key, size_t stored_bytes, const PutOptions& options) const;
-  // The hit path of get() and get_or_load(). REQUIRES: `lock` holds shard.mu. On a hit (a live
-  // entry under the key): touches the entry, counts the hit and marks it read (not when
-  // `warmup`), and returns its value, a null one if it failed to decompress (a compressed value
-  // is decompressed after releasing the lock). On a miss: nullopt, with the lock still held; an
-  // expired entry is removed (counted as an expiration), not the miss.
-  std::optional<Value> hit_locked(std::unique_lock<std::mutex>& lock, Shard& shard,
-                                  std::string_view key, uint64_t hash, bool warmup);
-  PutResult store(std::string_view key, uint64_t hash, const Value& raw, const PutOptions& options,
-                  const Ticket* ticket);
+  // The hit path of get() and get_or_load(), without a lock. kHit: a live entry under the key;
+  // touches it, counts the hit and marks it read (not when `warmup`) and fills `out` (its value
+  // null if it failed to decompress). kAbsent: no entry under the key. kLocked: hit_locked()
+  // must decide (the entry expired, or the policy's hits need the lock).
+  Probe hit_unlocked(Shard& shard, std::string_view key, uint64_t hash, bool warmup, Lookup& out);
+  // The same under the lock. REQUIRES: `lock` holds shard.mu. On a hit: as above, the lock is
+  // released, and returns true. On a miss: false, with the lock still held; an expired entry is
+  // removed (counted as an expiration), not the miss.
+  bool hit_locked(std::unique_lock<std::mutex>& lock, Shard& shard, std::string_view key,
+                  uint64_t hash, bool warmup, Lookup& out);
+  // get() and get_with_fingerprint(): whether `out` got a live, readable value.
+  bool get_into(std::string_view key, TypeId type, Lookup& out);
+  // How a hit's value is stored, to unpack it once out of the entry's reach.
+  struct Packed {
+    Codec codec = Codec::kNone;
+    uint32_t raw_size = 0;
+  };
+  // What a hit does to the entry (the policy's touch, the read flag, the count; not when
+  // `warmup`), and what it copies out of it.
+  void note_hit(Shard& shard, Entry* e, bool warmup, Lookup& out, Packed& packed);
+  static void unpack(Lookup& out, Packed packed);
+  void count_miss(TypeId type);
+  Stripe& stripe() const;  // the calling thread's
+  // Hands the policy the hits note_hit() set aside for it. REQUIRES: shard.mu held.
+  void fold_hits_locked(Shard& shard);
+  PutResult store(std::string_view key, uint64_t hash, const Value& raw, uint64_t fingerprint,
+                  const PutOptions& options, const Ticket* ticket);
   // REQUIRES: shard.mu held. remove_locked() takes the entry from the policy too; unlink_locked()
-  // is for an entry the policy has let go already (an eviction victim).
-  // `keep_tags`: tags a replacing entry carries; the key stays linked to them.
+  // is for an entry the policy has let go already (an eviction victim, a replaced entry).
+  // `keep_tags`: tags a replacing entry carries; the key stays linked to them. `successor`: the
+  // replacing entry, which takes e's place in the table.
   void remove_locked(Shard& shard, Entry* e, std::optional<Counter> why,
                      const std::vector<std::string>* keep_tags = nullptr);
   void unlink_locked(Shard& shard, Entry* e, std::optional<Counter> why,
-                     const std::vector<std::string>* keep_tags = nullptr);
+                     const std::vector<std::string>* keep_tags = nullptr,
+                     Entry* successor = nullptr);
+  // Frees e once no hit can hold it. REQUIRES: shard.mu held; e is out of the table.
+  void retire_locked(Shard& shard, Entry* e);
   void evict_locked(Shard& shard);
   // Removes e (if not null) as invalidated, or as expired when it is. Returns whether it was live.
   // `record_age`: count its age in the invalidated ages (not for clear()).
@@ -301,6 +337,8 @@ class Cache {
   Options options_;
   std::unique_ptr<Shard[]> shards_;
   size_t shard_count_;
+  std::unique_ptr<Stripe[]> stripes_;  // hit and miss counters, per thread index
+  size_t stripe_count_;
   std::unique_ptr<class TagIndex> tags_;
   std::unique_ptr<internal::Freshness> freshness_;  // epochs and tickets, over tags_
   std::atomic<int64_t> memory_bytes_{0};
