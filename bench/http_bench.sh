@@ -6,6 +6,7 @@
 # each, 100,000 bills) into SQLite and into a PostgreSQL this script starts, then runs wrk on
 # loopback.
 # Usage: bench/http_bench.sh [build-dir] [duration-seconds] [connections]
+# ROUNDS=3 alternating rounds of the paired figures; ONLY=tills for the tills' figure alone.
 set -euo pipefail
 build=$(cd "${1:-build}" && pwd)
 secs=${2:-10}
@@ -178,12 +179,51 @@ bench_backend() {  # $1 backend name, $2 db url
   kill "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=""
 }
 
+# A slow read beside the tills: a shop of 100,000 bills, 8 tills posting a bill every
+# TAJIR_TILL_PAUSE_MS (50) each, alone and while one client reads the shop's dashboard cold
+# (cleared before each read, so each is computed from the database), alternating, $ROUNDS
+# rounds: the tills' p99, medians.
+bench_tills() {
+  backend="tills (sqlite, 1 shop, 100k bills)"
+  "$build/tajir" seed --db "sqlite:$work/tills.db" --shops 1 --bills 100000 > "$work/seed.log" 2>/dev/null
+  start_server "sqlite:$work/tills.db"
+  TAJIR_TOKEN=$(login)
+  local first alone=() beside=() dash=() r who
+  first=$(curl -sf -H "Authorization: Bearer $TAJIR_TOKEN" "$base/api/products?per_page=1" |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["items"][0]["id"])')
+  export TAJIR_FIRST_PRODUCT=$first TAJIR_PRODUCTS=1500
+  for r in $(seq "$ROUNDS"); do
+    for who in $([ $((r % 2)) -eq 1 ] && echo "alone beside" || echo "beside alone"); do
+      if [ "$who" = alone ]; then
+        run_wrk "POST /api/bills, 8 tills, round $r" 8 -s "$here/wrk/till.lua" "$base"
+        alone+=("$last_p99")
+      else
+        wrk -t1 -c1 -d"${secs}s" --latency -s "$here/wrk/cold_dashboard.lua" "$base" > "$work/dash.out" &
+        local dash_pid=$!
+        run_wrk "POST /api/bills, 8 tills beside a cold dashboard, round $r" 8 -s "$here/wrk/till.lua" "$base"
+        beside+=("$last_p99")
+        wait "$dash_pid"
+        dash+=("$(grep '^RESULT' "$work/dash.out" | sed -E 's/RESULT rps=([0-9.]+).*/\1/')")
+      fi
+    done
+  done
+  tills="8 tills' p99 us, medians of $ROUNDS alternating rounds: alone $(median "${alone[@]}"),"
+  tills+=" beside a cold dashboard $(median "${beside[@]}")"
+  tills+=" ($(ratio "$(median "${beside[@]}")" "$(median "${alone[@]}")")); cold dashboards read"
+  tills+=" meanwhile: $(python3 -c "print(f'{$(median "${dash[@]}") / 2:.1f}')")/s, one at a time"
+  kill "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=""
+}
+
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
 echo "wrk: 2 threads, $conns connections, ${secs}s per row; server: tajir serve (one io thread per core)"
 echo
 echo "| server | request | conns | req/s | p50 us | p99 us | errors+non-2xx |"
 echo "|---|---|---:|---:|---:|---:|---:|"
+if [ "${ONLY:-}" = tills ]; then  # ONLY=tills: the tills' figure alone
+  bench_tills; echo; echo "$tills"; exit 0
+fi
 bench_backend sqlite "sqlite:$work/bench.db"
+bench_tills
 
 pgbin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
 pg_pid_dir="$work/pg"; mkdir -p "$pg_pid_dir"; chown postgres "$pg_pid_dir"
@@ -195,3 +235,4 @@ runuser -u postgres -- "$pgbin/createdb" -h "$pg_pid_dir" -p "$pgport" -U tajir 
 bench_backend postgresql "postgresql://tajir@127.0.0.1:$pgport/bench"
 echo
 echo "$ratios"
+echo "$tills"

@@ -4,13 +4,17 @@
 # cache's memory (/metrics) and the loadgen's requests and latency over the last interval, into
 # OUT/soak.csv; then plots them into OUT/soak.svg and says whether anything grew once warm.
 # Usage: bench/soak.sh [build-dir] [minutes, default 10] [out-dir, default docs]
-# SOAK_EVERY=seconds between samples (5). Not part of make bench: it takes its minutes.
+# SOAK_EVERY=seconds between samples (5); SOAK_CACHE=a cache budget below the working set (e.g.
+# 16MiB), so that the cache is full once warm and what else grows shows. Not part of make bench:
+# it takes its minutes.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 build=$(cd "${1:-build}" && pwd)
 minutes=${2:-10}
 out=${3:-$here/../docs}
 every=${SOAK_EVERY:-5}
+cache_flag=()
+[ -n "${SOAK_CACHE:-}" ] && cache_flag=(--cache-memory "$SOAK_CACHE")
 shops=10
 conns=16
 total=$((minutes * 60))
@@ -30,11 +34,13 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
 echo "soak: $minutes min of the POS day ($shops shops of 1,000 products, 2,000 customers, 5,000 bills;"
-echo "$conns connections; the first $warmup s warming up), SQLite, a sample every $every s"
+echo "$conns connections; the first $warmup s warming up), SQLite, a sample every $every s," \
+  "cache budget ${SOAK_CACHE:-the default}"
 "$build/tajir" seed --db "sqlite:$work/soak.db" --shops "$shops" --products 1000 --customers 2000 \
   --bills $((shops * 5000)) > "$work/seed.log" 2>&1
 port=$(free_port)
-"$build/tajir" serve --port "$port" --db "sqlite:$work/soak.db" --log-level off > "$work/serve.log" 2>&1 &
+"$build/tajir" serve --port "$port" --db "sqlite:$work/soak.db" --log-level off "${cache_flag[@]}" \
+  > "$work/serve.log" 2>&1 &
 server_pid=$!
 for _ in $(seq 200); do curl -sf "http://127.0.0.1:$port/healthz" > /dev/null && break; sleep 0.1; done
 
@@ -44,11 +50,12 @@ for _ in $(seq 200); do curl -sf "http://127.0.0.1:$port/healthz" > /dev/null &&
 loadgen_pid=$!
 
 csv=$out/soak.csv
-echo "seconds,rss_kib,fds,cache_bytes,requests_per_s,errors,p50_ms,p99_ms" > "$csv"
+echo "seconds,rss_kib,anon_kib,fds,cache_bytes,requests_per_s,errors,p50_ms,p99_ms" > "$csv"
 start=$(date +%s.%N)
 while sleep "$every" && kill -0 "$loadgen_pid" 2>/dev/null; do
   kill -0 "$server_pid" 2>/dev/null || { echo "tajir died; its log:" >&2; cat "$work/serve.log" >&2; exit 1; }
   rss=$(awk '/^VmRSS:/ {print $2}' "/proc/$server_pid/status")
+  anon=$(awk '/^RssAnon:/ {print $2}' "/proc/$server_pid/status")  # the heap's, not mapped files
   fds=$(ls "/proc/$server_pid/fd" | wc -l)
   cache=$(curl -s "http://127.0.0.1:$port/metrics" |
     awk '$1 ~ /^tajir_cache_memory_bytes[{]/ {sum += $2} END {printf "%.0f", sum}' || true)
@@ -59,7 +66,7 @@ while sleep "$every" && kill -0 "$loadgen_pid" 2>/dev/null; do
     *) load=$(echo "$last" | awk -F, -v every="$every" '{printf "%.0f,%s,%s,%s", $3 / every, $4, $5, $6}') ;;
   esac
   now=$(date +%s.%N)
-  echo "$(awk -v a="$now" -v b="$start" 'BEGIN {printf "%.1f", a - b}'),$rss,$fds,${cache:-},$load" >> "$csv"
+  echo "$(awk -v a="$now" -v b="$start" 'BEGIN {printf "%.1f", a - b}'),$rss,$anon,$fds,${cache:-},$load" >> "$csv"
 done
 wait "$loadgen_pid" || { cat "$work/loadgen.txt"; echo "tajir-loadgen failed" >&2; exit 1; }
 loadgen_pid=""
@@ -86,10 +93,13 @@ if not warm:
     sys.exit("no sample after the warm-up")
 wt = [float(r["seconds"]) / 60 for r in warm]
 rss = [num(r, "rss_kib") / 1024 for r in warm]
+anon = [num(r, "anon_kib") / 1024 for r in warm]
+less_cache = [a - num(r, "cache_bytes") / 2**20 if r["cache_bytes"] else None for a, r in zip(anon, warm)]
 fds = [num(r, "fds") for r in warm]
 p99 = [num(r, "p99_ms") for r in warm]
 print(f"\nonce warm ({len(warm)} samples from {warmup:.0f} s): resident memory {rss[0]:.1f} -> {rss[-1]:.1f} MiB "
-      f"(max {max(rss):.1f}; trend {slope(wt, rss):+.2f} MiB/min); open descriptors {min(fds):.0f}..{max(fds):.0f} "
+      f"(max {max(rss):.1f}; trend {slope(wt, rss):+.2f} MiB/min); anonymous {anon[0]:.1f} -> {anon[-1]:.1f} MiB "
+      f"(trend {slope(wt, anon):+.2f} MiB/min; less the cache's charge {slope(wt, less_cache):+.2f} MiB/min); open descriptors {min(fds):.0f}..{max(fds):.0f} "
       f"(trend {slope(wt, fds):+.2f}/min); p99 latency of an interval {min(x for x in p99 if x is not None):.2f}.."
       f"{max(x for x in p99 if x is not None):.2f} ms (trend {slope(wt, p99):+.3f} ms/min)")
 
@@ -106,7 +116,8 @@ x_ticks = ticks(max(t) if t and max(t) > 0 else 1)
 x_max = x_ticks[-1]
 def sx(m): return L + (W - L - R) * m / x_max
 panels = [
-    ("memory (MiB)", [("resident (VmRSS)", "rss_kib", 1 / 1024, "#1f77b4"), ("cache (/metrics)", "cache_bytes", 1 / 2**20, "#ff7f0e")]),
+    ("memory (MiB)", [("resident (VmRSS)", "rss_kib", 1 / 1024, "#1f77b4"), ("anonymous (RssAnon)", "anon_kib", 1 / 1024, "#17becf"),
+                      ("cache (/metrics)", "cache_bytes", 1 / 2**20, "#ff7f0e")]),
     ("open descriptors", [("fds", "fds", 1, "#2ca02c")]),
     ("latency of an interval (ms)", [("p50", "p50_ms", 1, "#9467bd"), ("p99", "p99_ms", 1, "#d62728")]),
 ]

@@ -53,6 +53,13 @@ Status parse_addresses(const std::string& s, std::vector<std::string>& out) {
   return OkStatus();
 }
 
+Status parse_size_into(const std::string& v, uint64_t& out) {
+  auto n = parse_size(v);
+  if (!n.ok()) return n.status();
+  out = *n;
+  return OkStatus();
+}
+
 const std::vector<Setting>& settings() {
   static const std::vector<Setting> kSettings = {
       {"address", "address to listen on",
@@ -72,13 +79,12 @@ const std::vector<Setting>& settings() {
          c.redis = v;
          return OkStatus();
        }},
+      {"sqlite-cache", "SQLite's page cache per connection (two readers per core and one writer)",
+       [](Config& c, const std::string& v) { return parse_size_into(v, c.sqlite_cache); }},
+      {"sqlite-mmap", "how much of the SQLite file its connections read through mmap (0: none)",
+       [](Config& c, const std::string& v) { return parse_size_into(v, c.sqlite_mmap); }},
       {"cache-memory", "cache memory limit, e.g. 256MiB",
-       [](Config& c, const std::string& v) {
-         auto n = parse_size(v);
-         if (!n.ok()) return n.status();
-         c.cache_memory = *n;
-         return OkStatus();
-       }},
+       [](Config& c, const std::string& v) { return parse_size_into(v, c.cache_memory); }},
       {"cache-ttl", "seconds a cached read lives at most, writes aside (0: until a write drops it)",
        [](Config& c, const std::string& v) {
          return parse_int<int64_t>(v, c.cache_ttl_s, 0, 86'400 * 365);
@@ -154,12 +160,7 @@ const std::vector<Setting>& settings() {
          return OkStatus();
        }},
       {"body-limit", "largest request body, e.g. 1MiB",
-       [](Config& c, const std::string& v) {
-         auto n = parse_size(v);
-         if (!n.ok()) return n.status();
-         c.body_limit = *n;
-         return OkStatus();
-       }},
+       [](Config& c, const std::string& v) { return parse_size_into(v, c.body_limit); }},
       {"login-failures-per-user",
        "failed logins per username and client address in 15 minutes; then 429 (0: no limit)",
        [](Config& c, const std::string& v) {

@@ -22,7 +22,9 @@ struct Config {
   std::string address = "127.0.0.1";
   uint16_t port = 8080;
   std::string db = "sqlite:tajir.db";
-  std::string redis;  // empty: no second tier (not built yet)
+  uint64_t sqlite_cache = 32ull << 20;  // per connection (db::Options::sqlite_cache_bytes)
+  uint64_t sqlite_mmap = 0;             // db::Options::sqlite_mmap_bytes
+  std::string redis;                    // empty: no second tier (not built yet)
   uint64_t cache_memory = 256ull << 20;
   int64_t cache_ttl_s = 600;             // what /api/cache/optimize's TTL advice sets
   bool cache = true;                     // false: every read goes to the database

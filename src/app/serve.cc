@@ -25,7 +25,8 @@ int fail(const std::string& what, const Status& st) {
 }
 
 Result<std::unique_ptr<db::Database>> open_and_migrate(const Config& c) {
-  auto db = db::open(c.db);
+  auto db =
+      db::open(c.db, {.sqlite_cache_bytes = c.sqlite_cache, .sqlite_mmap_bytes = c.sqlite_mmap});
   if (!db.ok()) return db.status();
   if (Status st = db::migrate(**db); !st.ok()) return st;
   return db;

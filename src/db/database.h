@@ -135,6 +135,11 @@ struct Options {
   // SQLite synchronous=FULL: survives power loss, not only a crash of the process (kill -9
   // is survived either way in WAL mode). PostgreSQL keeps its own settings.
   bool sqlite_synchronous_full = true;
+  // SQLite's page cache, per connection (PRAGMA cache_size; SQLite's own default is 2 MiB),
+  // and how much of the file its connections read through one shared mapping instead
+  // (PRAGMA mmap_size; 0: none). Pages are taken as they are read, not up front.
+  uint64_t sqlite_cache_bytes = 2ull << 20;
+  uint64_t sqlite_mmap_bytes = 0;
 };
 
 // Opens a database by URL. kInvalidArgument for a URL it does not understand, kUnavailable when

@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <filesystem>
@@ -100,7 +101,11 @@ Result<std::unique_ptr<internal::Connection>> SqliteConnection::open(const std::
   auto conn = std::make_unique<SqliteConnection>(db);
   sqlite3_extended_result_codes(db, 1);
   sqlite3_busy_timeout(db, static_cast<int>(options.busy_timeout.count()));
-  std::vector<std::string> pragmas = {"PRAGMA foreign_keys=ON"};
+  std::vector<std::string> pragmas = {
+      "PRAGMA foreign_keys=ON",
+      "PRAGMA cache_size=-" +
+          std::to_string(std::max<uint64_t>(options.sqlite_cache_bytes >> 10, 1)),
+      "PRAGMA mmap_size=" + std::to_string(options.sqlite_mmap_bytes)};
   if (writer) {
     pragmas.push_back(options.sqlite_synchronous_full ? "PRAGMA synchronous=FULL"
                                                       : "PRAGMA synchronous=NORMAL");

@@ -94,6 +94,28 @@ int64_t count_shops(Database& db) {
   return n;
 }
 
+// Every connection, readers and the writer, gets the page cache and the mapping it was asked for.
+TEST_F(SqliteTest, ConnectionsTakeTheirPageCacheAndMappingFromTheOptions) {
+  auto db = open("sqlite:" + (dir_ / "tajir.db").string(),
+                 {.sqlite_cache_bytes = 8u << 20, .sqlite_mmap_bytes = 64u << 20});
+  ASSERT_TRUE(db.ok());
+  ASSERT_TRUE(migrate(**db).ok());
+  auto pragmas = [](Transaction& tx, std::pair<int64_t, int64_t>& out) -> Status {
+    auto cache = tx.query("PRAGMA cache_size");
+    if (!cache.ok()) return cache.status();
+    auto mmap = tx.query("PRAGMA mmap_size");
+    if (!mmap.ok()) return mmap.status();
+    out = {(*cache)[0].integer(0), (*mmap)[0].integer(0)};
+    return OkStatus();
+  };
+  std::pair<int64_t, int64_t> read{}, written{};
+  ASSERT_TRUE((*db)->read([&](Transaction& tx) { return pragmas(tx, read); }).ok());
+  ASSERT_TRUE((*db)->write([&](Transaction& tx) { return pragmas(tx, written); }).ok());
+  const std::pair<int64_t, int64_t> expected{-8192, int64_t{64} << 20};  // KiB, bytes
+  EXPECT_EQ(read, expected);
+  EXPECT_EQ(written, expected);
+}
+
 // max_page_count is SQLite's own full disk: past it, the file cannot grow (SQLITE_FULL).
 TEST_F(SqliteTest, AFullDiskIsStorageFullChangesNothingAndPassesWhenThereIsRoom) {
   auto db = open("sqlite:" + (dir_ / "tajir.db").string());
