@@ -149,6 +149,9 @@ const std::vector<Setting>& settings() {
        [](Config& c, const std::string& v) {
          return parse_int<int>(v, c.worker_queue, 1, 1 << 20);
        }},
+      {"worker-nice",
+       "the workers' nice value, 0-19: on a busy core the event loops (hits) run first",
+       [](Config& c, const std::string& v) { return parse_int<int>(v, c.worker_nice, 0, 19); }},
       {"password-hashes", "password hashes at once (0: one per two cores); past it, 503 busy",
        [](Config& c, const std::string& v) {
          return parse_int<int>(v, c.password_hashes, 0, 1024);

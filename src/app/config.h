@@ -22,9 +22,9 @@ struct Config {
   std::string address = "127.0.0.1";
   uint16_t port = 8080;
   std::string db = "sqlite:tajir.db";
-  uint64_t sqlite_cache = 32ull << 20;  // per connection (db::Options::sqlite_cache_bytes)
-  uint64_t sqlite_mmap = 0;             // db::Options::sqlite_mmap_bytes
-  std::string redis;                    // empty: no second tier (not built yet)
+  uint64_t sqlite_cache = 2ull << 20;  // per connection (db::Options::sqlite_cache_bytes)
+  uint64_t sqlite_mmap = 1ull << 30;   // db::Options::sqlite_mmap_bytes
+  std::string redis;                   // empty: no second tier (not built yet)
   uint64_t cache_memory = 256ull << 20;
   int64_t cache_ttl_s = 600;             // what /api/cache/optimize's TTL advice sets
   bool cache = true;                     // false: every read goes to the database
@@ -48,6 +48,7 @@ struct Config {
   int threads = 0;               // 0: one io thread per core
   int workers = 0;               // 0: the database's connections, plus one
   int worker_queue = 256;        // requests waiting for a worker; past it, 503
+  int worker_nice = 0;           // the workers' nice value: the event loops come first
   int password_hashes = 0;       // argon2id at once (0: one per two cores); past it, 503
   std::string access_log = "-";  // "-": the server's log; "off"; or a file
   uint64_t body_limit = 1ull << 20;

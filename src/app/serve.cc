@@ -105,6 +105,7 @@ int serve(const Config& c) {
                        .body_limit = static_cast<size_t>(c.body_limit),
                        .workers = workers,
                        .worker_queue = static_cast<size_t>(c.worker_queue),
+                       .worker_nice = c.worker_nice,
                        .access_log = access_log,
                        .access_log_enabled = c.access_log != "off"},
                       router);

@@ -559,8 +559,10 @@ Status Server::Impl::start() {
     return Status(StatusCode::kUnavailable, "cannot listen on " + where + ": " + ec.message());
   }
   started_ = true;
-  pool_ = std::make_unique<WorkerPool>(WorkerPool::Options{
-      .threads = std::max<size_t>(1, options_.workers), .queue_limit = options_.worker_queue});
+  pool_ = std::make_unique<WorkerPool>(
+      WorkerPool::Options{.threads = std::max<size_t>(1, options_.workers),
+                          .queue_limit = options_.worker_queue,
+                          .nice = options_.worker_nice});
   for (auto& loop : loops_) arm_tick(*loop);
   accept();
   return OkStatus();

@@ -82,6 +82,7 @@ struct ServerOptions {
   std::chrono::milliseconds request_timeout = std::chrono::seconds(10);
   size_t workers = 4;                      // threads running what may wait; at least 1
   size_t worker_queue = 256;               // requests waiting for a worker; past it, 503
+  int worker_nice = 0;                     // WorkerPoolOptions::nice
   std::shared_ptr<spdlog::logger> logger;  // null: spdlog's default logger
   // The access log: null is `logger`'s; access_log_enabled = false turns it off.
   std::shared_ptr<spdlog::logger> access_log;

@@ -8,9 +8,11 @@
 #include <poll.h>
 #include <spdlog/sinks/ringbuffer_sink.h>
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <condition_variable>
@@ -22,6 +24,7 @@
 #include <thread>
 
 #include "http/errors.h"
+#include "http/worker_pool.h"
 #include "util/blocking.h"
 
 namespace tajir::http {
@@ -685,6 +688,19 @@ TEST_F(ServerTest, AccessLogCanBeTurnedOff) {
   ASSERT_EQ(c.call("GET", "/throw").status, 500);  // its error is still logged
   EXPECT_NE(log_line("handler threw"), "");
   EXPECT_EQ(log_line("id=unlogged"), "");
+}
+
+// The workers run below the event loops' priority when asked; the loops keep theirs.
+TEST(WorkerPoolTest, WorkersTakeTheNiceValueTheyAreGiven) {
+  const int loop_nice = getpriority(PRIO_PROCESS, static_cast<id_t>(gettid()));
+  std::atomic<int> seen{-100};
+  {
+    WorkerPool pool({.threads = 1, .queue_limit = 1, .nice = loop_nice + 5});
+    ASSERT_TRUE(
+        pool.try_submit([&] { seen = getpriority(PRIO_PROCESS, static_cast<id_t>(gettid())); }));
+  }  // the destructor runs the job, then joins
+  EXPECT_EQ(seen.load(), std::min(loop_nice + 5, 19));
+  EXPECT_EQ(getpriority(PRIO_PROCESS, static_cast<id_t>(gettid())), loop_nice);
 }
 
 TEST(ServerLifecycle, ShutdownBeforeAnyConnectionAndDestroyWithoutRun) {

@@ -1,5 +1,8 @@
 #include "http/worker_pool.h"
 
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include <algorithm>
 
 namespace tajir::http {
@@ -42,6 +45,7 @@ WorkerPool::Stats WorkerPool::stats() const {
 }
 
 void WorkerPool::work() {
+  if (options_.nice > 0) setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), options_.nice);
   std::unique_lock lock(mu_);
   while (true) {
     ready_.wait(lock, [&] { return stopping_ || !queue_.empty(); });

@@ -26,6 +26,10 @@ namespace tajir::http {
 struct WorkerPoolOptions {
   size_t threads = 4;        // at least 1
   size_t queue_limit = 256;  // jobs waiting for a thread; past it try_submit() refuses
+  // The threads' nice value (0-19, Linux: per thread). Above 0, a thread with a job yields the
+  // CPU to the event loops when both want it, so a hit does not queue behind a bill's work on a
+  // busy core; on an idle core it changes nothing.
+  int nice = 0;
 };
 
 class WorkerPool {
