@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <vector>
 
+#include "redis/client.h"
 #include "util/args.h"
 
 namespace tajir::app {
@@ -67,10 +68,17 @@ const std::vector<Setting>& settings() {
          c.db = v;
          return OkStatus();
        }},
-      {"redis", "redis://HOST:PORT (second tier; not built yet)",
+      {"redis", "redis://HOST:PORT: a second cache tier behind the local one (one node only)",
        [](Config& c, const std::string& v) {
+         if (!v.empty()) {
+           if (auto ep = redis::parse_url(v); !ep.ok()) return ep.status();
+         }
          c.redis = v;
          return OkStatus();
+       }},
+      {"redis-timeout-ms", "the most a connect or a command to Redis may take",
+       [](Config& c, const std::string& v) {
+         return parse_int<int64_t>(v, c.redis_timeout_ms, 1, 60'000);
        }},
       {"cache-memory", "cache memory limit, e.g. 256MiB",
        [](Config& c, const std::string& v) {
@@ -119,6 +127,11 @@ const std::vector<Setting>& settings() {
       {"stats-history-days", "daily rows of the stored history kept per shop",
        [](Config& c, const std::string& v) {
          return parse_int<int64_t>(v, c.stats_history_days, 1, 3660);
+       }},
+      {"redis-store-delay-ms",
+       "testing only: each fill waits this long between its database load and its store in Redis",
+       [](Config& c, const std::string& v) {
+         return parse_int<int64_t>(v, c.redis_store_delay_ms, 0, 60'000);
        }},
       {"invalidation-delay-ms",
        "testing only: each write waits this long between its commit and its invalidation",
