@@ -2,7 +2,7 @@
 // port, persistence off (`--save '' --appendonly no`) unless a test asks for an append-only
 // file (to show what a Redis that restarts with its data does). kill() and restart() stop
 // and start it on the same port and directory; the destructor kills it and removes the
-// directory. Tests only; header-only.
+// directory. `extra`: more redis-server arguments. Tests only; header-only.
 #pragma once
 
 #include <netinet/in.h>
@@ -23,7 +23,8 @@ namespace tajir::redis {
 
 class RedisTestServer {
  public:
-  explicit RedisTestServer(bool append_only = false) : append_only_(append_only) {
+  explicit RedisTestServer(bool append_only = false, std::vector<std::string> extra = {})
+      : append_only_(append_only), extra_(std::move(extra)) {
     char tmpl[] = "/tmp/tajir-redis-XXXXXX";
     dir_ = mkdtemp(tmpl);
     port_ = unused_port();
@@ -56,6 +57,7 @@ class RedisTestServer {
                                   append_only_ ? "yes" : "no",
                                   "--appendfsync",
                                   "always"};
+    args.insert(args.end(), extra_.begin(), extra_.end());
     pid_ = fork();
     if (pid_ == 0) {
       std::vector<char*> argv;
@@ -98,6 +100,7 @@ class RedisTestServer {
 
  private:
   bool append_only_;
+  std::vector<std::string> extra_;  // more redis-server arguments
   std::string dir_;
   int port_ = 0;
   pid_t pid_ = -1;

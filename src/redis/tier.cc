@@ -133,6 +133,8 @@ std::string_view to_string(TierState s) {
       return "up";
     case TierState::kRepairing:
       return "repairing";
+    case TierState::kEvicting:
+      return "evicting";
     case TierState::kDown:
       break;
   }
@@ -140,6 +142,7 @@ std::string_view to_string(TierState s) {
 }
 
 Tier::Tier(TierOptions options) : options_(std::move(options)), client_(options_.client) {
+  check_policy();  // before the first get()
   if (options_.sample_interval.count() > 0)
     thread_ = std::jthread([this](std::stop_token stop) { background(stop); });
 }
@@ -162,7 +165,7 @@ void Tier::background(std::stop_token stop) {
 
 Lookup Tier::get(int64_t shop, std::string_view key) {
   util::blocking_point();
-  if (any_pending_.load()) {
+  if (any_pending_.load() || evicting_.load()) {
     count(bypassed_);
     return {};
   }
@@ -194,7 +197,8 @@ Lookup Tier::get(int64_t shop, std::string_view key) {
 void Tier::put(const Ticket& ticket, std::string_view key, const Fill& fill) {
   if (options_.store_delay.count() > 0) std::this_thread::sleep_for(options_.store_delay);
   util::blocking_point();
-  if (any_pending_.load()) return;  // a missed invalidation: nothing goes in until repaired
+  // A missed invalidation: nothing goes in until repaired; an evicting Redis: nothing at all.
+  if (any_pending_.load() || evicting_.load()) return;
   int64_t ttl = fill.ttl.count() > 0 ? std::min(fill.ttl, options_.max_ttl).count()
                                      : options_.max_ttl.count();
   if (fill.wall_deadline_ms != 0) {
@@ -293,7 +297,21 @@ bool Tier::repair() {
   return pending_.empty();
 }
 
+void Tier::check_policy() {
+  // An allkeys-* policy may evict a version key or a counter, which could make an old value
+  // current again: such a Redis is not used. A Redis that does not answer CONFIG (renamed in
+  // some managed services) is trusted as documented.
+  auto r = client_.command({"CONFIG", "GET", "maxmemory-policy"});
+  if (!r.ok() || r->elements.size() != 2) return;
+  const bool evicting = r->elements[1].str.starts_with("allkeys");
+  if (evicting && !evicting_.exchange(true))
+    spdlog::error("redis: maxmemory-policy is {}, which may evict tag versions: not using Redis",
+                  r->elements[1].str);
+  if (!evicting) evicting_.store(false);
+}
+
 void Tier::sample() {
+  check_policy();
   auto r = client_.command({"INFO", "memory"});
   if (!r.ok()) {
     count(errors_);
@@ -322,6 +340,7 @@ TierStats Tier::stats() const {
   }
   s.connected = client_.stats().connected;
   s.state = !s.connected          ? TierState::kDown
+            : evicting_.load()    ? TierState::kEvicting
             : s.pending_shops > 0 ? TierState::kRepairing
                                   : TierState::kUp;
   if (int64_t m = used_memory_.load(); m >= 0) s.used_memory = static_cast<uint64_t>(m);

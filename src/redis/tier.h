@@ -26,6 +26,10 @@
 // the local tier again (a local fill from Redis between the first two would otherwise outlive
 // the write), and only then answers.
 //
+// Redis must not evict keys without a TTL (noeviction, the default, or a volatile-* policy):
+// with an allkeys-* maxmemory-policy the tier is not used (state evicting), checked at start
+// and with every sample.
+//
 // Errors never reach the caller: a Redis that is down or slow makes get() a bypass and put()
 // a no-op, and is counted.
 //
@@ -96,7 +100,7 @@ struct ShopTags {
   std::vector<std::string> tags;
 };
 
-enum class TierState { kUp, kDown, kRepairing };
+enum class TierState { kUp, kDown, kRepairing, kEvicting };
 std::string_view to_string(TierState s);
 
 struct TierStats {
@@ -147,11 +151,14 @@ class Tier {
  private:
   void count(std::atomic<uint64_t>& c) { c.fetch_add(1, std::memory_order_relaxed); }
   void make_pending(const std::vector<ShopTags>& groups);
+  // Reads maxmemory-policy (at start and with each sample).
+  void check_policy();
   void background(std::stop_token stop);
 
   const TierOptions options_;
   Client client_;
   std::atomic<bool> any_pending_{false};
+  std::atomic<bool> evicting_{false};  // Redis may evict keys without a TTL: not used
   mutable std::mutex pending_mu_;
   std::set<int64_t> pending_;  // GUARDED_BY(pending_mu_)
   std::atomic<uint64_t> hits_{0}, misses_{0}, bypassed_{0}, errors_{0}, stores_{0},

@@ -181,6 +181,20 @@ TEST(RedisTier, AFillWhoseTicketPredatesARepairIsRefused) {
   EXPECT_EQ(t.stats().stale_stores, 1u);
 }
 
+TEST(RedisTier, ARedisThatMayEvictVersionsIsNotUsed) {
+  RedisTestServer server(false, {"--maxmemory-policy", "allkeys-lru"});
+  Tier t(options(server));
+  Lookup l = t.get(1, "k7");
+  EXPECT_FALSE(l.found.has_value());
+  EXPECT_FALSE(l.ticket.has_value());  // bypassed: nothing is stored either
+  EXPECT_EQ(t.stats().state, TierState::kEvicting);
+  Client c(options(server).client);
+  ASSERT_TRUE(c.command({"CONFIG", "SET", "maxmemory-policy", "volatile-lru"}).ok());
+  t.sample();
+  EXPECT_TRUE(t.get(1, "k7").ticket.has_value());
+  EXPECT_EQ(t.stats().state, TierState::kUp);
+}
+
 TEST(RedisTier, SamplesRedisMemory) {
   RedisTestServer server;
   Tier t(options(server));
