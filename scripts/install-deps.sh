@@ -14,6 +14,8 @@ packages=(
   # the POS server
   libboost-dev nlohmann-json3-dev libsqlite3-dev libpq-dev libsodium-dev libspdlog-dev
   libhowardhinnant-date-dev libtomlplusplus-dev tzdata
+  # the Redis tier (hiredis 0.14, RESP2); its tests start redis-server (below)
+  libhiredis-dev
   # tests and benchmarks: a real PostgreSQL the tests start themselves, wrk for load
   libgtest-dev libgmock-dev libbenchmark-dev python3 python3-pytest postgresql wrk curl
   nginx-light

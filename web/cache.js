@@ -211,12 +211,13 @@
       const state = t.state || (t.enabled ? "up" : "disabled");
       const tr = el("tr", { class: t.enabled ? "" : "disabled" },
                     el("td", {}, name === "local" ? "local" : "Redis",
-                       el("small", {}, name === "local" ? "in process" : "not built yet")),
+                       el("small", {}, name === "local" ? "in process" : "second tier")),
                     el("td", {}, el("span", { class: "state " + state }), state),
                     el("td", {}, t.latency_us === undefined || t.latency_us === null ? "–" : t.latency_us.toFixed(1) + " µs"),
                     el("td", {}, t.enabled ? count(t.errors || 0) : "–"),
-                    el("td", {}, t.enabled ? count(t.keys) : "–"),
-                    el("td", {}, t.enabled ? bytes(t.memory_bytes || 0) : "–"));
+                    el("td", {}, t.enabled && t.keys !== undefined ? count(t.keys) : "–"),
+                    el("td", {}, !t.enabled ? "–" : name === "local" ? bytes(t.memory_bytes || 0)
+                                 : t.used_memory === undefined || t.used_memory === null ? "–" : bytes(t.used_memory)));
       tr.dataset.tier = name;
       return tr;
     });

@@ -107,11 +107,50 @@ uint64_t sum(const std::array<uint64_t, cache::kMaxTypes>& a) {
   return n;
 }
 
-// The local tier and the Redis one (not built: disabled). `latency_us`: the mean of the timed
-// hits' lookups; null before the first.
+json rounded(std::optional<double> x, double scale = 1) {
+  return x ? json(std::round(*x * scale * 10) / 10) : json(nullptr);
+}
+json optional_json(std::optional<uint64_t> x) { return x ? json(*x) : json(nullptr); }
+
+}  // namespace
+
+json redis_json(const redis::Tier* tier, bool server_scope) {
+  if (tier == nullptr) return {{"enabled", false}, {"connected", false}, {"state", "disabled"}};
+  const redis::TierStats s = tier->stats();
+  json out = {{"enabled", true},
+              {"connected", s.connected},
+              {"state", std::string(redis::to_string(s.state))}};
+  if (!server_scope) return out;  // its counters are every shop's
+  out.update({{"latency_us", rounded(s.latency_us())},
+              {"latency_ms", rounded(s.latency_us(), 0.001)},
+              {"hits", s.hits},
+              {"misses", s.misses},
+              {"bypassed", s.bypassed},
+              {"errors", s.errors},
+              {"stores", s.stores},
+              {"stale_stores", s.stale_stores},
+              {"invalidations", s.invalidations},
+              {"missed_invalidations", s.missed_invalidations},
+              {"generations_raised", s.generations_raised},
+              {"pending_shops", s.pending_shops},
+              {"used_memory", optional_json(s.used_memory)},
+              {"used_memory_bytes", optional_json(s.used_memory)},
+              {"used_memory_peak", optional_json(s.used_memory_peak)}});
+  return out;
+}
+
+std::string redis_status(const redis::Tier* tier) {
+  if (tier == nullptr) return "disabled";
+  return tier->stats().connected ? "connected" : "disconnected";
+}
+
+namespace {
+
+// The local tier and the Redis one. `latency_us`: the mean of the timed hits' lookups; null
+// before the first.
 json tiers_json(uint64_t hits, uint64_t misses, uint64_t keys, uint64_t memory_bytes,
-                std::optional<double> latency_us, uint64_t errors) {
-  json latency = latency_us ? json(std::round(*latency_us * 10) / 10) : json(nullptr);
+                std::optional<double> latency_us, uint64_t errors, json redis) {
+  json latency = rounded(latency_us);
   return {{"local",
            {{"enabled", true},
             {"state", "up"},
@@ -121,12 +160,13 @@ json tiers_json(uint64_t hits, uint64_t misses, uint64_t keys, uint64_t memory_b
             {"memory_bytes", memory_bytes},
             {"latency_us", latency},
             {"errors", errors}}},
-          {"redis", {{"enabled", false}, {"connected", false}, {"state", "disabled"}}}};
+          {"redis", std::move(redis)}};
 }
 
 // What every scope reports alike: the settings, and the legacy fields.
-void put_common(json& out, const cache::Cache& e, uint64_t memory_limit, int64_t shop,
+void put_common(json& out, const ReadCache& reads, uint64_t memory_limit, int64_t shop,
                 pos::InvalidationMode mode) {
+  const cache::Cache& e = *reads.engine();
   out["enabled"] = true;
   out["scope"] = shop == 0 ? "server" : "shop";
   if (shop != 0) out["shop_id"] = shop;
@@ -135,7 +175,7 @@ void put_common(json& out, const cache::Cache& e, uint64_t memory_limit, int64_t
   out["invalidation"] = mode == pos::InvalidationMode::kPrecise ? "precise" : "coarse";
   out["total_keys"] = out["keys"];
   out["memory_usage"] = human_bytes(out["memory_bytes"].get<uint64_t>());
-  out["redis_status"] = "disabled";
+  out["redis_status"] = redis_status(reads.redis());
 }
 
 json server_stats(const ReadCache& reads, pos::InvalidationMode mode) {
@@ -168,8 +208,9 @@ json server_stats(const ReadCache& reads, pos::InvalidationMode mode) {
   }
   out["by_type"] = std::move(by_type);
   out["tiers"] = tiers_json(st.total.hits, st.total.misses, st.total.keys, st.total.memory_bytes,
-                            reads.shops().all_shops().latency_us(), st.total.load_errors);
-  put_common(out, e, st.memory_limit_bytes, 0, mode);
+                            reads.shops().all_shops().latency_us(), st.total.load_errors,
+                            redis_json(reads.redis(), true));
+  put_common(out, reads, st.memory_limit_bytes, 0, mode);
   return out;
 }
 
@@ -194,9 +235,9 @@ json shop_stats(const ReadCache& reads, int64_t shop, pos::InvalidationMode mode
                                     {"memory_bytes", u.memory_bytes[id]}};
   }
   out["by_type"] = std::move(by_type);
-  out["tiers"] =
-      tiers_json(hits, misses, sum(u.keys), sum(u.memory_bytes), n.latency_us(), n.total_errors());
-  put_common(out, *reads.engine(), reads.engine()->stats().memory_limit_bytes, shop, mode);
+  out["tiers"] = tiers_json(hits, misses, sum(u.keys), sum(u.memory_bytes), n.latency_us(),
+                            n.total_errors(), redis_json(reads.redis(), false));
+  put_common(out, reads, reads.engine()->stats().memory_limit_bytes, shop, mode);
   return out;
 }
 
@@ -305,9 +346,38 @@ std::string hit_rate_text(uint64_t hits, uint64_t misses) {
          std::to_string(hits) + " hits, " + std::to_string(misses) + " misses)";
 }
 
-std::string metrics_text(const cache::Cache* c, const RefillStats& refill, uint64_t db_statements) {
+std::string metrics_text(const cache::Cache* c, const RefillStats& refill, uint64_t db_statements,
+                         const redis::Tier* tier) {
   std::string out;
   auto line = [&](const std::string& s) { out += s + "\n"; };
+  if (tier != nullptr) {
+    const redis::TierStats s = tier->stats();
+    auto metric = [&](const char* name, const char* type, const char* help, uint64_t v) {
+      line(std::string("# HELP ") + name + " " + help);
+      line(std::string("# TYPE ") + name + " " + type);
+      line(std::string(name) + " " + std::to_string(v));
+    };
+    metric("tajir_redis_up", "gauge", "Whether the last call reached Redis.", s.connected);
+    metric("tajir_redis_hits_total", "counter", "Local misses answered from Redis.", s.hits);
+    metric("tajir_redis_misses_total", "counter", "Local misses Redis had no current value for.",
+           s.misses);
+    metric("tajir_redis_bypassed_total", "counter",
+           "Local misses that did not ask Redis (down, or shops pending repair).", s.bypassed);
+    metric("tajir_redis_errors_total", "counter", "Calls to Redis that failed.", s.errors);
+    metric("tajir_redis_stores_total", "counter", "Fills stored in Redis.", s.stores);
+    metric("tajir_redis_stale_stores_total", "counter",
+           "Fills Redis refused: their shop was invalidated during the load.", s.stale_stores);
+    metric("tajir_redis_invalidations_total", "counter", "Shops' invalidations applied in Redis.",
+           s.invalidations);
+    metric("tajir_redis_missed_invalidations_total", "counter",
+           "Shops' invalidations that did not reach Redis (the shop pending repair).",
+           s.missed_invalidations);
+    metric("tajir_redis_pending_shops", "gauge", "Shops whose generation must be raised.",
+           s.pending_shops);
+    if (s.used_memory)
+      metric("tajir_redis_used_memory_bytes", "gauge", "Redis's used_memory (sampled).",
+             *s.used_memory);
+  }
   if (c != nullptr) {
     cache::Stats st = c->stats();
     for (size_t i = 0; i < cache::kNumCounters; ++i) {

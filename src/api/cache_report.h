@@ -17,6 +17,7 @@
 #include "api/read_cache.h"
 #include "cache/cache.h"
 #include "pos/cache_map.h"
+#include "redis/tier.h"
 
 namespace tajir::api {
 
@@ -40,7 +41,14 @@ std::optional<nlohmann::json> memory_advice(const cache::Stats& st);
 // "hit rate 0.42 (42 hits, 58 misses)".
 std::string hit_rate_text(uint64_t hits, uint64_t misses);
 
-// The Prometheus text of /metrics; `c` may be null (caching off).
-std::string metrics_text(const cache::Cache* c, const RefillStats& refill, uint64_t db_statements);
+// The Prometheus text of /metrics; `c` may be null (caching off), `tier` (no Redis tier) too.
+std::string metrics_text(const cache::Cache* c, const RefillStats& refill, uint64_t db_statements,
+                         const redis::Tier* tier = nullptr);
+
+// tiers.redis of the stats: in the server scope with the tier's counters (every shop's),
+// in a shop's only whether it is enabled and up. `tier` null: disabled.
+nlohmann::json redis_json(const redis::Tier* tier, bool server_scope);
+// The legacy redis_status: "disabled", "connected" or "disconnected".
+std::string redis_status(const redis::Tier* tier);
 
 }  // namespace tajir::api

@@ -1,10 +1,13 @@
 #include "api/read_cache.h"
 
+#include <spdlog/spdlog.h>
 #include <xxhash.h>
 
 #include <algorithm>
 #include <charconv>
 #include <cstdio>
+#include <map>
+#include <random>
 #include <unordered_map>
 
 #include "http/errors.h"
@@ -65,8 +68,12 @@ http::Response with_cache_headers(http::Response r, bool hit, uint64_t fingerpri
 
 }  // namespace
 
-ReadCache::ReadCache(cache::Cache* cache, pos::CacheMap map)
-    : cache_(cache), map_(map), shops_(cache) {
+ReadCache::ReadCache(cache::Cache* cache, pos::CacheMap map, redis::Tier* redis, ShopList shops)
+    : cache_(cache),
+      redis_(cache != nullptr ? redis : nullptr),
+      shop_list_(std::move(shops)),
+      map_(map),
+      shops_(cache) {
   for (const pos::CacheType& t : pos::kCacheTypes) {
     types_.emplace_back(std::string(t.name), cache_ != nullptr ? cache_->register_type(t.name) : 0);
   }
@@ -149,13 +156,54 @@ http::Response ReadCache::serve(const Query& query, int64_t shop, std::string_vi
   }
   const cache::TypeId tid = type_id(type);
   const ShopStats::Lookup counted = shops_.begin(shop);
+  const std::string k = key(shop, type, query);
+  Source source = Source::kUnknown;
   auto lookup =
-      cache_->get_or_fill(key(shop, type, query), [&] { return load(fill); }, {.type = tid});
+      cache_->get_or_fill(k, [&] { return load_tiers(shop, k, fill, source); }, {.type = tid});
   using enum ShopStats::Outcome;
   shops_.end(counted, tid, !lookup.ok() ? kError : lookup->hit ? kHit : kMiss);
   if (!lookup.ok()) return http::from_status(lookup.status());
-  return with_cache_headers(http::Response::bytes(200, lookup->value, "application/json"),
-                            lookup->hit, lookup->fingerprint, req);
+  http::Response r =
+      with_cache_headers(http::Response::bytes(200, lookup->value, "application/json"), lookup->hit,
+                         lookup->fingerprint, req);
+  // Where the bytes came from (a caller that waited for another's load is not told).
+  if (redis_ != nullptr && (lookup->hit || source != Source::kUnknown))
+    r.set_header("X-Cache-Tier", lookup->hit                ? "local"
+                                 : source == Source::kRedis ? "redis"
+                                                            : "database");
+  return r;
+}
+
+Result<cache::Loaded> ReadCache::load_tiers(int64_t shop, const std::string& key,
+                                            const Filler& fill, Source& source) {
+  if (redis_ == nullptr) return load(fill);
+  redis::Lookup in_redis = redis_->get(shop, key);
+  if (in_redis.found) {
+    source = Source::kRedis;
+    redis::Found& f = *in_redis.found;
+    return cache::Loaded{std::move(f.body), std::move(f.tags), f.ttl, f.wall_deadline_ms};
+  }
+  auto filled = fill();
+  if (!filled.ok()) return filled.status();
+  source = Source::kDatabase;
+  if (in_redis.ticket) {
+    // The local entry's TTL, shortened at random as the local tier does.
+    const cache::Options& o = cache_->options();
+    const auto ttl = filled->ttl.value_or(o.default_ttl);
+    thread_local std::minstd_rand rng{std::random_device{}()};
+    const double cut = std::uniform_real_distribution<double>(0, std::max(0.0, o.ttl_jitter))(rng);
+    redis::Fill f{.body = filled->body,
+                  .tags = &filled->tags,
+                  .ttl = std::chrono::milliseconds(
+                      static_cast<int64_t>(static_cast<double>(ttl.count()) * (1 - cut))),
+                  .wall_deadline_ms = filled->wall_deadline_ms};
+    for (const std::string& t : filled->tags) {
+      if (pos::CacheMap::shop_of(t) == shop) f.shop_tags.push_back(t);
+    }
+    redis_->put(*in_redis.ticket, key, f);
+  }
+  return cache::Loaded{std::move(filled->body), std::move(filled->tags), filled->ttl,
+                       filled->wall_deadline_ms};
 }
 
 cache::WarmItem ReadCache::warm_item(std::string key, std::string_view type, Filler fill) {
@@ -343,7 +391,36 @@ size_t ReadCache::invalidate(const std::vector<std::string>& tags, cache::Invali
                              std::vector<cache::DroppedKey>* dropped) {
   if (cache_ == nullptr || tags.empty()) return 0;
   std::vector<std::string_view> views(tags.begin(), tags.end());
-  return cache_->invalidate_tags(views, cause, dropped);
+  size_t n = cache_->invalidate_tags(views, cause, dropped);
+  if (redis_ != nullptr) {
+    redis_->invalidate(redis_groups(tags));
+    n += cache_->invalidate_tags(views, cause, dropped);
+  }
+  return n;
+}
+
+std::vector<redis::ShopTags> ReadCache::redis_groups(const std::vector<std::string>& tags) {
+  std::vector<int64_t> all;
+  bool listed = false;
+  std::map<int64_t, std::vector<std::string>> by_shop;
+  for (const std::string& t : tags) {
+    if (!pos::CacheMap::shop_of(t) && t.starts_with("type:") && !listed) {
+      // Only /api/cache/clear names a tag of every shop (no write changes every shop), so a
+      // failure here leaves nothing stale in Redis: it only clears less.
+      listed = true;
+      if (shop_list_) {
+        auto shops = shop_list_();
+        if (shops.ok())
+          all = std::move(*shops);
+        else
+          spdlog::warn("redis: cannot list the shops to clear: {}", shops.status().message());
+      }
+    }
+    for (auto& [shop, tag] : pos::CacheMap::per_shop(t, all)) by_shop[shop].push_back(tag);
+  }
+  std::vector<redis::ShopTags> out;
+  for (auto& [shop, list] : by_shop) out.push_back({shop, std::move(list)});
+  return out;
 }
 
 }  // namespace tajir::api

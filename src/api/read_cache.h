@@ -14,6 +14,13 @@
 // they answer, and every fill takes a ticket before it reads the database (Cache::get_or_fill),
 // so no client sees a read older than a write that was acknowledged before it.
 //
+// With a Redis tier (redis/tier.h), a local miss of serve() asks Redis before the database,
+// and a database fill is stored in both; a hit in Redis is stored locally under the ticket the
+// local miss took before asking. invalidate() drops the tags locally, then in Redis, then
+// locally again: a local fill from Redis that read a value just before Redis dropped it is
+// refused or removed by the second pass. Sessions, page indexes, the items pages are built
+// from, and warming stay in the local tier.
+//
 // Thread safety: thread-safe.
 #pragma once
 
@@ -29,6 +36,7 @@
 #include "cache/cache.h"
 #include "http/http.h"
 #include "pos/cache_map.h"
+#include "redis/tier.h"
 
 namespace tajir::api {
 
@@ -67,12 +75,18 @@ struct PageRecipe {
 class ReadCache {
  public:
   // `cache` null: caching off; every read loads (and still answers X-Cache: MISS and ETags).
-  ReadCache(cache::Cache* cache, pos::CacheMap map);
+  // `redis` (needs `cache`): the second tier; `shops` lists every shop, for the invalidations
+  // that name a tag of every shop (a clear of a type everywhere).
+  using ShopList = std::function<Result<std::vector<int64_t>>()>;
+  ReadCache(cache::Cache* cache, pos::CacheMap map, redis::Tier* redis = nullptr,
+            ShopList shops = {});
 
   const pos::CacheMap& map() const { return map_; }
   // The engine itself, for the management endpoints (statistics, history, maintenance,
   // warming); null with caching off. Reads and writes of entries go through the calls below.
   cache::Cache* engine() const { return cache_; }
+  // The Redis tier, or null.
+  redis::Tier* redis() const { return redis_; }
   // Each shop's hits and misses of the GETs serve() answers, and its history (shop_stats.h).
   const ShopStats& shops() const { return shops_; }
   ShopStats& shops() { return shops_; }
@@ -148,8 +162,17 @@ class ReadCache {
                              std::unordered_map<int64_t, std::string>& loaded_here,
                              std::vector<int64_t>& ids);
   void store_item(const PageRecipe& r, const PageItem& x, const cache::Ticket& ticket);
+  // Where serve()'s loader found the value.
+  enum class Source : uint8_t { kUnknown, kRedis, kDatabase };
+  // serve()'s loader: Redis (if any), then `fill`, stored in Redis under its ticket.
+  Result<cache::Loaded> load_tiers(int64_t shop, const std::string& key, const Filler& fill,
+                                   Source& source);
+  // The Redis tier's part of invalidating `tags`, by shop.
+  std::vector<redis::ShopTags> redis_groups(const std::vector<std::string>& tags);
 
   cache::Cache* cache_;
+  redis::Tier* redis_;
+  ShopList shop_list_;
   pos::CacheMap map_;
   std::vector<std::pair<std::string, cache::TypeId>> types_;
   ShopStats shops_;

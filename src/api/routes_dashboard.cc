@@ -11,9 +11,14 @@ Response get(Context& c, Request& req, const pos::Principal& p) {
 
 Response healthz(Context& c, Request&, const pos::Principal&) {
   Status db = c.pos.database().ping();
-  nlohmann::json body{{"status", db.ok() ? "ok" : "degraded"},
+  // Redis is a cache: without it the node answers from the database, degraded, not down.
+  const redis::Tier* tier = c.reads.redis();
+  const bool redis_up = tier != nullptr && tier->stats().state == redis::TierState::kUp;
+  nlohmann::json body{{"status", db.ok() && (tier == nullptr || redis_up) ? "ok" : "degraded"},
                       {"db", db.ok() ? "ok" : "down"},
-                      {"redis", "disabled"}};
+                      {"redis", tier == nullptr ? "disabled"
+                                : redis_up      ? "ok"
+                                                : "down"}};
   return reply(db.ok() ? 200 : 503, body);
 }
 

@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <vector>
 
+#include "redis/client.h"
 #include "util/args.h"
 
 namespace tajir::app {
@@ -74,8 +75,11 @@ const std::vector<Setting>& settings() {
          c.db = v;
          return OkStatus();
        }},
-      {"redis", "redis://HOST:PORT (second tier; not built yet)",
+      {"redis", "redis://HOST:PORT: a second cache tier behind the local one (one node only)",
        [](Config& c, const std::string& v) {
+         if (!v.empty()) {
+           if (auto ep = redis::parse_url(v); !ep.ok()) return ep.status();
+         }
          c.redis = v;
          return OkStatus();
        }},
@@ -83,6 +87,10 @@ const std::vector<Setting>& settings() {
        [](Config& c, const std::string& v) { return parse_size_into(v, c.sqlite_cache); }},
       {"sqlite-mmap", "how much of the SQLite file its connections read through mmap (0: none)",
        [](Config& c, const std::string& v) { return parse_size_into(v, c.sqlite_mmap); }},
+      {"redis-timeout-ms", "the most a connect or a command to Redis may take",
+       [](Config& c, const std::string& v) {
+         return parse_int<int64_t>(v, c.redis_timeout_ms, 1, 60'000);
+       }},
       {"cache-memory", "cache memory limit, e.g. 256MiB",
        [](Config& c, const std::string& v) { return parse_size_into(v, c.cache_memory); }},
       {"cache-ttl", "seconds a cached read lives at most, writes aside (0: until a write drops it)",
@@ -125,6 +133,11 @@ const std::vector<Setting>& settings() {
       {"stats-history-days", "daily rows of the stored history kept per shop",
        [](Config& c, const std::string& v) {
          return parse_int<int64_t>(v, c.stats_history_days, 1, 3660);
+       }},
+      {"redis-store-delay-ms",
+       "testing only: each fill waits this long between its database load and its store in Redis",
+       [](Config& c, const std::string& v) {
+         return parse_int<int64_t>(v, c.redis_store_delay_ms, 0, 60'000);
        }},
       {"invalidation-delay-ms",
        "testing only: each write waits this long between its commit and its invalidation",

@@ -24,7 +24,9 @@ struct Config {
   std::string db = "sqlite:tajir.db";
   uint64_t sqlite_cache = 2ull << 20;  // per connection (db::Options::sqlite_cache_bytes)
   uint64_t sqlite_mmap = 1ull << 30;   // db::Options::sqlite_mmap_bytes
-  std::string redis;                   // empty: no second tier (not built yet)
+  std::string redis;                   // redis://HOST:PORT; empty: no second tier
+  int64_t redis_timeout_ms = 250;      // connect and command timeout
+  int64_t redis_store_delay_ms = 0;    // fault injection for tests: a fill's wait before its store
   uint64_t cache_memory = 256ull << 20;
   int64_t cache_ttl_s = 600;             // what /api/cache/optimize's TTL advice sets
   bool cache = true;                     // false: every read goes to the database

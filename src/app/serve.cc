@@ -15,6 +15,7 @@
 #include "http/server.h"
 #include "pos/pos.h"
 #include "pos/seed.h"
+#include "redis/tier.h"
 
 namespace tajir::app {
 namespace {
@@ -57,11 +58,26 @@ int serve(const Config& c) {
   if (c.cache)
     cache = std::make_unique<cache::Cache>(cache::Options{
         .memory_limit_bytes = c.cache_memory, .default_ttl = std::chrono::seconds(c.cache_ttl_s)});
+  std::unique_ptr<redis::Tier> second_tier;
+  if (!c.redis.empty()) {
+    if (!cache)
+      return fail("redis", InvalidArgument("--redis needs the local cache (--cache true)"));
+    auto ep = redis::parse_url(c.redis);
+    if (!ep.ok()) return fail("redis", ep.status());
+    const std::chrono::milliseconds timeout(c.redis_timeout_ms);
+    second_tier = std::make_unique<redis::Tier>(redis::TierOptions{
+        .client = {.endpoint = *ep,
+                   .pool_size = std::max<size_t>(4, 2 * std::thread::hardware_concurrency()),
+                   .connect_timeout = timeout,
+                   .command_timeout = timeout},
+        .store_delay = std::chrono::milliseconds(c.redis_store_delay_ms)});
+  }
   http::Router router;  // before the Api: its background refill routes requests until it stops
   api::Api api(pos,
                {.admin_token = c.admin_token,
                 .metrics_enabled = c.metrics,
                 .cache = cache.get(),
+                .redis = second_tier.get(),
                 .invalidation = c.invalidation == "coarse" ? pos::InvalidationMode::kCoarse
                                                            : pos::InvalidationMode::kPrecise,
                 .warm_on_login = c.warm,
@@ -113,6 +129,14 @@ int serve(const Config& c) {
   server.handle_signals();
   std::printf("tajir listening on http://%s:%u (database %s)\n", c.address.c_str(), server.port(),
               (*db)->describe().c_str());
+  if (second_tier) {
+    // Part 2 of issue 11 carries invalidations between nodes; until then a second node's local
+    // tier would keep what another node's write changed.
+    spdlog::warn(
+        "redis tier at {}: cross-node invalidation is not built yet, so only one tajir node may "
+        "use this Redis",
+        second_tier->options().client.endpoint.url());
+  }
   std::fflush(stdout);
   {
     std::jthread background;  // joined once the server stopped, before the keys are saved

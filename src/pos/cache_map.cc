@@ -1,6 +1,7 @@
 #include "pos/cache_map.h"
 
 #include <algorithm>
+#include <charconv>
 
 namespace tajir::pos {
 namespace {
@@ -55,6 +56,36 @@ std::string CacheMap::shop_tag(int64_t shop) { return tag("shop", shop); }
 
 std::vector<std::string> CacheMap::base(int64_t shop, std::string_view type) const {
   return {type_tag(type), type_tag(type, shop), shop_tag(shop)};
+}
+
+std::optional<int64_t> CacheMap::shop_of(std::string_view tag) {
+  // Tags are "kind:SHOP", "kind:SHOP:ID" and "type:T:SHOP"; "type:T" and "user:U" are no shop's.
+  std::string_view digits;
+  if (tag.starts_with("type:")) {
+    const size_t colon = tag.find(':', 5);
+    if (colon == std::string_view::npos) return std::nullopt;
+    digits = tag.substr(colon + 1);
+  } else if (tag.starts_with("user:")) {
+    return std::nullopt;
+  } else {
+    const size_t colon = tag.find(':');
+    if (colon == std::string_view::npos) return std::nullopt;
+    digits = tag.substr(colon + 1, tag.find(':', colon + 1) - colon - 1);
+  }
+  int64_t shop = 0;
+  auto [p, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), shop);
+  if (digits.empty() || ec != std::errc() || p != digits.data() + digits.size())
+    return std::nullopt;
+  return shop;
+}
+
+std::vector<std::pair<int64_t, std::string>> CacheMap::per_shop(std::string_view t,
+                                                                const std::vector<int64_t>& shops) {
+  if (auto shop = shop_of(t)) return {{*shop, std::string(t)}};
+  std::vector<std::pair<int64_t, std::string>> out;
+  if (!t.starts_with("type:")) return out;  // a user's: sessions only
+  for (int64_t s : shops) out.emplace_back(s, tag(t, s));
+  return out;
 }
 
 // --- reads ---------------------------------------------------------------------------------

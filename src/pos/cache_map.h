@@ -28,8 +28,10 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "pos/types.h"
@@ -96,6 +98,16 @@ class CacheMap {
   // Every entry of a type ("products"), in one shop or (shop 0) in all.
   static std::string type_tag(std::string_view type, int64_t shop = 0);
   static std::string shop_tag(int64_t shop);
+
+  // --- tiers that keep each shop apart (Redis: a shop's keys share one Cluster slot) ---
+  // The shop a tag belongs to; nullopt for a tag of every shop (type:T) or of a user
+  // (user:U, which only sessions carry, and sessions stay in the local tier).
+  static std::optional<int64_t> shop_of(std::string_view tag);
+  // What invalidating `tag` drops in each of `shops`' parts: a shop's tag in its shop; a tag
+  // of every shop (type:T) as each shop's own (type:T:S, which every entry carrying type:T
+  // also carries); a user's tag nowhere.
+  static std::vector<std::pair<int64_t, std::string>> per_shop(std::string_view tag,
+                                                               const std::vector<int64_t>& shops);
 
  private:
   std::vector<std::string> base(int64_t shop, std::string_view type) const;
