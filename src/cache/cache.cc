@@ -69,19 +69,26 @@ double random_unit() {
 
 // An entry and its key are one allocation: the key's bytes (and a NUL) follow the struct, so a
 // lookup's key comparison touches no second cache line far away. An entry with a wall deadline
-// has it after them: the few that have one pay its 8 bytes, the others a flag in a padding hole.
+// or a version (or both) has it after them: the few that have one pay its 8 bytes, the others a
+// flag in a padding hole.
 struct Cache::Entry : PolicyNode {
-  static Entry* make(std::string_view k, int64_t wall_deadline_ms = 0) {
-    const size_t trailer = wall_deadline_ms != 0 ? sizeof(int64_t) : 0;
+  static Entry* make(std::string_view k, int64_t wall_deadline_ms = 0,
+                     std::optional<uint64_t> version = std::nullopt) {
+    const size_t trailer =
+        (wall_deadline_ms != 0 ? sizeof(int64_t) : 0) + (version ? sizeof(uint64_t) : 0);
     void* mem = ::operator new(sizeof(Entry) + k.size() + 1 + trailer);
     Entry* e = new (mem) Entry();
     char* bytes = reinterpret_cast<char*>(e + 1);
     std::memcpy(bytes, k.data(), k.size());
     bytes[k.size()] = '\0';
     e->key_size = static_cast<uint32_t>(k.size());
-    if (trailer != 0) {
+    if (wall_deadline_ms != 0) {
       std::memcpy(bytes + k.size() + 1, &wall_deadline_ms, sizeof wall_deadline_ms);
       e->wall_bound = true;
+    }
+    if (version) {
+      e->versioned = true;
+      e->set_version(*version);
     }
     return e;
   }
@@ -100,6 +107,18 @@ struct Cache::Entry : PolicyNode {
     std::memcpy(&ms, key_cstr() + key_size + 1, sizeof ms);
     return ms;
   }
+  // The version after the key (and the wall deadline), if it has one.
+  std::optional<uint64_t> version() const {
+    if (!versioned) return std::nullopt;
+    uint64_t v;
+    std::memcpy(&v, version_at(), sizeof v);
+    return v;
+  }
+  // REQUIRES: versioned.
+  void set_version(uint64_t v) { std::memcpy(version_at(), &v, sizeof v); }
+  char* version_at() const {
+    return const_cast<char*>(key_cstr()) + key_size + 1 + (wall_bound ? sizeof(int64_t) : 0);
+  }
 
   uint32_t key_size = 0;
   uint32_t filled_ms = 0;  // ms_stamp() of the put, for its age at invalidation (a padding hole)
@@ -107,8 +126,9 @@ struct Cache::Entry : PolicyNode {
   uint32_t raw_size = 0;
   Codec codec = Codec::kNone;
   TypeId type = 0;
-  bool read = false;        // a get hit it since the put: worth loading again after an invalidation
-  bool wall_bound = false;  // it has a wall deadline (after the key); in a padding hole
+  bool read = false;  // a get hit it since the put: worth loading again after an invalidation
+  bool wall_bound : 1 = false;  // it has a wall deadline (after the key); in a padding hole
+  bool versioned : 1 = false;   // it has a version (after the key and any deadline)
   int64_t expires_ns = kNever;
   std::vector<std::string> tags;
   Entry* expiry_prev = nullptr;  // the expiry wheel's intrusive list (entries with a TTL)
@@ -331,6 +351,7 @@ uint64_t Cache::charge_of(std::string_view key, size_t stored_bytes,
   if (options.ttl.value_or(options_.default_ttl).count() > 0) c += kExpiryOverhead;
   for (const auto& t : options.tags) c += kTagOverhead + t.size() + key.size();
   if (options.wall_deadline_ms != 0) c += sizeof(int64_t);
+  if (options.version) c += sizeof(uint64_t);
   return c;
 }
 
@@ -424,21 +445,25 @@ PutResult Cache::put(std::string_view key, std::string value, const PutOptions& 
   return store(key, hash_key(key), to_value(std::move(value)), options, ticket);
 }
 
-PutResult Cache::store(std::string_view key, uint64_t h, const Value& raw,
-                       const PutOptions& options, const Ticket* ticket) {
-  std::unique_ptr<Entry, Entry::Deleter> e(Entry::make(key, options.wall_deadline_ms));
-  e->stored = raw;
-  e->raw_size = static_cast<uint32_t>(raw->size());
+std::pair<Value, Codec> Cache::encode(const Value& raw) const {
   const bool tight = static_cast<double>(memory_bytes_.load(std::memory_order_relaxed)) >=
                      options_.compress_above_fill *
                          static_cast<double>(memory_limit_bytes_.load(std::memory_order_relaxed));
   if (options_.codec != Codec::kNone && tight && raw->size() >= options_.compress_min_bytes &&
       raw->size() <= UINT32_MAX) {
     if (auto packed = compress(options_.codec, *raw)) {
-      e->stored = to_value(std::move(*packed));
-      e->codec = options_.codec;
+      return {to_value(std::move(*packed)), options_.codec};
     }
   }
+  return {raw, Codec::kNone};
+}
+
+PutResult Cache::store(std::string_view key, uint64_t h, const Value& raw,
+                       const PutOptions& options, const Ticket* ticket) {
+  std::unique_ptr<Entry, Entry::Deleter> e(
+      Entry::make(key, options.wall_deadline_ms, options.version));
+  std::tie(e->stored, e->codec) = encode(raw);
+  e->raw_size = static_cast<uint32_t>(raw->size());
   e->hash = h;
   e->type = options.type < kMaxTypes ? options.type : 0;
   e->tags = options.tags;
@@ -559,6 +584,7 @@ Result<Lookup> Cache::load_once(std::string_view key, uint64_t h, const TaggedLo
       final_options.tags.insert(final_options.tags.end(), loaded->tags.begin(), loaded->tags.end());
       if (loaded->ttl) final_options.ttl = loaded->ttl;
       if (loaded->wall_deadline_ms != 0) final_options.wall_deadline_ms = loaded->wall_deadline_ms;
+      if (loaded->version) final_options.version = loaded->version;
       pr = store(key, h, value, final_options, &t);
       if (warmup && pr == PutResult::kStored) add_shared(s.counter(type, Counter::warmups));
     } else {
@@ -634,6 +660,106 @@ size_t Cache::invalidate_tags(std::span<const std::string_view> tags, Invalidati
     });
   }
   return removed;
+}
+
+// A rewriting invalidation runs the steps of internal::Freshness::invalidate_tag() itself,
+// because a kept entry is linked to the tag again (Freshness Claim 4) with the take's number.
+size_t Cache::rewrite_tags(std::span<const std::string_view> tags, const Rewriter& rewrite,
+                           std::vector<DroppedKey>* dropped) {
+  size_t removed = 0;
+  for (std::string_view tag : tags) {
+    internal::Freshness::Hold hold = freshness_->begin();
+    const TagIndex::Invalidation inv = freshness_->take(hold, tag, now_ns());
+    for (const std::string& key : inv.keys) {
+      removed += rewrite_key(key, tag, inv.seq, rewrite, dropped);
+    }
+    freshness_->finish(tag, inv);
+  }
+  return removed;
+}
+
+// Three steps, so that the rewrite (a parse and a serialisation, perhaps a decompression) holds
+// no lock: what the entry holds, read under the shard's lock; the decision, without it; then,
+// under the lock again, the decision carried out if the entry still holds what was decided on
+// (its stored bytes are the same object, which the decision holds a reference to, and its
+// version is the same), or the entry dropped.
+bool Cache::rewrite_key(const std::string& key, std::string_view tag, uint64_t seq,
+                        const Rewriter& rewrite, std::vector<DroppedKey>* dropped) {
+  const uint64_t h = hash_key(key);
+  Shard& s = shard_for(h);
+  Value seen;
+  Codec codec = Codec::kNone;
+  uint32_t raw_size = 0;
+  std::optional<uint64_t> version;
+  {
+    std::lock_guard lock(s.mu);
+    const Entry* e = s.find(key, h);
+    if (e == nullptr) return false;
+    seen = e->stored;
+    codec = e->codec;
+    raw_size = e->raw_size;
+    version = e->version();
+  }
+  Rewrite r;  // drops, unless `rewrite` says otherwise
+  std::optional<std::string> unpacked;
+  if (codec != Codec::kNone) unpacked = decompress(codec, *seen, raw_size);
+  if (codec == Codec::kNone || unpacked) {
+    try {
+      r = rewrite(key, unpacked ? *unpacked : *seen, version);
+    } catch (...) {
+      r = Rewrite{};
+    }
+  }
+  std::optional<std::pair<Value, Codec>> fresh;
+  uint32_t fresh_size = 0;
+  if (r.keep && r.value && r.value->size() > UINT32_MAX) r.keep = false;  // raw_size's range
+  if (r.keep && r.value) {
+    fresh_size = static_cast<uint32_t>(r.value->size());
+    fresh = encode(to_value(std::move(*r.value)));
+  }
+  const int64_t now = now_ns();
+  std::lock_guard lock(s.mu);
+  Entry* e = s.find(key, h);
+  if (e == nullptr) return false;
+  const bool kept = r.keep && e->stored == seen && e->version() == version &&
+                    (!r.version || e->versioned) && freshness_->relink(tag, key, seq);
+  if (!kept) {
+    if (dropped != nullptr) dropped->push_back({key, e->read});
+    return drop_locked(s, e, now, /*record_age=*/true);
+  }
+  if (r.version) e->set_version(*r.version);
+  if (fresh) replace_value_locked(s, e, std::move(*fresh), fresh_size, now);
+  add_locked(s.counter(e->type, Counter::rewrites));
+  evict_locked(s);  // a larger value may take the shard over its budget
+  return false;
+}
+
+void Cache::replace_value_locked(Shard& s, Entry* e, std::pair<Value, Codec> stored,
+                                 uint32_t raw_size, int64_t now) {
+  if (e->codec != Codec::kNone) {
+    add_locked(s.compressed_values, static_cast<uint64_t>(-1));
+    add_locked(s.compression_raw, -static_cast<uint64_t>(e->raw_size));
+    add_locked(s.compression_stored, -static_cast<uint64_t>(e->stored->size()));
+  }
+  // The charge is linear in the stored size (charge_of); the policy's share of it must not
+  // change while the policy tracks the entry, so it tracks the entry anew.
+  const uint64_t charge = e->charge - e->stored->size() + stored.first->size();
+  const int64_t delta = static_cast<int64_t>(charge) - static_cast<int64_t>(e->charge);
+  if (charge != e->charge) s.policy->remove(e);
+  std::tie(e->stored, e->codec) = std::move(stored);
+  e->raw_size = raw_size;
+  e->filled_ms = ms_stamp(now);  // the value is new: its age starts again
+  if (charge != e->charge) {
+    e->charge = charge;
+    s.policy->insert(e);
+  }
+  add_locked(s.bytes[e->type], static_cast<uint64_t>(delta));
+  note_memory(delta);
+  if (e->codec != Codec::kNone) {
+    add_locked(s.compressed_values);
+    add_locked(s.compression_raw, e->raw_size);
+    add_locked(s.compression_stored, e->stored->size());
+  }
 }
 
 size_t Cache::drop_matching(const char* pattern, bool record_age) {

@@ -9,6 +9,9 @@
 //   - tickets: get_or_load() (and put() with a ticket) refuse to store a value that was loaded
 //     while one of its tags was invalidated, so an invalidation is never undone by a slow fill;
 //   - single-flight: concurrent misses on one key run the loader once and share its result;
+//   - rewrite_tags(): an invalidation that may keep what it finds, brought up to date by the
+//     caller from the entry's value and version (a sale added to a cached total), atomically
+//     with the invalidation;
 //   - a byte budget enforced by a pluggable eviction policy, TTLs with jitter (and wall-clock
 //     deadlines for values that end at a time of day), background reclamation of expired
 //     entries, statistics per value type and a history of them.
@@ -40,6 +43,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "cache/compression.h"
@@ -108,6 +112,10 @@ struct PutOptions {
   // whatever the monotonic clock says (it does not see a wall-clock step, nor, on some VMs, time
   // spent suspended). Give a TTL too: expired entries are reclaimed in the background by TTL.
   int64_t wall_deadline_ms = 0;
+  // What state of its source the value reflects, in the loader's own numbering (a change
+  // sequence): rewrite_tags() hands it to its Rewriter, which may advance it. nullopt: none.
+  // Entries that have one pay 8 bytes (after the key), the others nothing.
+  std::optional<uint64_t> version;
 };
 
 // Why invalidate_tags() removes entries: a write changed what they hold (their ages are recorded
@@ -136,7 +144,8 @@ struct Loaded {
   std::string value;
   std::vector<std::string> tags;
   std::optional<std::chrono::milliseconds> ttl;
-  int64_t wall_deadline_ms = 0;  // replaces PutOptions::wall_deadline_ms when not 0
+  int64_t wall_deadline_ms = 0;     // replaces PutOptions::wall_deadline_ms when not 0
+  std::optional<uint64_t> version;  // replaces PutOptions::version when set
 };
 using TaggedLoader = std::function<Result<Loaded>()>;
 
@@ -145,6 +154,16 @@ struct DroppedKey {
   std::string key;
   bool read = false;  // a get hit it since it was stored
 };
+
+// What rewrite_tags() does with one entry it found.
+struct Rewrite {
+  bool keep = false;                 // false: drop it, as invalidate_tags() would
+  std::optional<std::string> value;  // kept: its new value (nullopt: the value stays)
+  std::optional<uint64_t> version;   // kept: its new version (nullopt: the version stays)
+};
+// Decides for an entry from its key, its value (decompressed) and its version.
+using Rewriter = std::function<Rewrite(std::string_view key, std::string_view value,
+                                       std::optional<uint64_t> version)>;
 
 struct WarmItem {
   std::string key;
@@ -214,6 +233,19 @@ class Cache {
     return invalidate_tags(std::span<const std::string_view>(tags.begin(), tags.size()), cause);
   }
 
+  // As invalidate_tags(tags, kWrite, dropped), but `rewrite` decides for each entry found
+  // whether it goes or stays, as it is or with a new value or version: for a write whose effect
+  // on a cached value the caller can compute from the value itself. Fills that began before
+  // are refused as by invalidate_tags(). A kept entry is linked to the tag again only if no
+  // other invalidation of the tag has taken the tag's keys since this one did, and only if
+  // it is still the entry `rewrite` saw (same value, same version); otherwise it is dropped.
+  // So when this returns, every entry tagged before it began is gone or is what `rewrite`
+  // made of it. `rewrite` runs without any lock (a hit on the entry meanwhile gets the old
+  // value: the write is not acknowledged yet), once per entry and tag. Keeping an entry that
+  // has no version with a version drops it instead. Returns how many entries went.
+  size_t rewrite_tags(std::span<const std::string_view> tags, const Rewriter& rewrite,
+                      std::vector<DroppedKey>* dropped = nullptr);
+
   // Removes every entry whose key matches the glob pattern (fnmatch: * ? [..]). A scan of the
   // whole cache: for rare, administrative use; prefer tags. Refuses every fill that started before.
   size_t invalidate_matching(std::string_view pattern);
@@ -279,6 +311,14 @@ class Cache {
   // Drops every entry whose key matches the glob `pattern` (nullptr: every entry), a shard at a
   // time; see drop_locked(). Returns how many were live.
   size_t drop_matching(const char* pattern, bool record_age);
+  // The bytes to store for `raw` and their codec: compressed when memory is tight and it pays.
+  std::pair<Value, Codec> encode(const Value& raw) const;
+  // One entry of rewrite_tags(): see there. Returns whether it was live and went.
+  bool rewrite_key(const std::string& key, std::string_view tag, uint64_t seq,
+                   const Rewriter& rewrite, std::vector<DroppedKey>* dropped);
+  // Gives a live entry a new stored value (raw_size bytes decoded). REQUIRES: shard.mu held.
+  void replace_value_locked(Shard& shard, Entry* e, std::pair<Value, Codec> stored,
+                            uint32_t raw_size, int64_t now);
   Result<Lookup> load_once(std::string_view key, uint64_t hash, const TaggedLoader& loader,
                            const PutOptions& options, bool warmup, PutResult* put_result);
   void maintenance_loop(std::stop_token stop);
