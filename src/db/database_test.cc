@@ -28,22 +28,11 @@ namespace fs = std::filesystem;
 class PostgresEnvironment : public ::testing::Environment {
  public:
   // A fresh database on the shared server, which starts on the first call.
-  Result<std::string> new_database() {
-    std::lock_guard lock(mutex_);
-    if (!server_) server_.emplace(PostgresTestServer::start());
-    if (!server_->ok()) return server_->status();
-    return (**server_)->create_database("test_" + std::to_string(++databases_));
-  }
-
-  void TearDown() override {
-    std::lock_guard lock(mutex_);
-    server_.reset();
-  }
+  Result<std::string> new_database() { return server_.new_database("test_"); }
+  void TearDown() override { server_.stop(); }
 
  private:
-  std::mutex mutex_;
-  std::optional<Result<std::unique_ptr<PostgresTestServer>>> server_;
-  int databases_ = 0;
+  SharedPostgresTestServer server_;
 };
 
 PostgresEnvironment* const postgres =
