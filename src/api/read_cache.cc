@@ -45,7 +45,7 @@ Result<cache::Loaded> load(const Filler& fill) {
   auto filled = fill();
   if (!filled.ok()) return filled.status();
   return cache::Loaded{std::move(filled->body), std::move(filled->tags), filled->ttl,
-                       filled->wall_deadline_ms};
+                       filled->wall_deadline_ms, filled->version};
 }
 
 http::Response with_cache_headers(http::Response r, bool hit, const http::Request& req) {
@@ -314,9 +314,13 @@ Result<pos::Principal> ReadCache::session(std::string_view token,
 }
 
 size_t ReadCache::invalidate(const std::vector<std::string>& tags, cache::InvalidationCause cause,
-                             std::vector<cache::DroppedKey>* dropped) {
+                             std::vector<cache::DroppedKey>* dropped,
+                             const cache::Rewriter* rewrite) {
   if (cache_ == nullptr || tags.empty()) return 0;
   std::vector<std::string_view> views(tags.begin(), tags.end());
+  if (rewrite != nullptr && cause == cache::InvalidationCause::kWrite) {
+    return cache_->rewrite_tags(views, *rewrite, dropped);
+  }
   return cache_->invalidate_tags(views, cause, dropped);
 }
 

@@ -178,6 +178,11 @@ const std::vector<Migration>& migrations() {
                "CREATE UNIQUE INDEX users_username_lower ON users(lower(username)) "
                "WHERE case_duplicate = 0",
            }},
+      // A shop's change number, raised by every bill, void and time zone change in the same
+      // transaction (under the shop row's lock): the version of the shop's sales that a read
+      // reflects, so that the cache can apply a change to a cached read exactly once.
+      {.version = 6,
+       .statements = {"ALTER TABLE shops ADD COLUMN change_seq BIGINT NOT NULL DEFAULT 0"}},
   };
   return kMigrations;
 }
