@@ -81,7 +81,7 @@ Filler dashboard(Context& c, const pos::Principal& p) {
     // A cached dashboard ends at the shop's midnight: it never shows yesterday's "today".
     auto ttl = std::chrono::milliseconds(std::max<int64_t>(1, d->valid_until - pos::now_ms()));
     return Filled{dump(to_json(*d)), c.reads.map().dashboard(p.shop_id), ttl, d->valid_until,
-                  static_cast<uint64_t>(d->change_seq)};
+                  cache::Version{static_cast<uint64_t>(d->change_seq), dashboard_aside(*d)}};
   };
 }
 
@@ -108,7 +108,7 @@ Filler bill_page(Context& c, const pos::Principal& p, pos::BillFilter f, pos::Pa
     auto r = c.pos.list_bills(p, f, page, maintained ? &change_seq : nullptr);
     if (!r.ok()) return r.status();
     Filled out{dump(to_json(*r)), c.reads.map().bill_page(p.shop_id), std::nullopt};
-    if (maintained) out.version = static_cast<uint64_t>(change_seq);
+    if (maintained) out.version = cache::Version{static_cast<uint64_t>(change_seq)};
     return out;
   };
 }

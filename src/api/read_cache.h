@@ -37,8 +37,8 @@ struct Filled {
   std::string body;
   std::vector<std::string> tags;
   std::optional<std::chrono::milliseconds> ttl;
-  int64_t wall_deadline_ms = 0;     // unix ms: cache::PutOptions::wall_deadline_ms
-  std::optional<uint64_t> version;  // the shop's change it reflects (api/maintained.h)
+  int64_t wall_deadline_ms = 0;           // unix ms: cache::PutOptions::wall_deadline_ms
+  std::optional<cache::Version> version;  // the shop's change it reflects (api/maintained.h)
 };
 using Filler = std::function<Result<Filled>()>;
 

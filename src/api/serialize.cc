@@ -212,6 +212,32 @@ std::optional<pos::Dashboard> dashboard_from_json(std::string_view body) {
   });
 }
 
+std::string dashboard_aside(const pos::Dashboard& d) {
+  json more = json::array();
+  for (const auto& t : d.top_more) more.push_back({t.product_id, t.name, t.quantity, t.revenue});
+  json gains = json::array();
+  for (const auto& [id, g] : d.top_gains) gains.push_back({id, g});
+  return json{{"ceiling", d.top_ceiling}, {"gains", std::move(gains)}, {"more", std::move(more)}}
+      .dump();
+}
+
+bool read_dashboard_aside(std::string_view aside, pos::Dashboard& d) {
+  auto read = read_body<bool>(aside, [&](const json& j) {
+    d.top_ceiling = j.at("ceiling").get<int64_t>();
+    d.top_more.clear();
+    d.top_gains.clear();
+    for (const json& g : j.at("gains")) {
+      d.top_gains.emplace_back(g.at(0).get<int64_t>(), g.at(1).get<int64_t>());
+    }
+    for (const json& t : j.at("more")) {
+      d.top_more.push_back({t.at(0).get<int64_t>(), t.at(1).get<std::string>(),
+                            t.at(2).get<int64_t>(), t.at(3).get<int64_t>()});
+    }
+    return true;
+  });
+  return read.value_or(false);
+}
+
 std::optional<pos::Page<pos::Bill>> bill_page_from_json(std::string_view body) {
   return read_body<pos::Page<pos::Bill>>(body, [](const json& j) {
     pos::Page<pos::Bill> page;

@@ -69,13 +69,13 @@ double random_unit() {
 
 // An entry and its key are one allocation: the key's bytes (and a NUL) follow the struct, so a
 // lookup's key comparison touches no second cache line far away. An entry with a wall deadline
-// or a version (or both) has it after them: the few that have one pay its 8 bytes, the others a
+// or a version (or both) has it after them: the few that have one pay its bytes, the others a
 // flag in a padding hole.
 struct Cache::Entry : PolicyNode {
   static Entry* make(std::string_view k, int64_t wall_deadline_ms = 0,
-                     std::optional<uint64_t> version = std::nullopt) {
+                     std::optional<Version> version = std::nullopt) {
     const size_t trailer =
-        (wall_deadline_ms != 0 ? sizeof(int64_t) : 0) + (version ? sizeof(uint64_t) : 0);
+        (wall_deadline_ms != 0 ? sizeof(int64_t) : 0) + (version ? sizeof(VersionSlot) : 0);
     void* mem = ::operator new(sizeof(Entry) + k.size() + 1 + trailer);
     Entry* e = new (mem) Entry();
     char* bytes = reinterpret_cast<char*>(e + 1);
@@ -88,11 +88,13 @@ struct Cache::Entry : PolicyNode {
     }
     if (version) {
       e->versioned = true;
-      e->set_version(*version);
+      const VersionSlot slot{version->number, aside_of(version->aside)};
+      std::memcpy(e->version_at(), &slot, sizeof slot);
     }
     return e;
   }
   static void destroy(Entry* e) {
+    if (e->versioned) delete e->slot().aside;
     e->~Entry();
     ::operator delete(e);
   }
@@ -107,15 +109,36 @@ struct Cache::Entry : PolicyNode {
     std::memcpy(&ms, key_cstr() + key_size + 1, sizeof ms);
     return ms;
   }
-  // The version after the key (and the wall deadline), if it has one.
-  std::optional<uint64_t> version() const {
-    if (!versioned) return std::nullopt;
-    uint64_t v;
-    std::memcpy(&v, version_at(), sizeof v);
-    return v;
+  // What follows the key (and the wall deadline) of a versioned entry: the version's number
+  // and its aside, if not empty, on the heap (the entry owns it).
+  struct VersionSlot {
+    uint64_t number;
+    std::string* aside;
+  };
+  static std::string* aside_of(std::string aside) {
+    return aside.empty() ? nullptr : new std::string(std::move(aside));
   }
   // REQUIRES: versioned.
-  void set_version(uint64_t v) { std::memcpy(version_at(), &v, sizeof v); }
+  VersionSlot slot() const {
+    VersionSlot slot;
+    std::memcpy(&slot, version_at(), sizeof slot);
+    return slot;
+  }
+  std::optional<Version> version() const {
+    if (!versioned) return std::nullopt;
+    const VersionSlot v = slot();
+    return Version{v.number, v.aside != nullptr ? *v.aside : std::string()};
+  }
+  // REQUIRES: versioned.
+  void set_version(Version v) {
+    VersionSlot next{v.number, aside_of(std::move(v.aside))};
+    delete slot().aside;
+    std::memcpy(version_at(), &next, sizeof next);
+  }
+  size_t aside_size() const {
+    const std::string* aside = versioned ? slot().aside : nullptr;
+    return aside != nullptr ? aside->size() : 0;
+  }
   char* version_at() const {
     return const_cast<char*>(key_cstr()) + key_size + 1 + (wall_bound ? sizeof(int64_t) : 0);
   }
@@ -162,6 +185,8 @@ constexpr uint64_t kExpiryOverhead = 0;  // the wheel's links live in the Entry 
 // and a share of the tag's own state (most tags in a POS cache tag a handful of keys).
 // Calibrated against malloc's in-use bytes in bench/cache_rss.cc.
 constexpr uint64_t kTagOverhead = 160;
+// A version's aside: its bytes, and the string and malloc header that hold them.
+uint64_t aside_charge(size_t bytes) { return bytes == 0 ? 0 : bytes + 32 + 16; }
 
 }  // namespace
 
@@ -351,7 +376,8 @@ uint64_t Cache::charge_of(std::string_view key, size_t stored_bytes,
   if (options.ttl.value_or(options_.default_ttl).count() > 0) c += kExpiryOverhead;
   for (const auto& t : options.tags) c += kTagOverhead + t.size() + key.size();
   if (options.wall_deadline_ms != 0) c += sizeof(int64_t);
-  if (options.version) c += sizeof(uint64_t);
+  if (options.version)
+    c += sizeof(Entry::VersionSlot) + aside_charge(options.version->aside.size());
   return c;
 }
 
@@ -690,7 +716,7 @@ bool Cache::rewrite_key(const std::string& key, std::string_view tag, uint64_t s
   Value seen;
   Codec codec = Codec::kNone;
   uint32_t raw_size = 0;
-  std::optional<uint64_t> version;
+  std::optional<Version> version;
   {
     std::lock_guard lock(s.mu);
     const Entry* e = s.find(key, h);
@@ -727,39 +753,44 @@ bool Cache::rewrite_key(const std::string& key, std::string_view tag, uint64_t s
     if (dropped != nullptr) dropped->push_back({key, e->read});
     return drop_locked(s, e, now, /*record_age=*/true);
   }
-  if (r.version) e->set_version(*r.version);
-  if (fresh) replace_value_locked(s, e, std::move(*fresh), fresh_size, now);
+  rewrite_locked(s, e, std::move(fresh), fresh_size, std::move(r.version), now);
   add_locked(s.counter(e->type, Counter::rewrites));
   evict_locked(s);  // a larger value may take the shard over its budget
   return false;
 }
 
-void Cache::replace_value_locked(Shard& s, Entry* e, std::pair<Value, Codec> stored,
-                                 uint32_t raw_size, int64_t now) {
-  if (e->codec != Codec::kNone) {
-    add_locked(s.compressed_values, static_cast<uint64_t>(-1));
-    add_locked(s.compression_raw, -static_cast<uint64_t>(e->raw_size));
-    add_locked(s.compression_stored, -static_cast<uint64_t>(e->stored->size()));
+void Cache::rewrite_locked(Shard& s, Entry* e, std::optional<std::pair<Value, Codec>> stored,
+                           uint32_t raw_size, std::optional<Version> version, int64_t now) {
+  // The charge is linear in the stored size and the aside's (charge_of); the policy's share of
+  // it must not change while the policy tracks the entry, so it tracks the entry anew.
+  uint64_t charge = e->charge;
+  if (version) {
+    charge += aside_charge(version->aside.size()) - aside_charge(e->aside_size());
+    e->set_version(std::move(*version));
   }
-  // The charge is linear in the stored size (charge_of); the policy's share of it must not
-  // change while the policy tracks the entry, so it tracks the entry anew.
-  const uint64_t charge = e->charge - e->stored->size() + stored.first->size();
+  if (stored) {
+    if (e->codec != Codec::kNone) {
+      add_locked(s.compressed_values, static_cast<uint64_t>(-1));
+      add_locked(s.compression_raw, -static_cast<uint64_t>(e->raw_size));
+      add_locked(s.compression_stored, -static_cast<uint64_t>(e->stored->size()));
+    }
+    charge += stored->first->size() - e->stored->size();
+    std::tie(e->stored, e->codec) = std::move(*stored);
+    e->raw_size = raw_size;
+    e->filled_ms = ms_stamp(now);  // the value is new: its age starts again
+    if (e->codec != Codec::kNone) {
+      add_locked(s.compressed_values);
+      add_locked(s.compression_raw, e->raw_size);
+      add_locked(s.compression_stored, e->stored->size());
+    }
+  }
+  if (charge == e->charge) return;
   const int64_t delta = static_cast<int64_t>(charge) - static_cast<int64_t>(e->charge);
-  if (charge != e->charge) s.policy->remove(e);
-  std::tie(e->stored, e->codec) = std::move(stored);
-  e->raw_size = raw_size;
-  e->filled_ms = ms_stamp(now);  // the value is new: its age starts again
-  if (charge != e->charge) {
-    e->charge = charge;
-    s.policy->insert(e);
-  }
+  s.policy->remove(e);
+  e->charge = charge;
+  s.policy->insert(e);
   add_locked(s.bytes[e->type], static_cast<uint64_t>(delta));
   note_memory(delta);
-  if (e->codec != Codec::kNone) {
-    add_locked(s.compressed_values);
-    add_locked(s.compression_raw, e->raw_size);
-    add_locked(s.compression_stored, e->stored->size());
-  }
 }
 
 size_t Cache::drop_matching(const char* pattern, bool record_age) {

@@ -103,6 +103,16 @@ struct Ticket {
   int64_t taken_ns = 0;
 };
 
+// An entry's version, in the loader's own terms: `number`, what state of its source the value
+// reflects (a change sequence), and `aside`, what else a Rewriter needs to know of the value that
+// the value does not show (the products just below a cached top five). The aside is charged to
+// the entry like its value; keep it small.
+struct Version {
+  uint64_t number = 0;
+  std::string aside;
+  bool operator==(const Version&) const = default;
+};
+
 struct PutOptions {
   std::vector<std::string> tags;
   std::optional<std::chrono::milliseconds> ttl;  // nullopt: Options::default_ttl; 0: no expiry
@@ -112,10 +122,10 @@ struct PutOptions {
   // whatever the monotonic clock says (it does not see a wall-clock step, nor, on some VMs, time
   // spent suspended). Give a TTL too: expired entries are reclaimed in the background by TTL.
   int64_t wall_deadline_ms = 0;
-  // What state of its source the value reflects, in the loader's own numbering (a change
-  // sequence): rewrite_tags() hands it to its Rewriter, which may advance it. nullopt: none.
-  // Entries that have one pay 8 bytes (after the key), the others nothing.
-  std::optional<uint64_t> version;
+  // What state of its source the value reflects, and what else a Rewriter needs to know about
+  // it (Version): rewrite_tags() hands it to its Rewriter, which may replace it. nullopt: none.
+  // Entries that have one pay 16 bytes after the key (and their aside), the others nothing.
+  std::optional<Version> version;
 };
 
 // Why invalidate_tags() removes entries: a write changed what they hold (their ages are recorded
@@ -144,8 +154,8 @@ struct Loaded {
   std::string value;
   std::vector<std::string> tags;
   std::optional<std::chrono::milliseconds> ttl;
-  int64_t wall_deadline_ms = 0;     // replaces PutOptions::wall_deadline_ms when not 0
-  std::optional<uint64_t> version;  // replaces PutOptions::version when set
+  int64_t wall_deadline_ms = 0;    // replaces PutOptions::wall_deadline_ms when not 0
+  std::optional<Version> version;  // replaces PutOptions::version when set
 };
 using TaggedLoader = std::function<Result<Loaded>()>;
 
@@ -159,11 +169,11 @@ struct DroppedKey {
 struct Rewrite {
   bool keep = false;                 // false: drop it, as invalidate_tags() would
   std::optional<std::string> value;  // kept: its new value (nullopt: the value stays)
-  std::optional<uint64_t> version;   // kept: its new version (nullopt: the version stays)
+  std::optional<Version> version;    // kept: its new version (nullopt: the version stays)
 };
 // Decides for an entry from its key, its value (decompressed) and its version.
 using Rewriter = std::function<Rewrite(std::string_view key, std::string_view value,
-                                       std::optional<uint64_t> version)>;
+                                       std::optional<Version> version)>;
 
 struct WarmItem {
   std::string key;
@@ -316,9 +326,10 @@ class Cache {
   // One entry of rewrite_tags(): see there. Returns whether it was live and went.
   bool rewrite_key(const std::string& key, std::string_view tag, uint64_t seq,
                    const Rewriter& rewrite, std::vector<DroppedKey>* dropped);
-  // Gives a live entry a new stored value (raw_size bytes decoded). REQUIRES: shard.mu held.
-  void replace_value_locked(Shard& shard, Entry* e, std::pair<Value, Codec> stored,
-                            uint32_t raw_size, int64_t now);
+  // Gives a live entry a new stored value (raw_size bytes decoded) and/or version, and charges
+  // it anew. REQUIRES: shard.mu held.
+  void rewrite_locked(Shard& shard, Entry* e, std::optional<std::pair<Value, Codec>> stored,
+                      uint32_t raw_size, std::optional<Version> version, int64_t now);
   Result<Lookup> load_once(std::string_view key, uint64_t hash, const TaggedLoader& loader,
                            const PutOptions& options, bool warmup, PutResult* put_result);
   void maintenance_loop(std::stop_token stop);

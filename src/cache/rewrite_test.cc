@@ -48,19 +48,19 @@ std::string counter(uint64_t version, uint64_t sum) {
 // The rewrite of change `n` adding `delta`: applies to a value at version n-1 only, keeps one
 // already at n or later, drops anything else.
 Rewriter add(uint64_t n, uint64_t delta) {
-  return [=](std::string_view, std::string_view value, std::optional<uint64_t> version) {
+  return [=](std::string_view, std::string_view value, std::optional<Version> version) {
     if (!version) return Rewrite{};
-    if (*version >= n) return Rewrite{.keep = true};
-    if (*version + 1 != n) return Rewrite{};
+    if (version->number >= n) return Rewrite{.keep = true};
+    if (version->number + 1 != n) return Rewrite{};
     auto [v, sum] = parse(value);
-    if (v != *version) std::abort();  // the version handed over is the entry's
-    return Rewrite{.keep = true, .value = counter(n, sum + delta), .version = n};
+    if (v != version->number) std::abort();  // the version handed over is the entry's
+    return Rewrite{.keep = true, .value = counter(n, sum + delta), .version = Version{n}};
   };
 }
 
 TEST(CacheRewrite, AKeptEntryHasItsNewValueAndVersionAndStaysTagged) {
   Cache c(test_options());
-  ASSERT_EQ(c.put("k", counter(3, 30), {.tags = {"t"}, .version = 3}), PutResult::kStored);
+  ASSERT_EQ(c.put("k", counter(3, 30), {.tags = {"t"}, .version = Version{3}}), PutResult::kStored);
   EXPECT_EQ(rewrite(c, "t", add(4, 4)), 0u);
   EXPECT_EQ(get_str(c, "k"), counter(4, 34));
   EXPECT_EQ(rewrite(c, "t", add(4, 4)), 0u) << "change 4 again: kept as it is";
@@ -71,7 +71,7 @@ TEST(CacheRewrite, AKeptEntryHasItsNewValueAndVersionAndStaysTagged) {
   EXPECT_EQ(st.total.rewrites, 2u);
   EXPECT_EQ(st.total.invalidations, 1u);
 
-  ASSERT_EQ(c.put("k", counter(7, 1), {.tags = {"t"}, .version = 7}), PutResult::kStored);
+  ASSERT_EQ(c.put("k", counter(7, 1), {.tags = {"t"}, .version = Version{7}}), PutResult::kStored);
   EXPECT_EQ(rewrite(c, "t", add(8, 1)), 0u);
   EXPECT_EQ(c.invalidate_tags({"t"}), 1u) << "the kept entry is linked to its tag again";
   EXPECT_EQ(c.stats().total.keys, 0u);
@@ -80,7 +80,8 @@ TEST(CacheRewrite, AKeptEntryHasItsNewValueAndVersionAndStaysTagged) {
 
 TEST(CacheRewrite, WhatIsNotKeptIsDroppedAndReportedLikeAnInvalidation) {
   Cache c(test_options());
-  ASSERT_EQ(c.put("versioned", counter(1, 1), {.tags = {"t"}, .version = 1}), PutResult::kStored);
+  ASSERT_EQ(c.put("versioned", counter(1, 1), {.tags = {"t"}, .version = Version{1}}),
+            PutResult::kStored);
   ASSERT_EQ(c.put("plain", "x", {.tags = {"t"}}), PutResult::kStored);
   ASSERT_EQ(c.put("other", "y", {.tags = {"u"}}), PutResult::kStored);
   ASSERT_EQ(get_str(c, "plain"), "x");  // read: worth loading again
@@ -95,8 +96,8 @@ TEST(CacheRewrite, WhatIsNotKeptIsDroppedAndReportedLikeAnInvalidation) {
   // A version given to an entry that has none: there is no room for it, so it goes.
   ASSERT_EQ(c.put("plain", "x", {.tags = {"t"}}), PutResult::kStored);
   EXPECT_EQ(rewrite(c, "t",
-                    [](std::string_view, std::string_view, std::optional<uint64_t>) {
-                      return Rewrite{.keep = true, .version = 9};
+                    [](std::string_view, std::string_view, std::optional<Version>) {
+                      return Rewrite{.keep = true, .version = Version{9}};
                     }),
             1u);
   EXPECT_EQ(get_str(c, "plain"), "<miss>");
@@ -105,30 +106,32 @@ TEST(CacheRewrite, WhatIsNotKeptIsDroppedAndReportedLikeAnInvalidation) {
 
 TEST(CacheRewrite, KeepingTheValueSharesTheStoredBytes) {
   Cache c(test_options());
-  ASSERT_EQ(c.put("k", counter(1, 5), {.tags = {"t"}, .version = 1}), PutResult::kStored);
+  ASSERT_EQ(c.put("k", counter(1, 5), {.tags = {"t"}, .version = Version{1}}), PutResult::kStored);
   Value before = *c.get("k");
   EXPECT_EQ(rewrite(c, "t",
-                    [](std::string_view, std::string_view, std::optional<uint64_t>) {
-                      return Rewrite{.keep = true, .version = 2};
+                    [](std::string_view, std::string_view, std::optional<Version>) {
+                      return Rewrite{.keep = true, .version = Version{2, "seventy-seven"}};
                     }),
             0u);
   EXPECT_EQ(c.get("k")->get(), before.get());
-  std::optional<uint64_t> seen;
+  std::optional<Version> seen;
   EXPECT_EQ(rewrite(c, "t",
-                    [&](std::string_view, std::string_view, std::optional<uint64_t> version) {
+                    [&](std::string_view, std::string_view, std::optional<Version> version) {
                       seen = version;
                       return Rewrite{};
                     }),
             1u);
-  EXPECT_EQ(seen, 2u) << "its version was advanced";
+  EXPECT_EQ(seen, (Version{2, "seventy-seven"}))
+      << "its version was advanced, with what it keeps aside";
 }
 
 TEST(CacheRewrite, AFillThatBeganBeforeTheRewriteIsRefused) {
   Cache c(test_options());
-  ASSERT_EQ(c.put("k", counter(1, 1), {.tags = {"t"}, .version = 1}), PutResult::kStored);
+  ASSERT_EQ(c.put("k", counter(1, 1), {.tags = {"t"}, .version = Version{1}}), PutResult::kStored);
   const Ticket before = c.ticket();  // a fill that read the database before change 2
   EXPECT_EQ(rewrite(c, "t", add(2, 1)), 0u);
-  EXPECT_EQ(c.put("k", counter(1, 1), {.tags = {"t"}, .version = 1}, &before), PutResult::kStale);
+  EXPECT_EQ(c.put("k", counter(1, 1), {.tags = {"t"}, .version = Version{1}}, &before),
+            PutResult::kStale);
   EXPECT_EQ(get_str(c, "k"), counter(2, 2));
 }
 
@@ -137,20 +140,20 @@ TEST(CacheRewrite, AFillThatBeganBeforeTheRewriteIsRefused) {
 // invalidation unseen, so the rewrite drops it.
 TEST(CacheRewrite, AnotherInvalidationOfTheTagDuringTheRewriteDropsTheEntry) {
   Cache c(test_options());
-  ASSERT_EQ(c.put("k", counter(1, 1), {.tags = {"t"}, .version = 1}), PutResult::kStored);
+  ASSERT_EQ(c.put("k", counter(1, 1), {.tags = {"t"}, .version = Version{1}}), PutResult::kStored);
   std::latch taken(1);
   std::jthread later;
   EXPECT_EQ(
       rewrite(c, "t",
-              [&](std::string_view key, std::string_view value, std::optional<uint64_t> version) {
+              [&](std::string_view key, std::string_view value, std::optional<Version> version) {
                 if (key != "k") return Rewrite{};
                 // Another entry of the tag, so that the later invalidation's rewriter
                 // is called and tells us it has taken the tag's keys.
-                EXPECT_EQ(c.put("k2", counter(1, 1), {.tags = {"t"}, .version = 1}),
+                EXPECT_EQ(c.put("k2", counter(1, 1), {.tags = {"t"}, .version = Version{1}}),
                           PutResult::kStored);
                 later = std::jthread([&] {
                   rewrite(c, "t",
-                          [&](std::string_view, std::string_view v, std::optional<uint64_t> ver) {
+                          [&](std::string_view, std::string_view v, std::optional<Version> ver) {
                             taken.count_down();
                             return add(2, 1)(std::string_view(), v, ver);
                           });
@@ -166,11 +169,11 @@ TEST(CacheRewrite, AnotherInvalidationOfTheTagDuringTheRewriteDropsTheEntry) {
 
 TEST(CacheRewrite, AnEntryReplacedWhileItsRewriteRanIsDropped) {
   Cache c(test_options());
-  ASSERT_EQ(c.put("k", counter(1, 1), {.tags = {"t"}, .version = 1}), PutResult::kStored);
+  ASSERT_EQ(c.put("k", counter(1, 1), {.tags = {"t"}, .version = Version{1}}), PutResult::kStored);
   EXPECT_EQ(
       rewrite(c, "t",
-              [&](std::string_view key, std::string_view value, std::optional<uint64_t> version) {
-                EXPECT_EQ(c.put("k", counter(1, 1), {.tags = {"t"}, .version = 1}),
+              [&](std::string_view key, std::string_view value, std::optional<Version> version) {
+                EXPECT_EQ(c.put("k", counter(1, 1), {.tags = {"t"}, .version = Version{1}}),
                           PutResult::kStored);
                 return add(2, 1)(key, value, version);
               }),
@@ -178,19 +181,22 @@ TEST(CacheRewrite, AnEntryReplacedWhileItsRewriteRanIsDropped) {
   EXPECT_EQ(get_str(c, "k"), "<miss>");
 }
 
-TEST(CacheRewrite, CompressedValuesAreRewrittenAndChargedAsIfPut) {
+TEST(CacheRewrite, CompressedValuesAndAsidesAreRewrittenAndChargedAsIfPut) {
   Options o = test_options();
   o.codec = Codec::kLz4;
   o.compress_above_fill = 0;
   const std::string big(8000, 'a'), bigger(12000, 'b');
   Cache c(o), reference(o);
-  ASSERT_EQ(c.put("k", big, {.tags = {"t"}, .version = 1}), PutResult::kStored);
-  ASSERT_EQ(reference.put("k", bigger, {.tags = {"t"}, .version = 2}), PutResult::kStored);
+  const std::string aside(700, 'x');
+  ASSERT_EQ(c.put("k", big, {.tags = {"t"}, .version = Version{1, aside}}), PutResult::kStored);
+  ASSERT_EQ(reference.put("k", bigger, {.tags = {"t"}, .version = Version{2, "short"}}),
+            PutResult::kStored);
   ASSERT_EQ(c.stats().compressed_values, 1u);
   EXPECT_EQ(rewrite(c, "t",
-                    [&](std::string_view, std::string_view value, std::optional<uint64_t>) {
+                    [&](std::string_view, std::string_view value, std::optional<Version> v) {
                       EXPECT_EQ(value, big) << "the rewrite sees the value decompressed";
-                      return Rewrite{.keep = true, .value = bigger, .version = 2};
+                      EXPECT_EQ(v->aside, aside);
+                      return Rewrite{.keep = true, .value = bigger, .version = Version{2, "short"}};
                     }),
             0u);
   EXPECT_EQ(get_str(c, "k"), bigger);
@@ -244,13 +250,14 @@ TEST(CacheRewrite, RacingWritersAndFillersNeverCountAChangeTwiceNorServeAnOldOne
     threads.emplace_back([&] {
       while (writers_left > 0) {
         const uint64_t floor = acked.load();
-        auto got = c.get_or_fill(
-            "k",
-            [&]() -> Result<Loaded> {
-              std::lock_guard lock(db_mu);
-              return Loaded{.value = counter(seq, sums[seq]), .tags = {"t"}, .version = seq};
-            },
-            {});
+        auto got = c.get_or_fill("k",
+                                 [&]() -> Result<Loaded> {
+                                   std::lock_guard lock(db_mu);
+                                   return Loaded{.value = counter(seq, sums[seq]),
+                                                 .tags = {"t"},
+                                                 .version = Version{seq}};
+                                 },
+                                 {});
         if (!got.ok()) std::abort();
         ++reads;
         auto [v, sum] = parse(*got->value);

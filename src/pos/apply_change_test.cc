@@ -51,13 +51,26 @@ Dashboard made_at(int64_t at) {
   return d;
 }
 
+// The 30 best products as a dashboard knows them: products first..first+29, the best first
+// (revenue 2000 - 10 x id), five shown, the others kept below them; the rest had at most
+// `ceiling`.
+void know_top(Dashboard& d, int64_t first, int64_t ceiling) {
+  d.top_products.clear();
+  d.top_more.clear();
+  for (int64_t id = first; id < first + 30; ++id) {
+    (d.top_products.size() < 5 ? d.top_products : d.top_more)
+        .push_back({id, "P", 1, 2000 - 10 * id});
+  }
+  d.top_ceiling = ceiling;
+}
+
 // Full lists that a void of one of the first bills, of product 1, leaves as they are: ten recent
-// bills newer than it, five top products without product 1.
+// bills newer than it, 30 known top products without product 1.
 Dashboard busy(int64_t at) {
   Dashboard d = made_at(at);
   d.revenue = d.bills = {0, 0, 0, 1000};
   for (int64_t n = 109; n >= 100; --n) d.recent_bills.push_back(bill(n, n, at, 1));
-  for (int64_t id = 2; id <= 6; ++id) d.top_products.push_back({id, "P", 1, 800 - 100 * id});
+  know_top(d, 2, 100);
   return d;
 }
 
@@ -97,7 +110,7 @@ TEST(ApplyChange, AVoidTakesItsBillOutOfThePeriodsItWasIn) {
   t.revenue = {200, 200, 200, 200};
   t.bills = {1, 1, 1, 1};
   Dashboard incomplete = t;
-  incomplete.top_products.pop_back();  // not full, yet it does not list product 1
+  incomplete.top_more.pop_back();  // not full, yet it does not know product 1
   EXPECT_FALSE(apply_change(voided(today), incomplete)) << "a complete top list lists its product";
   ASSERT_TRUE(apply_change(voided(today), t));
   EXPECT_EQ(t.revenue.today, 0);
@@ -117,7 +130,7 @@ TEST(ApplyChange, ABillAtTheEdgeOfTheThirtyDaysIsNotDecided) {
   for (int64_t at : {edge, edge + 500, edge + 998}) {
     Dashboard d = full;
     EXPECT_FALSE(
-        apply_change(voided(bill(30, 3, at, 100, {{7, "P", 1, 100, 100}}), {product(7, 50)}), d))
+        apply_change(voided(bill(30, 3, at, 100, {{77, "P", 1, 100, 100}}), {product(77, 50)}), d))
         << at - edge;
   }
   Dashboard before = full;
@@ -126,11 +139,11 @@ TEST(ApplyChange, ABillAtTheEdgeOfTheThirtyDaysIsNotDecided) {
   EXPECT_EQ(before.top_products[0].revenue, full.top_products[0].revenue);
   Dashboard inside = full;
   EXPECT_TRUE(apply_change(
-      voided(bill(30, 3, edge + 999, 100, {{7, "P", 1, 100, 100}}), {product(7, 50)}), inside))
-      << "surely inside, and product 7 is not listed";
+      voided(bill(30, 3, edge + 999, 100, {{77, "P", 1, 100, 100}}), {product(77, 50)}), inside))
+      << "surely inside, and product 77 is not known";
   Dashboard listed = full;
   EXPECT_FALSE(apply_change(voided(bill(30, 3, edge + 999, 100, {{1, "P", 1, 100, 100}})), listed))
-      << "a listed product falls, maybe below one not listed";
+      << "a known product falls, maybe below one not known";
 }
 
 TEST(ApplyChange, ASaleMovesTheTopProductsItCanAndNoMore) {
@@ -147,23 +160,43 @@ TEST(ApplyChange, ASaleMovesTheTopProductsItCanAndNoMore) {
   EXPECT_EQ(d.top_products[0].revenue, 500);
   EXPECT_EQ(d.top_products[2].product_id, 3);
 
+  // Products 1 to 30 known (revenue 1990 down to 1700: the fifth 1950), the others at most 1690.
   Dashboard full = made_at(kNow);
-  for (int64_t id = 1; id <= 5; ++id) full.top_products.push_back({id, "P", 1, 600 - 100 * id});
+  know_top(full, 1, 1690);
   Dashboard free = full;
-  EXPECT_TRUE(apply_change(sale(bill(5, 5, kNow, 0, {{9, "P", 1, 0, 0}}), {product(9, 50)}), free))
-      << "an unlisted product that gains no revenue stays out";
+  EXPECT_TRUE(
+      apply_change(sale(bill(5, 5, kNow, 0, {{99, "P", 1, 0, 0}}), {product(99, 50)}), free))
+      << "a product not known that gains no revenue stays out";
   Dashboard paid = full;
+  ASSERT_TRUE(
+      apply_change(sale(bill(5, 5, kNow, 200, {{99, "P", 1, 200, 200}}), {product(99, 50)}), paid))
+      << "at most 1890 now";
+  ASSERT_TRUE(
+      apply_change(sale(bill(6, 6, kNow, 200, {{98, "P", 1, 200, 200}}), {product(98, 50)}), paid))
+      << "another one: each has at most 1890";
+  EXPECT_EQ(paid.top_products.back().product_id, 5);
   EXPECT_FALSE(
-      apply_change(sale(bill(5, 5, kNow, 50, {{9, "P", 1, 50, 50}}), {product(9, 50)}), paid))
-      << "an unlisted product may overtake the fifth";
+      apply_change(sale(bill(7, 7, kNow, 60, {{99, "P", 1, 60, 60}}), {product(99, 50)}), paid))
+      << "at most 1950 now: it may come before the fifth, by its id";
   Dashboard renamed = full;
   EXPECT_FALSE(apply_change(sale(bill(5, 5, kNow, 50, {{1, "Q", 1, 50, 50}})), renamed))
       << "the largest of its names decides, by the database's collation";
   Dashboard tie = full;
   ASSERT_TRUE(
-      apply_change(sale(bill(5, 5, kNow, 100, {{5, "P", 1, 100, 100}}), {product(5, 50)}), tie));
-  EXPECT_EQ(tie.top_products[3].product_id, 4) << "a tie goes to the lower id";
-  EXPECT_EQ(tie.top_products[4].product_id, 5);
+      apply_change(sale(bill(5, 5, kNow, 10, {{6, "P", 1, 10, 10}}), {product(6, 50)}), tie));
+  EXPECT_EQ(tie.top_products[4].product_id, 5) << "a tie at 1950 goes to the lower id";
+  ASSERT_TRUE(apply_change(sale(bill(6, 6, kNow, 1, {{6, "P", 1, 1, 1}}), {product(6, 50)}), tie));
+  EXPECT_EQ(tie.top_products[4].product_id, 6) << "known below the five, it moves up into them";
+  EXPECT_EQ(tie.top_more.front().product_id, 5);
+  Dashboard overflow = made_at(kNow);
+  know_top(overflow, 1, 0);
+  overflow.top_more.pop_back();  // 29 known: every product sold
+  ASSERT_TRUE(
+      apply_change(sale(bill(5, 5, kNow, 0, {{70, "P", 1, 1800, 1800}, {71, "P", 1, 1650, 1650}}),
+                        {product(70, 50), product(71, 50)}),
+                   overflow));
+  EXPECT_EQ(overflow.top_more.size(), 25u);
+  EXPECT_EQ(overflow.top_ceiling, 1650) << "the 31st, which fell off, is known";
 }
 
 TEST(ApplyChange, TheLowStockListTakesTheBillsProductsInTheirPlace) {

@@ -11,12 +11,16 @@
 // where the dashboard itself says what the piece becomes:
 //   - the totals of each period: the bill's total and one bill, added or taken away, in the
 //     periods (from the shop's zone and generated_at) its created_at falls in; the average;
-//   - the top products: a sale adds its lines to listed products (which can only move up);
-//     a product not listed may enter only if the list is complete (fewer than five: every
-//     product sold in the window is in it), or it gains no revenue; a listed product's name
+//   - the top products: the dashboard keeps (unshown) the 30 best as read, exactly, and a
+//     ceiling on the revenue of every other product (the 31st's when read). A sale adds its
+//     lines to known products (which can only move up); a product not known enters if the
+//     list is complete (fewer than 30: every product sold in the window is known); otherwise
+//     it had at most the ceiling, has at most that plus what it sold since (kept per product),
+//     and the five shown stay exact while the most of those stays below the fifth (until such
+//     a sale, the others all come after the 30th, as read); a known product's name
 //     is the largest of its lines' (MAX), kept only when the new line's name is the same (the
 //     database's collation decides which name is larger). A void of a bill in the window is
-//     applied only when none of its products is listed (a listed one may fall below one we do
+//     applied only when none of its products is known (a known one may fall below one we do
 //     not know);
 //   - the low-stock list: the bill's products as the change left them, each put in its place
 //     by (stock, id); when the list is full, a product that leaves it (or moves past its last)
@@ -36,6 +40,8 @@ namespace {
 constexpr int64_t kDayMs = 24 * 3600 * 1000;
 constexpr int64_t kTopWindowMs = 30 * kDayMs;
 constexpr size_t kTopProducts = 5;
+constexpr size_t kTopKnown = 30;   // read, so that sales of the products below the top five apply
+constexpr size_t kTopGains = 100;  // products not known whose sales a dashboard keeps track of
 constexpr size_t kRecentBills = 10;
 constexpr size_t kLowStockListed = 50;
 // What generated_at is known to, in a dashboard read back from its JSON (format_time).
@@ -80,10 +86,16 @@ Result<Dashboard> Pos::dashboard(const Principal& p, std::optional<int64_t> at) 
         "FROM bills b JOIN bill_items i ON i.bill_id = b.id "
         "WHERE b.shop_id = ? AND b.status = 'paid' AND b.created_at >= ? "
         "GROUP BY i.product_id ORDER BY revenue DESC, i.product_id LIMIT ?",
-        {p.shop_id, d.generated_at - kTopWindowMs, int64_t{kTopProducts}});
+        {p.shop_id, d.generated_at - kTopWindowMs, int64_t{kTopKnown + 1}});
     if (!top.ok()) return top.status();
     for (const auto& r : *top) {
-      d.top_products.push_back({r.integer(0), r.text(1), r.integer(2), r.integer(3)});
+      Dashboard::TopProduct t{r.integer(0), r.text(1), r.integer(2), r.integer(3)};
+      if (d.top_products.size() < kTopProducts)
+        d.top_products.push_back(std::move(t));
+      else if (d.top_more.size() < kTopKnown - kTopProducts)
+        d.top_more.push_back(std::move(t));
+      else
+        d.top_ceiling = t.revenue;  // the best of the rest
     }
 
     auto low = tx.query(std::string("SELECT ") + internal::kProductColumns +
@@ -136,30 +148,53 @@ bool apply_to_top(const SalesChange& c, Dashboard& d) {
   if (c.bill.created_at < latest) return false;
   auto lines = per_product(c.bill);
   if (!lines) return false;
-  auto& top = d.top_products;
-  const bool complete = top.size() < kTopProducts;
+  // The products known exactly: those shown and those kept below them. Every other product sold
+  // in the window had at most top_ceiling, and until one of them gains, all of them come after
+  // the last known one (as read), so that the five shown are the first five known.
+  std::vector<Dashboard::TopProduct> known = std::move(d.top_products);
+  known.insert(known.end(), d.top_more.begin(), d.top_more.end());
+  const bool complete = known.size() < kTopKnown;  // every product sold in the window is known
   const bool sale = c.bill.status == "paid";
+  bool gained = false;  // a product not known sold
   for (const auto& line : *lines) {
-    auto it = std::find_if(top.begin(), top.end(),
+    auto it = std::find_if(known.begin(), known.end(),
                            [&](const auto& t) { return t.product_id == line.product_id; });
     if (!sale) {
-      // A listed product falls, perhaps below one we do not know; and a complete list lists
-      // every product of the bill.
-      if (it != top.end() || complete) return false;
-    } else if (it != top.end()) {
+      // A known product falls, perhaps below one not known (and its name, the largest of its
+      // lines', may be the one going); a complete list knows every product of the bill.
+      if (it != known.end() || complete) return false;
+    } else if (it != known.end()) {
       if (it->name != line.name) return false;
       it->quantity += line.quantity;
       it->revenue += line.revenue;
     } else if (complete) {
-      top.push_back(line);
-    } else if (line.revenue != 0) {
-      return false;  // it may overtake the fifth
+      known.push_back(line);  // it sold nothing in the window before, or it would be known
+    } else {
+      auto g = std::find_if(d.top_gains.begin(), d.top_gains.end(),
+                            [&](const auto& x) { return x.first == line.product_id; });
+      if (g == d.top_gains.end()) g = d.top_gains.insert(g, {line.product_id, 0});
+      g->second += line.revenue;
+      gained = line.revenue > 0 || gained;
     }
   }
-  std::sort(top.begin(), top.end(), [](const auto& a, const auto& b) {
+  if (d.top_gains.size() > kTopGains) return false;
+  std::sort(known.begin(), known.end(), [](const auto& a, const auto& b) {
     return std::tie(b.revenue, a.product_id) < std::tie(a.revenue, b.product_id);
   });
-  if (top.size() > kTopProducts) top.resize(kTopProducts);
+  if (known.size() > kTopKnown) {  // from a complete list: what falls off is known exactly
+    d.top_ceiling = std::max(d.top_ceiling, known[kTopKnown].revenue);
+    known.resize(kTopKnown);
+  }
+  if (gained) {
+    // A product not known had at most the ceiling; now at most that plus what it gained since.
+    // It must stay below the fifth (one with as much may come first, by its id).
+    int64_t most = 0;
+    for (const auto& [id, g] : d.top_gains) most = std::max(most, g);
+    if (d.top_ceiling + most >= known[kTopProducts - 1].revenue) return false;
+  }
+  const size_t shown = std::min(known.size(), kTopProducts);
+  d.top_products.assign(known.begin(), known.begin() + static_cast<long>(shown));
+  d.top_more.assign(known.begin() + static_cast<long>(shown), known.end());
   return true;
 }
 

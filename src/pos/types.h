@@ -166,6 +166,13 @@ struct Dashboard {
   int64_t generated_at = 0;
   int64_t valid_until = 0;  // the shop's next local midnight: "today" changes then
   int64_t change_seq = 0;   // the shop's change it was read at (SalesChange::seq)
+  // Not shown, for apply_change: the products just below top_products (up to the 30th); the
+  // most revenue over the window any other product had when read (the 31st's; 0 when none);
+  // and what sales applied since gave such products (product id, revenue), each of which may
+  // have that much more.
+  std::vector<TopProduct> top_more;
+  int64_t top_ceiling = 0;
+  std::vector<std::pair<int64_t, int64_t>> top_gains;
 };
 
 // What a bill or a void did, as its own transaction left it: enough to bring the shop's
