@@ -46,6 +46,7 @@ run_wrk() {  # $1 label, $2 connections, rest: wrk args
   local line
   line=$(wrk -t2 -c"$c" -d"${secs}s" --latency "$@" | grep '^RESULT')
   last_rps=$(echo "$line" | sed -E 's/.*rps=([0-9.]+).*/\1/')
+  last_p99=$(echo "$line" | sed -E 's/.*p99_us=([0-9]+).*/\1/')
   echo "| $backend | $label | $c | $(echo "$line" | sed -E 's/RESULT rps=([0-9.]+) p50_us=([0-9]+) p99_us=([0-9]+) errors=([0-9]+) non2xx=([0-9]+)/\1 | \2 | \3 | \4+\5/') |"
 }
 
@@ -87,6 +88,62 @@ bench_flask_redis() {
   gunicorn_pid=""; redis_pid=""
 }
 
+ROUNDS=${ROUNDS:-3}
+median() { python3 -c 'import statistics,sys; print(statistics.median(float(x) for x in sys.argv[1:]))' "$@"; }
+
+start_nginx() {  # $1: worker_processes; serves $work on $nport, configured as one would for speed
+  nport=$(free_port)
+  mkdir -p "$work/nginx"
+  cat > "$work/nginx/nginx.conf" <<NGINX
+worker_processes $1;
+pid $work/nginx/nginx.pid;
+error_log $work/nginx/error.log;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  sendfile on;
+  tcp_nopush on;
+  tcp_nodelay on;
+  open_file_cache max=16;
+  keepalive_requests 1000000;
+  keepalive_timeout 300s;
+  default_type application/json;
+  server { listen 127.0.0.1:$nport; root $work; location / { } }
+}
+NGINX
+  chmod 755 "$work" && chmod 644 "$work/products.json"
+  nginx -c "$work/nginx/nginx.conf"
+}
+stop_nginx() {
+  local pid; pid=$(cat "$work/nginx/nginx.pid")
+  kill "$pid"; while kill -0 "$pid" 2>/dev/null; do sleep 0.05; done
+}
+
+# The hit path beside nginx: tajir's cached products page, then nginx with one worker, then with
+# one per core, the order turned each round; every row a wrk run of its own.
+bench_hit_path() {
+  local t=() n1=() na=() tp=() n1p=() nap=() r order
+  for r in $(seq "$ROUNDS"); do
+    if [ $((r % 2)) -eq 1 ]; then order="tajir nginx1 nginxauto"; else order="nginxauto nginx1 tajir"; fi
+    for who in $order; do
+      case $who in
+        tajir)
+          backend="tajir (cached), round $r"
+          run_wrk "GET /api/products (50 items), cached" 64 -s "$here/wrk/get.lua" "$base/api/products?per_page=50"
+          t+=("$last_rps"); tp+=("$last_p99") ;;
+        nginx1|nginxauto)
+          if [ $who = nginx1 ]; then start_nginx 1; else start_nginx auto; fi
+          backend="nginx ($([ $who = nginx1 ] && echo 1 worker || echo "$(nproc) workers"), static file, sendfile), round $r"
+          run_wrk "GET /products.json (same bytes)" 64 -s "$here/wrk/get.lua" "http://127.0.0.1:$nport/products.json"
+          if [ $who = nginx1 ]; then n1+=("$last_rps"); n1p+=("$last_p99"); else na+=("$last_rps"); nap+=("$last_p99"); fi
+          stop_nginx ;;
+      esac
+    done
+  done
+  med_tajir=$(median "${t[@]}"); med_nginx1=$(median "${n1[@]}"); med_nginxauto=$(median "${na[@]}")
+  med_tajir_p99=$(median "${tp[@]}"); med_nginx1_p99=$(median "${n1p[@]}"); med_nginxauto_p99=$(median "${nap[@]}")
+}
+
 bench_backend() {  # $1 backend name, $2 db url
   backend=$1
   "$build/tajir" seed --db "$2" > "$work/seed.log" 2>/dev/null
@@ -105,34 +162,18 @@ bench_backend() {  # $1 backend name, $2 db url
   reads ", cached"
   run_wrk "POST /api/bills, cached (invalidates)" "$conns" -s "$here/wrk/post_bill.lua" "$base"
   if [ "$backend" = sqlite ]; then
-    # The same bytes as a static file from nginx, and the cached page, both at 64 connections.
+    # The same bytes as a static file from nginx (one worker, and one per core), and the cached
+    # page, all at 64 connections, alternating, $ROUNDS rounds: medians (bench_hit_path).
     curl -sf -H "Authorization: Bearer $TAJIR_TOKEN" "$base/api/products?per_page=50" > "$work/products.json"
-    run_wrk "GET /api/products (50 items), cached" 64 -s "$here/wrk/get.lua" "$base/api/products?per_page=50"
-    local tajir_rps=$last_rps
-    local nport; nport=$(free_port)
-    mkdir -p "$work/nginx"
-    cat > "$work/nginx/nginx.conf" <<NGINX
-worker_processes $(nproc);
-pid $work/nginx/nginx.pid;
-error_log $work/nginx/error.log;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  keepalive_requests 100000;
-  default_type application/json;
-  server { listen 127.0.0.1:$nport; root $work; location / { } }
-}
-NGINX
-    chmod 755 "$work" && chmod 644 "$work/products.json"
-    nginx -c "$work/nginx/nginx.conf"
-    backend="nginx (static file)"
-    run_wrk "GET /products.json (same bytes)" 64 -s "$here/wrk/get.lua" "http://127.0.0.1:$nport/products.json"
-    local nginx_rps=$last_rps
-    kill "$(cat "$work/nginx/nginx.pid")"
+    bench_hit_path
+    local tajir_rps=$med_tajir nginx_rps=$med_nginx1
     bench_flask_redis
     backend=$1
-    ratios="cached products page at 64 connections, req/s: tajir / nginx"
-    ratios+=" $(ratio "$tajir_rps" "$nginx_rps"), tajir / flask+redis $(ratio "$tajir_rps" "$last_rps")"
+    ratios="cached products page at 64 connections, medians of $ROUNDS alternating rounds, req/s:"
+    ratios+=" tajir / nginx (1 worker) $(ratio "$tajir_rps" "$nginx_rps"),"
+    ratios+=" tajir / nginx (auto) $(ratio "$tajir_rps" "$med_nginxauto"),"
+    ratios+=" tajir / flask+redis $(ratio "$tajir_rps" "$last_rps");"
+    ratios+=" p99 us: tajir $med_tajir_p99, nginx (1 worker) $med_nginx1_p99, nginx (auto) $med_nginxauto_p99"
   fi
   kill "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=""
 }

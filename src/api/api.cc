@@ -1,6 +1,10 @@
 #include "api/api.h"
 
+#include <algorithm>
 #include <array>
+#include <atomic>
+#include <mutex>
+#include <thread>
 
 namespace tajir::api {
 namespace {
@@ -25,16 +29,60 @@ Api::Api(pos::Pos& pos, ApiOptions options)
         [this](int64_t shop) { warm({shop}, pos::warmable_types()); }, std::chrono::minutes(1));
     context_.login_warmer = login_warmer_.get();
   }
+  if (options_.cache != nullptr && options_.stored_history)
+    history_ = std::make_unique<HistoryWriter>(pos, reads_, options_.history_limits);
 }
 
 Api::~Api() {
   // The background threads use the router and the cache: stop them first.
   login_warmer_.reset();
   writes_.stop();
+  history_.reset();  // writes the interval in progress
 }
 
 WarmSummary Api::warm(const std::vector<int64_t>& shops, const std::vector<std::string>& types) {
   return api::warm(context_, shops, types);
+}
+
+std::vector<std::string> Api::hot_keys(size_t max) const {
+  std::vector<std::string> keys;
+  if (reads_.engine() == nullptr) return keys;
+  auto read = reads_.engine()->read_keys(
+      max, [](std::string_view k) { return ReadCache::read_of(k).has_value(); });
+  keys.reserve(read.size());
+  for (auto& k : read) keys.push_back(std::move(k.key));
+  return keys;
+}
+
+cache::WarmReport Api::warm_keys(const std::vector<std::string>& keys) {
+  const auto start = std::chrono::steady_clock::now();
+  cache::WarmReport total;
+  if (reads_.engine() == nullptr) return total;
+  std::atomic<size_t> next{0};
+  std::mutex total_mu;
+  auto work = [&] {
+    cache::WarmReport mine;
+    ReadCache::WarmingScope scope(mine);
+    for (size_t i = next++; i < keys.size(); i = next++) {
+      const size_t before = mine.loaded + mine.present + mine.failed;
+      if (!writes_.replay(keys[i]) || mine.loaded + mine.present + mine.failed == before)
+        ++mine.failed;  // not a read, or answered before reaching the cache (404, 403)
+    }
+    std::lock_guard lock(total_mu);
+    total.loaded += mine.loaded;
+    total.present += mine.present;
+    total.failed += mine.failed;
+  };
+  const size_t parallelism =
+      std::clamp<size_t>(options_.warm_parallelism, 1, std::max<size_t>(keys.size(), 1));
+  {
+    std::vector<std::jthread> helpers;
+    for (size_t i = 1; i < parallelism; ++i) helpers.emplace_back(work);
+    work();
+  }
+  total.took = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now() - start);
+  return total;
 }
 
 void Api::register_routes(http::Router& router) {

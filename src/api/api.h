@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "api/access.h"
+#include "api/history_writer.h"
 #include "api/invalidator.h"
 #include "api/loaders.h"
 #include "api/options.h"
@@ -47,6 +48,15 @@ class Api {
   // Warms the warmable types for these shops (loaders.h).
   WarmSummary warm(const std::vector<int64_t>& shops, const std::vector<std::string>& types);
 
+  // A warm restart. hot_keys(): up to `max` keys of cached GETs that were read, longest cached
+  // first (Cache::read_keys), to write down at a clean stop; empty without a cache.
+  // warm_keys(): sends each again through the router as its shop's operator (the refill's
+  // path, Invalidator::replay), options.warm_parallelism at a time, filling what is missing
+  // as warmups (ReadCache::WarmingScope). A key whose GET is no longer served (a shop gone, a
+  // key of another version) counts as failed. REQUIRES: register_routes() was called.
+  std::vector<std::string> hot_keys(size_t max) const;
+  cache::WarmReport warm_keys(const std::vector<std::string>& keys);
+
  private:
   ApiOptions options_;
   ReadCache reads_;
@@ -56,6 +66,7 @@ class Api {
   std::unique_ptr<BackgroundWarmer<int64_t>>
       login_warmer_;  // null without a cache or warm_on_login
   Context context_;
+  std::unique_ptr<HistoryWriter> history_;  // null without a cache or stored_history
 };
 
 }  // namespace tajir::api

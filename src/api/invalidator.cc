@@ -57,17 +57,16 @@ void Invalidator::after_write(const std::vector<std::string>& tags,
   }
 }
 
-// The GET that filled a key (ReadCache::read_of), sent again through the router as the shop's
-// operator, loads it again (with a ticket, like any fill).
-void Invalidator::replay(const std::string& key) const {
+bool Invalidator::replay(const std::string& key) const {
   auto read = ReadCache::read_of(key);
-  if (!read || router_ == nullptr) return;  // not a request's read (sessions, page indexes)
+  if (!read || router_ == nullptr) return false;  // not a request's read (sessions, indexes)
   http::Request req;
   req.method = http::Method::kGet;
-  if (!req.set_target(read->target).ok()) return;
+  if (!req.set_target(read->target).ok()) return false;
   req.headers = {{"Authorization", "Bearer " + internal_token_},
                  {"X-Shop-Id", std::move(read->shop)}};
   (void)router_->route(req);
+  return true;
 }
 
 RefillStats Invalidator::refill_stats() const {

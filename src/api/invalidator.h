@@ -61,6 +61,11 @@ class Invalidator {
   // at most kPatience (that may be a change without a Rewriter: a new time zone).
   void after_write(const std::vector<std::string>& tags, const Maintenance* maintenance = nullptr);
 
+  // Sends again, on this thread, the GET that filled `key` (ReadCache::read_of), as its shop's
+  // operator: it loads like any read, with a ticket. Returns false for keys that are no
+  // request's read (sessions, page indexes) or before set_router.
+  bool replay(const std::string& key) const;
+
   bool refill_enabled() const { return refiller_ != nullptr; }
   RefillStats refill_stats() const;
 
@@ -69,8 +74,6 @@ class Invalidator {
   static constexpr std::chrono::milliseconds kPatience{50};
 
  private:
-  void replay(const std::string& key) const;
-
   ReadCache* reads_;
   std::string internal_token_;
   std::chrono::milliseconds delay_;

@@ -7,6 +7,7 @@
 
 #include "api/rate_limit.h"
 #include "cache/cache.h"
+#include "pos/cache_history.h"
 #include "pos/cache_map.h"
 
 namespace tajir::api {
@@ -24,6 +25,10 @@ struct ApiOptions {
   std::chrono::milliseconds invalidation_delay{0};
   bool db_statements_header = false;  // X-DB-Statements: N on every authenticated response
   AuthLimitOptions auth_limits;       // failed logins and registrations (api/rate_limit.h)
+  // Keep the cache's statistics history in the database, per hour and per day, this many of
+  // each per shop (api/history_writer.h); off: only the in-memory history.
+  bool stored_history = true;
+  pos::CacheHistoryLimits history_limits;
 };
 
 }  // namespace tajir::api

@@ -13,10 +13,10 @@
 namespace tajir::api {
 namespace {
 
-std::string etag_of(std::string_view body) {
+// The fingerprint the engine computed when the value was stored: a hit hashes nothing.
+std::string etag_of(uint64_t fingerprint) {
   char buf[24];
-  std::snprintf(buf, sizeof buf, "\"%016llx\"",
-                static_cast<unsigned long long>(XXH3_64bits(body.data(), body.size())));
+  std::snprintf(buf, sizeof buf, "\"%016llx\"", static_cast<unsigned long long>(fingerprint));
   return buf;
 }
 
@@ -48,8 +48,9 @@ Result<cache::Loaded> load(const Filler& fill) {
                        filled->wall_deadline_ms, filled->version};
 }
 
-http::Response with_cache_headers(http::Response r, bool hit, const http::Request& req) {
-  std::string etag = etag_of(r.body_view());
+http::Response with_cache_headers(http::Response r, bool hit, uint64_t fingerprint,
+                                  const http::Request& req) {
+  std::string etag = etag_of(fingerprint);
   if (etag_matches(req.header("If-None-Match"), etag)) {
     http::Response not_modified = http::Response::empty(304);
     not_modified.set_header("ETag", etag);
@@ -120,13 +121,31 @@ std::string ReadCache::key(int64_t shop, std::string_view type, const Query& que
   return k;
 }
 
+namespace {
+thread_local cache::WarmReport* warming = nullptr;  // ReadCache::WarmingScope's report
+}  // namespace
+
+ReadCache::WarmingScope::WarmingScope(cache::WarmReport& report) : outer_(warming) {
+  warming = &report;
+}
+ReadCache::WarmingScope::~WarmingScope() { warming = outer_; }
+
 http::Response ReadCache::serve(const Query& query, int64_t shop, std::string_view type,
                                 const Filler& fill) {
   const http::Request& req = query.request();
+  if (warming != nullptr && cache_ != nullptr) {
+    cache::WarmReport r = cache_->warm({warm_item(key(shop, type, query), type, fill)}, 1);
+    warming->loaded += r.loaded;
+    warming->present += r.present;
+    warming->failed += r.failed;
+    return http::Response::empty(204);
+  }
   if (cache_ == nullptr) {
     auto filled = fill();
     if (!filled.ok()) return http::from_status(filled.status());
-    return with_cache_headers(http::Response::json(200, std::move(filled->body)), false, req);
+    const uint64_t fingerprint = cache::fingerprint_of(filled->body);
+    return with_cache_headers(http::Response::json(200, std::move(filled->body)), false,
+                              fingerprint, req);
   }
   const cache::TypeId tid = type_id(type);
   const ShopStats::Lookup counted = shops_.begin(shop);
@@ -136,7 +155,7 @@ http::Response ReadCache::serve(const Query& query, int64_t shop, std::string_vi
   shops_.end(counted, tid, !lookup.ok() ? kError : lookup->hit ? kHit : kMiss);
   if (!lookup.ok()) return http::from_status(lookup.status());
   return with_cache_headers(http::Response::bytes(200, lookup->value, "application/json"),
-                            lookup->hit, req);
+                            lookup->hit, lookup->fingerprint, req);
 }
 
 cache::WarmItem ReadCache::warm_item(std::string key, std::string_view type, Filler fill) {
@@ -295,19 +314,26 @@ Result<pos::Principal> ReadCache::session(std::string_view token,
       {.type = type_id("sessions")});
   if (!hit.ok()) return hit.status();
   if (fresh) return *fresh;
+  // "uid,sid,role,expires,username", as stored above: parsed without scanf (a hit's hot path).
   pos::Principal p;
-  char role[16] = {0};
-  long long uid = 0, sid = 0, exp = 0;
-  int used = 0;
-  if (std::sscanf(hit->value->c_str(), "%lld,%lld,%15[a-z],%lld,%n", &uid, &sid, role, &exp,
-                  &used) < 4) {
+  std::string_view rest = *hit->value;
+  auto field = [&rest]() {
+    size_t comma = rest.find(',');
+    std::string_view f = rest.substr(0, comma);
+    rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+    return f;
+  };
+  auto number = [](std::string_view f, int64_t& out) {
+    auto [end, ec] = std::from_chars(f.data(), f.data() + f.size(), out);
+    return ec == std::errc() && end == f.data() + f.size() && !f.empty();
+  };
+  std::string_view uid = field(), sid = field(), role = field(), exp = field();
+  if (!number(uid, p.user_id) || !number(sid, p.shop_id) || !number(exp, p.expires_at) ||
+      (role != "owner" && role != "cashier")) {
     return Internal("corrupt cached session");
   }
-  p.user_id = uid;
-  p.shop_id = sid;
-  p.role = std::string_view(role) == "owner" ? pos::Role::kOwner : pos::Role::kCashier;
-  p.expires_at = exp;
-  p.username = hit->value->substr(static_cast<size_t>(used));
+  p.role = role == "owner" ? pos::Role::kOwner : pos::Role::kCashier;
+  p.username = std::string(rest);
   if (p.expires_at <= pos::now_ms())
     return Status(StatusCode::kUnauthenticated, "invalid or expired token");
   return p;

@@ -76,6 +76,7 @@ class ReadCache {
   cache::Cache* engine() const { return cache_; }
   // Each shop's hits and misses of the GETs serve() answers, and its history (shop_stats.h).
   const ShopStats& shops() const { return shops_; }
+  ShopStats& shops() { return shops_; }
 
   // The key of a read: "SHOP|type|/path?a=1&b=2", the path and the query values the handler
   // read (api/query.h), sorted and percent-encoded.
@@ -95,6 +96,21 @@ class ReadCache {
   // Answers a GET, whose parameters `query` read, from the cache or `fill`, counting it for
   // the shop (shops()). Failures of `fill` become error responses. REQUIRES: query.status().ok().
   http::Response serve(const Query& query, int64_t shop, std::string_view type, const Filler& fill);
+
+  // While one lives on a thread, serve() on that thread warms instead of reading: a missing
+  // entry is filled through Cache::warm (counted as a warmup, not a miss, nor in the shop's
+  // figures), what it did is added to `report`, and the answer is an empty 204 (a warm
+  // restart sends the hot keys' GETs again this way: Api::warm_keys).
+  class WarmingScope {
+   public:
+    explicit WarmingScope(cache::WarmReport& report);
+    ~WarmingScope();
+    WarmingScope(const WarmingScope&) = delete;
+    WarmingScope& operator=(const WarmingScope&) = delete;
+
+   private:
+    cache::WarmReport* outer_;
+  };
 
   // A cache item for warming the read at `key`.
   cache::WarmItem warm_item(std::string key, std::string_view type, Filler fill);

@@ -5,6 +5,8 @@
 // ?shop_id= / X-Shop-Id) or, without one, on every shop. Statistics, history and optimize's
 // figures have the same scope: one shop's (cache_report.h says which fields), or the whole
 // server's for the operator naming none.
+#include <functional>
+
 #include "api/cache_page.h"
 #include "api/cache_report.h"
 #include "api/input.h"
@@ -123,18 +125,41 @@ Response stats(Context& c, Request&, const pos::Principal& p) {
   return reply(200, out);
 }
 
+using PointJson = std::function<json(int64_t at_ms, uint64_t hits, uint64_t misses, uint64_t keys,
+                                     uint64_t memory_bytes)>;
+
+// The stored rows of hours=N or days=N (pos/cache_history.h), oldest first; the row whose
+// span holds now is `partial`.
+Status stored_history(Context& c, const pos::Principal& p, pos::CacheRollup rollup, int64_t n,
+                      json& out, const PointJson& point) {
+  auto rows = c.pos.cache_history(p.shop_id, rollup, n);
+  if (!rows.ok()) return rows.status();
+  const int64_t span = static_cast<int64_t>(rollup);
+  out["interval_seconds"] = span / 1000;
+  const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+  for (const pos::CacheHistoryPoint& r : *rows) {
+    out["points"].push_back(point(r.at_ms, r.hits, r.misses, r.keys, r.memory_bytes));
+    if (now < r.at_ms + span) out["points"].back()["partial"] = true;
+  }
+  return OkStatus();
+}
+
 Response history(Context& c, Request& req, const pos::Principal& p) {
   Query q(req);
-  const int64_t minutes = q.integer("minutes", 1, 7 * 24 * 60, 60);
+  const int64_t minutes = q.integer("minutes", 1, 7 * 24 * 60, 0);
+  const int64_t hours = q.integer("hours", 1, c.options.history_limits.hours, 0);
+  const int64_t days = q.integer("days", 1, c.options.history_limits.days, 0);
+  if ((minutes != 0) + (hours != 0) + (days != 0) > 1)
+    q.fail(InvalidArgument("give one of minutes, hours and days", hours != 0 ? "hours" : "days"));
   if (!q.status().ok()) return http::from_status(q.status());
   json out = {{"scope", p.shop_id == 0 ? "server" : "shop"}, {"points", json::array()}};
   if (p.shop_id != 0) out["shop_id"] = p.shop_id;
   const cache::Cache* e = c.reads.engine();
   if (e == nullptr) return reply(200, out);
-  const int64_t interval_ms = e->options().history_interval.count();
-  out["interval_seconds"] = interval_ms / 1000;
-  const auto max_points = static_cast<size_t>(minutes / std::max<int64_t>(1, interval_ms / 60'000));
-  auto point = [](int64_t at_ms, uint64_t hits, uint64_t misses, uint64_t keys, uint64_t memory) {
+  const PointJson point = [](int64_t at_ms, uint64_t hits, uint64_t misses, uint64_t keys,
+                             uint64_t memory) {
     return json{
         {"at", pos::format_time(at_ms)},
         {"hits", hits},
@@ -144,6 +169,16 @@ Response history(Context& c, Request& req, const pos::Principal& p) {
         {"keys", keys},
         {"memory_bytes", memory}};
   };
+  if (hours != 0 || days != 0) {
+    if (!c.options.stored_history) return reply(200, out);
+    Status st = stored_history(c, p, hours != 0 ? pos::CacheRollup::kHour : pos::CacheRollup::kDay,
+                               hours != 0 ? hours : days, out, point);
+    return st.ok() ? reply(200, out) : http::from_status(st);
+  }
+  const int64_t interval_ms = e->options().history_interval.count();
+  out["interval_seconds"] = interval_ms / 1000;
+  const auto max_points = static_cast<size_t>((minutes != 0 ? minutes : 60) /
+                                              std::max<int64_t>(1, interval_ms / 60'000));
   json& points = out["points"];
   if (p.shop_id != 0) {
     for (const ShopStats::Point& pt : c.reads.shops().history(p.shop_id, max_points)) {

@@ -185,6 +185,24 @@ void ShopStats::record_point() {
   ++next_;
 }
 
+std::vector<std::pair<int64_t, ShopStats::Point>> ShopStats::points_since(int64_t after_ms) const {
+  std::vector<std::pair<int64_t, Point>> out;
+  std::lock_guard lock(history_mu_);
+  std::shared_lock slots_lock(slots_mu_);
+  for (size_t i = next_ - std::min(next_, ring_.size()); i < next_; ++i) {
+    const Sample& s = ring_[i % ring_.size()];
+    if (s.at_ms <= after_ms) continue;
+    for (const ShopPoint& x : s.shops) {
+      out.emplace_back(slots_[x.slot].shop, Point{.at_ms = s.at_ms,
+                                                  .hits = x.hits,
+                                                  .misses = x.misses,
+                                                  .keys = x.keys,
+                                                  .memory_bytes = x.memory_bytes});
+    }
+  }
+  return out;
+}
+
 std::vector<ShopStats::Point> ShopStats::history(int64_t shop, size_t max_points) const {
   std::vector<Point> out;
   if (cache_ == nullptr) return out;

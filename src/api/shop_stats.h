@@ -90,6 +90,11 @@ class ShopStats {
   // The shop's last `max_points` recorded points, oldest first, then the one in progress.
   std::vector<Point> history(int64_t shop, size_t max_points) const;
 
+  // Every shop's recorded points that end after `after_ms` (unix ms), oldest first, with their
+  // shop; a shop with nothing in an interval has no point for it. For the stored history
+  // (HistoryWriter).
+  std::vector<std::pair<int64_t, Point>> points_since(int64_t after_ms) const;
+
   // Records one point per shop now (the thread does this once per history interval).
   void record_point();
 

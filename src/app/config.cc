@@ -96,6 +96,30 @@ const std::vector<Setting>& settings() {
       {"refill",
        "load again in the background what a write dropped that was being read (true|false)",
        [](Config& c, const std::string& v) { return parse_bool(v, c.refill); }},
+      {"hot-keys",
+       "file of the hot keys written at a clean stop and warmed at start (default: the SQLite "
+       "file + .hotkeys; none for PostgreSQL; off: no warm restart)",
+       [](Config& c, const std::string& v) {
+         c.hot_keys = v;
+         return OkStatus();
+       }},
+      {"hot-keys-max", "most hot keys written and warmed",
+       [](Config& c, const std::string& v) {
+         return parse_int<int64_t>(v, c.hot_keys_max, 0, 1'000'000);
+       }},
+      {"hot-keys-background", "warm the hot keys after saying listening, not before (true|false)",
+       [](Config& c, const std::string& v) { return parse_bool(v, c.hot_keys_background); }},
+      {"stats-history",
+       "keep the cache's statistics history in the database, per hour and per day (true|false)",
+       [](Config& c, const std::string& v) { return parse_bool(v, c.stats_history); }},
+      {"stats-history-hours", "hourly rows of the stored history kept per shop",
+       [](Config& c, const std::string& v) {
+         return parse_int<int64_t>(v, c.stats_history_hours, 1, 24 * 366);
+       }},
+      {"stats-history-days", "daily rows of the stored history kept per shop",
+       [](Config& c, const std::string& v) {
+         return parse_int<int64_t>(v, c.stats_history_days, 1, 3660);
+       }},
       {"invalidation-delay-ms",
        "testing only: each write waits this long between its commit and its invalidation",
        [](Config& c, const std::string& v) {
@@ -111,8 +135,24 @@ const std::vector<Setting>& settings() {
          c.admin_token = v;
          return OkStatus();
        }},
-      {"threads", "io threads (0: one per core)",
+      {"threads", "io threads, each an event loop (0: one per core)",
        [](Config& c, const std::string& v) { return parse_int<int>(v, c.threads, 0, 256); }},
+      {"workers", "threads for requests that wait on the database (0: its connections, +1)",
+       [](Config& c, const std::string& v) { return parse_int<int>(v, c.workers, 0, 1024); }},
+      {"worker-queue", "requests waiting for a worker; past it 503 with Retry-After",
+       [](Config& c, const std::string& v) {
+         return parse_int<int>(v, c.worker_queue, 1, 1 << 20);
+       }},
+      {"password-hashes", "password hashes at once (0: one per two cores); past it, 503 busy",
+       [](Config& c, const std::string& v) {
+         return parse_int<int>(v, c.password_hashes, 0, 1024);
+       }},
+      {"access-log", "one line per request: - (the log), off, or a file to append to",
+       [](Config& c, const std::string& v) {
+         if (v.empty()) return InvalidArgument("must be -, off or a file path");
+         c.access_log = v;
+         return OkStatus();
+       }},
       {"body-limit", "largest request body, e.g. 1MiB",
        [](Config& c, const std::string& v) {
          auto n = parse_size(v);

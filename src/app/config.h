@@ -29,11 +29,25 @@ struct Config {
   std::string invalidation = "precise";  // or "coarse": per-type clearing, to measure against
   bool warm = true;                      // warm every shop's essentials before serving
   bool refill = true;  // load again in the background what a write dropped that was being read
+  // Warm restart (app/hot_keys.h): the file of hot keys ("": beside a SQLite database, none
+  // for PostgreSQL; "off": none), how many at most, and whether they are warmed after the
+  // server says it is listening rather than before.
+  std::string hot_keys;
+  int64_t hot_keys_max = 5000;
+  bool hot_keys_background = false;
+  // The cache's statistics history kept in the database: whether, and how many hourly and
+  // daily rows per shop.
+  bool stats_history = true;
+  int64_t stats_history_hours = 48, stats_history_days = 400;
   int64_t invalidation_delay_ms =
       0;  // fault injection for tests: a write waits this long before it invalidates
   bool db_statements_header = false;  // X-DB-Statements on responses, for load generators
   std::string admin_token;
-  int threads = 0;  // 0: one io thread per core
+  int threads = 0;               // 0: one io thread per core
+  int workers = 0;               // 0: the database's connections, plus one
+  int worker_queue = 256;        // requests waiting for a worker; past it, 503
+  int password_hashes = 0;       // argon2id at once (0: one per two cores); past it, 503
+  std::string access_log = "-";  // "-": the server's log; "off"; or a file
   uint64_t body_limit = 1ull << 20;
   bool metrics = true;
   // login-failures-per-user, login-failures-per-address, registrations-per-address,

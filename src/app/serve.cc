@@ -1,10 +1,14 @@
+#include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <memory>
+#include <thread>
 
 #include "api/api.h"
 #include "app/commands.h"
+#include "app/hot_keys.h"
 #include "cache/cache.h"
 #include "db/database.h"
 #include "http/router.h"
@@ -27,28 +31,45 @@ Result<std::unique_ptr<db::Database>> open_and_migrate(const Config& c) {
   return db;
 }
 
+// The hot-key file of this configuration; empty: no warm restart.
+std::string hot_keys_path(const Config& c) {
+  if (!c.cache || c.hot_keys == "off") return "";
+  return c.hot_keys.empty() ? default_hot_keys_path(c.db) : c.hot_keys;
+}
+
+void warm_hot_keys(api::Api& api, const std::string& path, const std::vector<std::string>& keys) {
+  cache::WarmReport r = api.warm_keys(keys);
+  std::printf("warmed %zu of %zu hot keys from %s in %lld ms (%zu loaded, %zu failed)\n",
+              r.loaded + r.present, keys.size(), path.c_str(),
+              static_cast<long long>(r.took.count()), r.loaded, r.failed);
+  std::fflush(stdout);
+}
+
 }  // namespace
 
 int serve(const Config& c) {
   spdlog::set_level(spdlog::level::from_str(c.log_level));
   auto db = open_and_migrate(c);
   if (!db.ok()) return fail("database " + c.db, db.status());
-  pos::Pos pos(**db);
+  pos::Pos pos(**db, {.max_concurrent_hashes = c.password_hashes});
   std::unique_ptr<cache::Cache> cache;
   if (c.cache)
     cache = std::make_unique<cache::Cache>(cache::Options{
         .memory_limit_bytes = c.cache_memory, .default_ttl = std::chrono::seconds(c.cache_ttl_s)});
   http::Router router;  // before the Api: its background refill routes requests until it stops
-  api::Api api(pos, {.admin_token = c.admin_token,
-                     .metrics_enabled = c.metrics,
-                     .cache = cache.get(),
-                     .invalidation = c.invalidation == "coarse" ? pos::InvalidationMode::kCoarse
-                                                                : pos::InvalidationMode::kPrecise,
-                     .warm_on_login = c.warm,
-                     .refill = c.refill,
-                     .invalidation_delay = std::chrono::milliseconds(c.invalidation_delay_ms),
-                     .db_statements_header = c.db_statements_header,
-                     .auth_limits = c.auth_limits});
+  api::Api api(pos,
+               {.admin_token = c.admin_token,
+                .metrics_enabled = c.metrics,
+                .cache = cache.get(),
+                .invalidation = c.invalidation == "coarse" ? pos::InvalidationMode::kCoarse
+                                                           : pos::InvalidationMode::kPrecise,
+                .warm_on_login = c.warm,
+                .refill = c.refill,
+                .invalidation_delay = std::chrono::milliseconds(c.invalidation_delay_ms),
+                .db_statements_header = c.db_statements_header,
+                .auth_limits = c.auth_limits,
+                .stored_history = c.stats_history,
+                .history_limits = {.hours = c.stats_history_hours, .days = c.stats_history_days}});
   api.register_routes(router);
   if (cache && c.warm) {
     auto shops = pos.shop_ids();
@@ -57,17 +78,52 @@ int serve(const Config& c) {
     std::printf("warmed %zu entries for %zu shops in %lld ms\n", w.total, shops->size(),
                 static_cast<long long>(w.took.count()));
   }
+  const std::string hot_path = hot_keys_path(c);
+  std::vector<std::string> hot;
+  if (!hot_path.empty()) {
+    auto loaded = load_hot_keys(hot_path, static_cast<size_t>(c.hot_keys_max));
+    if (!loaded.ok()) return fail("hot keys", loaded.status());
+    hot = std::move(*loaded);
+    if (!hot.empty() && !c.hot_keys_background) warm_hot_keys(api, hot_path, hot);
+  }
+  std::shared_ptr<spdlog::logger> access_log;
+  if (c.access_log != "-" && c.access_log != "off") {
+    try {
+      access_log = spdlog::basic_logger_mt("access", c.access_log);
+    } catch (const spdlog::spdlog_ex& e) {
+      return fail("access log " + c.access_log, Status(StatusCode::kUnavailable, e.what()));
+    }
+  }
+  // Workers wait on the database: by default as many as it has connections (2 per core, as
+  // db::Options says) and SQLite's one writer.
+  const size_t workers = c.workers > 0 ? static_cast<size_t>(c.workers)
+                                       : 2 * std::max(1u, std::thread::hardware_concurrency()) + 1;
   http::Server server({.address = c.address,
                        .port = c.port,
                        .io_threads = c.threads,
-                       .body_limit = static_cast<size_t>(c.body_limit)},
+                       .body_limit = static_cast<size_t>(c.body_limit),
+                       .workers = workers,
+                       .worker_queue = static_cast<size_t>(c.worker_queue),
+                       .access_log = access_log,
+                       .access_log_enabled = c.access_log != "off"},
                       router);
   if (Status st = server.start(); !st.ok()) return fail("listen on " + c.address, st);
   server.handle_signals();
   std::printf("tajir listening on http://%s:%u (database %s)\n", c.address.c_str(), server.port(),
               (*db)->describe().c_str());
   std::fflush(stdout);
-  server.run();
+  {
+    std::jthread background;  // joined once the server stopped, before the keys are saved
+    if (!hot.empty() && c.hot_keys_background)
+      background = std::jthread([&] { warm_hot_keys(api, hot_path, hot); });
+    server.run();
+  }
+  if (!hot_path.empty()) {
+    // A clean stop: what was being read, for the next start.
+    if (Status st = save_hot_keys(hot_path, api.hot_keys(static_cast<size_t>(c.hot_keys_max)));
+        !st.ok())
+      spdlog::warn("hot keys not saved: {}", st.message());
+  }
   std::printf("tajir stopped\n");
   return 0;
 }

@@ -1,16 +1,32 @@
 // The sharded store behind Cache.
 //
 // Layout. A key's 64-bit XXH3 hash picks its shard (bits 40 and up) and its slot in the shard's
-// open-addressing set (absl::flat_hash_set of Entry*, which hashes by the stored hash, so a
-// rehash never rehashes a key). An Entry is one allocation holding the key, the policy's
-// intrusive node, the expiry and the tags; the value is a shared immutable buffer, handed out by
-// reference on a hit.
+// open-addressing table (internal::EntryTable, which keeps the stored hash, so a rehash never
+// rehashes a key). An Entry is one allocation holding the key, the policy's intrusive node, the
+// expiry, the value's fingerprint and the tags; the value is a shared immutable buffer, handed
+// out by reference on a hit.
 //
-// Locks. Each shard has one mutex guarding its set, its policy, its expiry wheel and its
-// in-flight loads. Tag index shards have their own mutexes, always taken after a cache shard's
-// (put and eviction link and unlink tags under the cache shard's lock); invalidation takes a tag
-// shard's lock, lets it go, then takes cache shards' locks. No lock is ever held while a loader
-// runs or a value is (de)compressed.
+// Locks. Each shard has one mutex guarding its table, its policy, its expiry wheel and its
+// in-flight loads; everything that changes them takes it. Tag index shards have their own
+// mutexes, always taken after a cache shard's (put and eviction link and unlink tags under the
+// cache shard's lock); invalidation takes a tag shard's lock, lets it go, then takes cache
+// shards' locks. No lock is ever held while a loader runs or a value is (de)compressed.
+//
+// Hits. A hit takes no lock and writes nothing another thread writes (hit_unlocked()): it finds
+// the entry in an internal::ReadSection (reclaim.h: an entry a writer removes is retired, and
+// freed only once no reader can hold it), checks its expiry, lets the policy count the hit on
+// the entry alone (touch_unlocked(), whose counters are written only when they move), sets the
+// entry's `read` flag if it is not set, counts the hit in the calling thread's stripe of
+// counters, and copies the value's shared_ptr: for a value the thread hits again and again, an
+// alias whose reference count is the thread's own (internal/hot_values.h), else the stored one,
+// whose count every holder shares (on random keys, seldom at the same moment). What needs the
+// lock (an expired entry to remove, a policy whose hits move lists: LRU) goes to hit_locked().
+// The policy's shared state learns of the hits in batches: every 64th hit of a stripe adds 64 to
+// the shard's unaged_hits, handed to record_hits() under the lock at the next put.
+//
+// Rewrites. rewrite_tags() keeps an entry by publishing a copy of it with the new value (and
+// that value's fingerprint) and/or version in its slot, as a put replaces one: no field a hit
+// reads changes under the hit's feet, and the old entry is retired like any removed one.
 //
 // Staleness. internal/freshness.h holds the protocol and its proof: every invalidation runs
 // through internal::Freshness (which orders its steps), every put with a ticket is checked by it
@@ -35,11 +51,14 @@
 #include <stdexcept>
 
 #include "absl/container/flat_hash_map.h"
-#include "absl/container/flat_hash_set.h"
 #include "cache/eviction_policy.h"
+#include "cache/internal/entry_table.h"
 #include "cache/internal/freshness.h"
+#include "cache/internal/hot_values.h"
+#include "cache/internal/reclaim.h"
 #include "cache/internal/string_map.h"
 #include "cache/tag_index.h"
+#include "util/blocking.h"
 
 namespace tajir::cache {
 namespace {
@@ -98,6 +117,7 @@ struct Cache::Entry : PolicyNode {
     e->~Entry();
     ::operator delete(e);
   }
+  static void destroy_retired(void* e) { destroy(static_cast<Entry*>(e)); }
   struct Deleter {
     void operator()(Entry* e) const { destroy(e); }
   };
@@ -129,12 +149,6 @@ struct Cache::Entry : PolicyNode {
     const VersionSlot v = slot();
     return Version{v.number, v.aside != nullptr ? *v.aside : std::string()};
   }
-  // REQUIRES: versioned.
-  void set_version(Version v) {
-    VersionSlot next{v.number, aside_of(std::move(v.aside))};
-    delete slot().aside;
-    std::memcpy(version_at(), &next, sizeof next);
-  }
   size_t aside_size() const {
     const std::string* aside = versioned ? slot().aside : nullptr;
     return aside != nullptr ? aside->size() : 0;
@@ -142,43 +156,38 @@ struct Cache::Entry : PolicyNode {
   char* version_at() const {
     return const_cast<char*>(key_cstr()) + key_size + 1 + (wall_bound ? sizeof(int64_t) : 0);
   }
+  // REQUIRES: not yet published.
+  void set_value(const Encoded& v) {
+    stored = v.bytes;
+    codec = v.codec;
+    raw_size = v.raw_size;
+    fingerprint = v.fingerprint;
+  }
 
+  // Hits read the entry without the shard's lock: every field but `read` (and the policy's and
+  // the expiry wheel's links, which hits do not read) is set before the entry is published in
+  // the table and never changes after, the version after the key included. A rewrite that
+  // changes the value or the version publishes a new entry in the old one's place.
   uint32_t key_size = 0;
   uint32_t filled_ms = 0;  // ms_stamp() of the put, for its age at invalidation (a padding hole)
   Value stored;            // compressed when codec != kNone
   uint32_t raw_size = 0;
   Codec codec = Codec::kNone;
   TypeId type = 0;
-  bool read = false;  // a get hit it since the put: worth loading again after an invalidation
-  bool wall_bound : 1 = false;  // it has a wall deadline (after the key); in a padding hole
+  // A get hit it since the put: worth loading again after an invalidation. Set by hits (only if
+  // not set yet), read under the lock.
+  std::atomic<bool> read{false};
+  // In one byte, the last of a padding hole (no room for two bools beside `read`).
+  bool wall_bound : 1 = false;  // it has a wall deadline (after the key)
   bool versioned : 1 = false;   // it has a version (after the key and any deadline)
   int64_t expires_ns = kNever;
+  uint64_t fingerprint = 0;  // XXH3-64 of the uncompressed value
   std::vector<std::string> tags;
   Entry* expiry_prev = nullptr;  // the expiry wheel's intrusive list (entries with a TTL)
   Entry* expiry_next = nullptr;
 };
 
 namespace {
-
-struct HashedKey {
-  std::string_view key;
-  uint64_t hash;
-};
-
-template <typename E>
-struct EntryHash {
-  using is_transparent = void;
-  size_t operator()(const E* e) const { return e->hash; }
-  size_t operator()(const HashedKey& k) const { return k.hash; }
-};
-
-template <typename E>
-struct EntryEq {
-  using is_transparent = void;
-  bool operator()(const E* a, const E* b) const { return a == b; }
-  bool operator()(const E* a, const HashedKey& b) const { return a->key() == b.key; }
-  bool operator()(const HashedKey& a, const E* b) const { return a.key == b->key(); }
-};
 
 constexpr uint64_t kExpiryOverhead = 0;  // the wheel's links live in the Entry itself
 // A tag on an entry: the tag's string in the entry, the key's copy and slot in the tag's key set,
@@ -239,22 +248,23 @@ class Cache::ExpiryWheel {
 struct Cache::Flight {
   std::mutex mu;
   std::condition_variable cv;
-  bool done = false;   // GUARDED_BY(mu)
-  bool stale = false;  // GUARDED_BY(mu): the value's put was refused
-  Status error;        // GUARDED_BY(mu)
-  Value value;         // GUARDED_BY(mu)
-  Ticket ticket;       // GUARDED_BY(mu): taken before the load
-  PutOptions options;  // GUARDED_BY(mu): what the value was stored with (its tags)
+  bool done = false;         // GUARDED_BY(mu)
+  bool stale = false;        // GUARDED_BY(mu): the value's put was refused
+  Status error;              // GUARDED_BY(mu)
+  Value value;               // GUARDED_BY(mu)
+  uint64_t fingerprint = 0;  // GUARDED_BY(mu): the value's
+  Ticket ticket;             // GUARDED_BY(mu): taken before the load
+  PutOptions options;        // GUARDED_BY(mu): what the value was stored with (its tags)
 };
 
 struct alignas(64) Cache::Shard {
   std::mutex mu;
-  // Everything below: GUARDED_BY(mu), except the counters (see add_locked / add_shared).
-  absl::flat_hash_set<Entry*, EntryHash<Entry>, EntryEq<Entry>> entries;
-  std::unique_ptr<EvictionPolicy> policy;
+  // Everything up to `policy`: GUARDED_BY(mu), except the counters (see add_locked / add_shared).
   ExpiryWheel expiry;
   internal::StringMap<std::shared_ptr<Flight>> flights;
   internal::KeyEpochs erased;
+  internal::Retired retired;  // entries and table arrays removed, freed once no hit holds them
+  size_t collect_at = 32;     // collect `retired` when it holds this many (retire_locked())
 
   std::array<std::array<Cell, kNumCounters>, kMaxTypes> counters{};
   std::array<Cell, kMaxTypes> keys{};
@@ -265,12 +275,26 @@ struct alignas(64) Cache::Shard {
   Cell compression_raw{0};
   Cell compression_stored{0};
 
+  // Read by every hit, on lines of their own that only a rehash writes: the policy (set at
+  // construction) and the table (find() without mu, in a ReadSection; the rest GUARDED_BY(mu)).
+  alignas(64) std::unique_ptr<EvictionPolicy> policy;
+  bool lock_free_touch = false;  // policy->lock_free_touch()
+  internal::EntryTable<Entry> entries{retired};
+
+  // Hits counted in the stripes but not yet told to the policy (record_hits); 64 at a time.
+  alignas(64) std::atomic<uint64_t> unaged_hits{0};
+
   Cell& counter(TypeId t, Counter c) { return counters[t][static_cast<size_t>(c)]; }
 
-  Entry* find(std::string_view key, uint64_t hash) const {
-    auto it = entries.find(HashedKey{key, hash});
-    return it == entries.end() ? nullptr : *it;
-  }
+  Entry* find(std::string_view key, uint64_t hash) const { return entries.find(key, hash); }
+};
+
+// Hits and misses, counted per thread (a stripe per thread index, see internal::thread_index())
+// rather than per shard: a hit writes no line another thread writes, as long as there are no
+// more threads than stripes (and then they share one, still exactly: the increments are atomic).
+struct alignas(64) Cache::Stripe {
+  std::array<Cell, kMaxTypes> hits{};
+  std::array<Cell, kMaxTypes> misses{};
 };
 
 Cache::Cache(Options options)
@@ -285,7 +309,10 @@ Cache::Cache(Options options)
     if (!shards_[i].policy) {
       throw std::invalid_argument("unknown eviction policy: " + options_.policy);
     }
+    shards_[i].lock_free_touch = shards_[i].policy->lock_free_touch();
   }
+  stripe_count_ = std::bit_ceil(std::max<size_t>(8, 4 * std::thread::hardware_concurrency()));
+  stripes_.reset(new Stripe[stripe_count_]);
   tags_ = std::make_unique<TagIndex>(shard_count_);
   freshness_ = std::make_unique<internal::Freshness>(*tags_, options_.ticket_horizon);
   type_names_.push_back("default");
@@ -300,9 +327,7 @@ Cache::~Cache() {
     maintenance_.request_stop();
     maintenance_.join();
   }
-  for (size_t i = 0; i < shard_count_; ++i) {
-    for (Entry* e : shards_[i].entries) Entry::destroy(e);
-  }
+  for (size_t i = 0; i < shard_count_; ++i) shards_[i].entries.for_each(Entry::destroy);
 }
 
 // Expiry runs on CLOCK_MONOTONIC_COARSE: a read of the vDSO page (about 4 ns here, against
@@ -371,6 +396,7 @@ uint64_t Cache::charge_of(std::string_view key, size_t stored_bytes,
   // frequency sketch and ghost records grow with the entries). Calibrated against malloc's
   // in-use bytes in bench/cache_rss.cc.
   constexpr uint64_t kPolicyOverhead = 64;
+  static_assert(sizeof(Entry) == 128, "docs/CACHE.md gives the entry's size");
   constexpr uint64_t kEntryOverhead = sizeof(Entry) + 16 + 12 + 48 + 16 + kPolicyOverhead;
   uint64_t c = kEntryOverhead + key.size() + stored_bytes;
   if (options.ttl.value_or(options_.default_ttl).count() > 0) c += kExpiryOverhead;
@@ -397,8 +423,12 @@ void Cache::remove_locked(Shard& s, Entry* e, std::optional<Counter> why,
 }
 
 void Cache::unlink_locked(Shard& s, Entry* e, std::optional<Counter> why,
-                          const std::vector<std::string>* keep_tags) {
-  s.entries.erase(e);
+                          const std::vector<std::string>* keep_tags, Entry* successor) {
+  if (successor != nullptr) {
+    s.entries.replace(e, successor);
+  } else {
+    s.entries.erase(e);
+  }
   if (e->expires_ns != kNever) s.expiry.erase(e);
   for (const auto& t : e->tags) {
     if (keep_tags == nullptr ||
@@ -415,7 +445,19 @@ void Cache::unlink_locked(Shard& s, Entry* e, std::optional<Counter> why,
     add_locked(s.compression_stored, -static_cast<uint64_t>(e->stored->size()));
   }
   note_memory(-static_cast<int64_t>(e->charge));
-  Entry::destroy(e);
+  retire_locked(s, e);
+}
+
+// A hit may still hold the entry: it is freed once none can (internal::Retired). Waiting
+// entries are collected every few dozen, or sooner when their charges add up to 1/32 of the
+// shard's budget; a collection normally frees them all (a hit holds an entry for a lookup).
+void Cache::retire_locked(Shard& s, Entry* e) {
+  constexpr size_t kCollectEvery = 32;
+  s.retired.retire(e, &Entry::destroy_retired, e->charge);
+  if (s.retired.size() >= s.collect_at || s.retired.bytes() > s.policy->capacity() / 32) {
+    s.retired.collect();
+    s.collect_at = std::max(kCollectEvery, 2 * s.retired.size());
+  }
 }
 
 void Cache::evict_locked(Shard& s) {
@@ -426,70 +468,163 @@ void Cache::evict_locked(Shard& s) {
   }
 }
 
-inline std::optional<Value> Cache::hit_locked(std::unique_lock<std::mutex>& lock, Shard& s,
-                                              std::string_view key, uint64_t h, bool warmup) {
-  Entry* e = s.find(key, h);
-  if (e == nullptr) return std::nullopt;
-  if ((e->expires_ns != kNever && e->expires_ns <= now_ns()) || past_wall_deadline(*e)) {
-    remove_locked(s, e, Counter::expirations);
-    return std::nullopt;
+// The new entry is tracked by the policy and the wheel before a hit can find it; it takes the
+// old one's slot in one store, so that a hit finds one or the other; the old one is retired.
+void Cache::install_locked(Shard& s, Entry* old, Entry* p) {
+  if (old != nullptr) s.policy->remove(old);
+  fold_hits_locked(s);
+  s.policy->insert(p);
+  if (p->expires_ns != kNever) s.expiry.insert(p);
+  if (old != nullptr) {
+    unlink_locked(s, old, std::nullopt, &p->tags, /*successor=*/p);
+  } else {
+    s.entries.insert(p);
   }
-  s.policy->touch(e);
+  add_locked(s.keys[p->type]);
+  add_locked(s.bytes[p->type], p->charge);
+  if (p->codec != Codec::kNone) {
+    add_locked(s.compressed_values);
+    add_locked(s.compression_raw, p->raw_size);
+    add_locked(s.compression_stored, p->stored->size());
+  }
+  note_memory(static_cast<int64_t>(p->charge));
+}
+
+void Cache::fold_hits_locked(Shard& s) {
+  if (s.unaged_hits.load(std::memory_order_relaxed) != 0) {
+    s.policy->record_hits(s.unaged_hits.exchange(0, std::memory_order_relaxed));
+  }
+}
+
+inline bool Cache::expired(const Entry& e) const {
+  return (e.expires_ns != kNever && e.expires_ns <= now_ns()) || past_wall_deadline(e);
+}
+
+inline Cache::Stripe& Cache::stripe() const {
+  return stripes_[internal::thread_index() & (stripe_count_ - 1)];
+}
+
+void Cache::count_miss(TypeId type) { add_shared(stripe().misses[type < kMaxTypes ? type : 0]); }
+
+// What both hit paths do to the entry they found, and what they copy out of it. REQUIRES:
+// shard.mu held, or a ReadSection and a lock_free_touch() policy.
+inline void Cache::note_hit(Shard& s, Entry* e, bool warmup, Lookup& out, Packed& packed) {
   if (!warmup) {
-    e->read = true;
-    add_locked(s.counter(e->type, Counter::hits));
+    if (s.lock_free_touch) {
+      s.policy->touch_unlocked(e);
+    } else {
+      s.policy->touch(e);
+    }
+    if (!e->read.load(std::memory_order_relaxed)) e->read.store(true, std::memory_order_relaxed);
+    const uint64_t n = stripe().hits[e->type].fetch_add(1, std::memory_order_relaxed);
+    if (s.lock_free_touch && (n & 63) == 63) {
+      s.unaged_hits.fetch_add(64, std::memory_order_relaxed);
+    }
   }
-  if (e->codec == Codec::kNone) return e->stored;
-  const Value packed = e->stored;  // decompressed outside the lock
-  const Codec codec = e->codec;
-  const uint32_t raw_size = e->raw_size;
+  // A hot value's copy counts on the thread's own control block (internal/hot_values.h).
+  out.value =
+      e->codec == Codec::kNone ? internal::HotValues::mine().copy(e->stored, e->hash) : e->stored;
+  out.hit = true;
+  out.fingerprint = e->fingerprint;
+  packed = {e->codec, e->raw_size};
+}
+
+// A compressed value, decompressed outside any lock or ReadSection; null if that failed.
+void Cache::unpack(Lookup& out, Packed packed) {
+  auto raw = decompress(packed.codec, *out.value, packed.raw_size);
+  out.value = raw ? std::make_shared<const std::string>(std::move(*raw)) : nullptr;
+}
+
+Cache::Probe Cache::hit_unlocked(Shard& s, std::string_view key, uint64_t h, bool warmup,
+                                 Lookup& out) {
+  if (!s.lock_free_touch) return Probe::kLocked;
+  Packed packed;
+  {
+    internal::ReadSection section;
+    Entry* e = s.find(key, h);
+    if (e == nullptr) return Probe::kAbsent;
+    if (expired(*e)) return Probe::kLocked;
+    note_hit(s, e, warmup, out, packed);
+  }
+  if (packed.codec != Codec::kNone) [[unlikely]]
+    unpack(out, packed);
+  return Probe::kHit;
+}
+
+bool Cache::hit_locked(std::unique_lock<std::mutex>& lock, Shard& s, std::string_view key,
+                       uint64_t h, bool warmup, Lookup& out) {
+  Entry* e = s.find(key, h);
+  if (e == nullptr) return false;
+  if (expired(*e)) {
+    remove_locked(s, e, Counter::expirations);
+    return false;
+  }
+  Packed packed;
+  note_hit(s, e, warmup, out, packed);
   lock.unlock();
-  auto raw = decompress(codec, *packed, raw_size);
-  if (!raw) return Value();
-  return std::make_shared<const std::string>(std::move(*raw));
+  if (packed.codec != Codec::kNone) unpack(out, packed);
+  return true;
+}
+
+bool Cache::get_into(std::string_view key, TypeId type, Lookup& out) {
+  const uint64_t h = hash_key(key);
+  Shard& s = shard_for(h);
+  Probe probe = hit_unlocked(s, key, h, /*warmup=*/false, out);
+  if (probe == Probe::kLocked) {
+    std::unique_lock lock(s.mu);
+    probe = hit_locked(lock, s, key, h, /*warmup=*/false, out) ? Probe::kHit : Probe::kAbsent;
+  }
+  if (probe == Probe::kAbsent) {
+    count_miss(type);
+    return false;
+  }
+  return out.value != nullptr;  // null: failed to decompress
+}
+
+std::optional<Lookup> Cache::get_with_fingerprint(std::string_view key, TypeId type) {
+  Lookup out;
+  if (!get_into(key, type, out)) return std::nullopt;
+  return out;
 }
 
 std::optional<Value> Cache::get(std::string_view key, TypeId type) {
-  uint64_t h = hash_key(key);
-  Shard& s = shard_for(h);
-  std::unique_lock lock(s.mu);
-  std::optional<Value> v = hit_locked(lock, s, key, h, /*warmup=*/false);
-  if (!v) {
-    add_locked(s.counter(type, Counter::misses));
-    return std::nullopt;
-  }
-  if (*v == nullptr) return std::nullopt;  // failed to decompress
-  return v;
+  Lookup out;
+  if (!get_into(key, type, out)) return std::nullopt;
+  return std::move(out.value);
 }
 
 namespace {
 Value to_value(std::string s) { return std::make_shared<const std::string>(std::move(s)); }
 }  // namespace
 
+uint64_t fingerprint_of(std::string_view bytes) { return XXH3_64bits(bytes.data(), bytes.size()); }
+
 PutResult Cache::put(std::string_view key, std::string value, const PutOptions& options,
                      const Ticket* ticket) {
-  return store(key, hash_key(key), to_value(std::move(value)), options, ticket);
+  const uint64_t fingerprint = fingerprint_of(value);
+  return store(key, hash_key(key), to_value(std::move(value)), fingerprint, options, ticket);
 }
 
-std::pair<Value, Codec> Cache::encode(const Value& raw) const {
+Cache::Encoded Cache::encode(const Value& raw, uint64_t fingerprint) const {
+  Encoded out{raw, Codec::kNone, static_cast<uint32_t>(raw->size()), fingerprint};
   const bool tight = static_cast<double>(memory_bytes_.load(std::memory_order_relaxed)) >=
                      options_.compress_above_fill *
                          static_cast<double>(memory_limit_bytes_.load(std::memory_order_relaxed));
   if (options_.codec != Codec::kNone && tight && raw->size() >= options_.compress_min_bytes &&
       raw->size() <= UINT32_MAX) {
     if (auto packed = compress(options_.codec, *raw)) {
-      return {to_value(std::move(*packed)), options_.codec};
+      out.bytes = to_value(std::move(*packed));
+      out.codec = options_.codec;
     }
   }
-  return {raw, Codec::kNone};
+  return out;
 }
 
-PutResult Cache::store(std::string_view key, uint64_t h, const Value& raw,
+PutResult Cache::store(std::string_view key, uint64_t h, const Value& raw, uint64_t fingerprint,
                        const PutOptions& options, const Ticket* ticket) {
   std::unique_ptr<Entry, Entry::Deleter> e(
       Entry::make(key, options.wall_deadline_ms, options.version));
-  std::tie(e->stored, e->codec) = encode(raw);
-  e->raw_size = static_cast<uint32_t>(raw->size());
+  e->set_value(encode(raw, fingerprint));
   e->hash = h;
   e->type = options.type < kMaxTypes ? options.type : 0;
   e->tags = options.tags;
@@ -517,20 +652,8 @@ PutResult Cache::store(std::string_view key, uint64_t h, const Value& raw,
     add_locked(s.counter(e->type, Counter::stale_puts));
     return PutResult::kStale;
   }
-  if (old != nullptr) remove_locked(s, old, std::nullopt, &e->tags);
-  Entry* p = e.release();
-  s.entries.insert(p);
-  if (p->expires_ns != kNever) s.expiry.insert(p);
-  s.policy->insert(p);
-  add_locked(s.counter(p->type, Counter::puts));
-  add_locked(s.keys[p->type]);
-  add_locked(s.bytes[p->type], p->charge);
-  if (p->codec != Codec::kNone) {
-    add_locked(s.compressed_values);
-    add_locked(s.compression_raw, p->raw_size);
-    add_locked(s.compression_stored, p->stored->size());
-  }
-  note_memory(static_cast<int64_t>(p->charge));
+  add_locked(s.counter(e->type, Counter::puts));
+  install_locked(s, old, e.release());
   evict_locked(s);
   return PutResult::kStored;
 }
@@ -556,18 +679,24 @@ Result<Lookup> Cache::load_once(std::string_view key, uint64_t h, const TaggedLo
                                 const PutOptions& options, bool warmup, PutResult* put_result) {
   Shard& s = shard_for(h);
   const TypeId type = options.type < kMaxTypes ? options.type : 0;
+  auto answer = [](Lookup&& hit) -> Result<Lookup> {
+    if (hit.value == nullptr) {
+      return Status(StatusCode::kInternal, "cache: a stored value failed to decompress");
+    }
+    return std::move(hit);
+  };
   for (int attempt = 0;; ++attempt) {
     std::shared_ptr<Flight> flight;
     bool leader = false;
+    if (attempt == 0) {
+      Lookup hit;
+      if (hit_unlocked(s, key, h, warmup, hit) == Probe::kHit) return answer(std::move(hit));
+    }
     {
       std::unique_lock lock(s.mu);
-      if (std::optional<Value> v = hit_locked(lock, s, key, h, warmup)) {
-        if (*v == nullptr) {
-          return Status(StatusCode::kInternal, "cache: a stored value failed to decompress");
-        }
-        return Lookup{std::move(*v), true};
-      }
-      if (!warmup && attempt == 0) add_locked(s.counter(type, Counter::misses));
+      if (Lookup hit; hit_locked(lock, s, key, h, warmup, hit)) return answer(std::move(hit));
+      util::blocking_point();  // before anything is counted: the request runs again elsewhere
+      if (!warmup && attempt == 0) count_miss(type);
       if (attempt < kMaxJoins) {
         auto [it, inserted] = s.flights.try_emplace(std::string(key));
         if (inserted) it->second = std::make_shared<Flight>();
@@ -588,7 +717,7 @@ Result<Lookup> Cache::load_once(std::string_view key, uint64_t h, const TaggedLo
       if (!flight->stale && freshness_->still_fresh(s.mu, s.erased, h, flight->options.tags,
                                                     flight->ticket, now_ns())) {
         if (put_result != nullptr) *put_result = PutResult::kStored;  // by the caller we joined
-        return Lookup{flight->value, false};
+        return Lookup{flight->value, false, flight->fingerprint};
       }
       continue;  // loaded across an invalidation: load again
     }
@@ -603,15 +732,17 @@ Result<Lookup> Cache::load_once(std::string_view key, uint64_t h, const TaggedLo
     } catch (...) {
     }
     Value value;
+    uint64_t fingerprint = 0;
     PutResult pr = PutResult::kStale;
     PutOptions final_options = options;
     if (loaded.ok()) {
+      fingerprint = fingerprint_of(loaded->value);
       value = to_value(std::move(loaded->value));
       final_options.tags.insert(final_options.tags.end(), loaded->tags.begin(), loaded->tags.end());
       if (loaded->ttl) final_options.ttl = loaded->ttl;
       if (loaded->wall_deadline_ms != 0) final_options.wall_deadline_ms = loaded->wall_deadline_ms;
       if (loaded->version) final_options.version = loaded->version;
-      pr = store(key, h, value, final_options, &t);
+      pr = store(key, h, value, fingerprint, final_options, &t);
       if (warmup && pr == PutResult::kStored) add_shared(s.counter(type, Counter::warmups));
     } else {
       add_shared(s.counter(type, Counter::load_errors));
@@ -628,6 +759,7 @@ Result<Lookup> Cache::load_once(std::string_view key, uint64_t h, const TaggedLo
         flight->done = true;
         flight->stale = loaded.ok() && pr == PutResult::kStale;
         flight->value = value;
+        flight->fingerprint = fingerprint;
         flight->ticket = t;
         flight->options = std::move(final_options);
         if (!loaded.ok()) flight->error = loaded.status();
@@ -635,7 +767,7 @@ Result<Lookup> Cache::load_once(std::string_view key, uint64_t h, const TaggedLo
       flight->cv.notify_all();
     }
     if (!loaded.ok()) return loaded.status();
-    return Lookup{std::move(value), false};
+    return Lookup{std::move(value), false, fingerprint};
   }
 }
 
@@ -670,7 +802,9 @@ size_t Cache::erase_keys(const std::vector<std::string>& keys, bool record_age,
     Shard& s = shard_for(h);
     std::lock_guard lock(s.mu);
     Entry* e = s.find(k, h);
-    if (e != nullptr && dropped != nullptr) dropped->push_back({k, e->read});
+    if (e != nullptr && dropped != nullptr) {
+      dropped->push_back({k, e->read.load(std::memory_order_relaxed)});
+    }
     removed += drop_locked(s, e, now, record_age);
   }
   return removed;
@@ -730,18 +864,18 @@ bool Cache::rewrite_key(const std::string& key, std::string_view tag, uint64_t s
   std::optional<std::string> unpacked;
   if (codec != Codec::kNone) unpacked = decompress(codec, *seen, raw_size);
   if (codec == Codec::kNone || unpacked) {
-    try {
+    try {  // after the write's commit, so never on an event loop: no util::WouldBlock here
       r = rewrite(key, unpacked ? *unpacked : *seen, version);
     } catch (...) {
       r = Rewrite{};
     }
   }
-  std::optional<std::pair<Value, Codec>> fresh;
-  uint32_t fresh_size = 0;
+  std::optional<Encoded> fresh;
   if (r.keep && r.value && r.value->size() > UINT32_MAX) r.keep = false;  // raw_size's range
   if (r.keep && r.value) {
-    fresh_size = static_cast<uint32_t>(r.value->size());
-    fresh = encode(to_value(std::move(*r.value)));
+    // Its own fingerprint, or the ETag of the kept entry would be that of the old bytes.
+    const uint64_t fingerprint = fingerprint_of(*r.value);
+    fresh = encode(to_value(std::move(*r.value)), fingerprint);
   }
   const int64_t now = now_ns();
   std::lock_guard lock(s.mu);
@@ -750,47 +884,42 @@ bool Cache::rewrite_key(const std::string& key, std::string_view tag, uint64_t s
   const bool kept = r.keep && e->stored == seen && e->version() == version &&
                     (!r.version || e->versioned) && freshness_->relink(tag, key, seq);
   if (!kept) {
-    if (dropped != nullptr) dropped->push_back({key, e->read});
+    if (dropped != nullptr) dropped->push_back({key, e->read.load(std::memory_order_relaxed)});
     return drop_locked(s, e, now, /*record_age=*/true);
   }
-  rewrite_locked(s, e, std::move(fresh), fresh_size, std::move(r.version), now);
   add_locked(s.counter(e->type, Counter::rewrites));
-  evict_locked(s);  // a larger value may take the shard over its budget
+  if (fresh || r.version) {
+    rewrite_locked(s, e, std::move(fresh), std::move(r.version), now);
+    evict_locked(s);  // a larger value may take the shard over its budget
+  }
   return false;
 }
 
-void Cache::rewrite_locked(Shard& s, Entry* e, std::optional<std::pair<Value, Codec>> stored,
-                           uint32_t raw_size, std::optional<Version> version, int64_t now) {
-  // The charge is linear in the stored size and the aside's (charge_of); the policy's share of
-  // it must not change while the policy tracks the entry, so it tracks the entry anew.
-  uint64_t charge = e->charge;
-  if (version) {
-    charge += aside_charge(version->aside.size()) - aside_charge(e->aside_size());
-    e->set_version(std::move(*version));
-  }
-  if (stored) {
-    if (e->codec != Codec::kNone) {
-      add_locked(s.compressed_values, static_cast<uint64_t>(-1));
-      add_locked(s.compression_raw, -static_cast<uint64_t>(e->raw_size));
-      add_locked(s.compression_stored, -static_cast<uint64_t>(e->stored->size()));
-    }
-    charge += stored->first->size() - e->stored->size();
-    std::tie(e->stored, e->codec) = std::move(*stored);
-    e->raw_size = raw_size;
+// Hits read an entry without the lock, so a published entry never changes: its successor is a
+// copy of it with the new value and/or version, swapped in by install_locked(); the old one is
+// retired (a hit may still hold it). The successor is tracked by the policy as a new entry, as
+// a put's would be.
+void Cache::rewrite_locked(Shard& s, Entry* old, std::optional<Encoded> value,
+                           std::optional<Version> version, int64_t now) {
+  std::unique_ptr<Entry, Entry::Deleter> e(
+      Entry::make(old->key(), old->wall_bound ? old->wall_deadline_ms() : 0,
+                  version ? std::move(version) : old->version()));
+  if (value) {
+    e->set_value(*value);
     e->filled_ms = ms_stamp(now);  // the value is new: its age starts again
-    if (e->codec != Codec::kNone) {
-      add_locked(s.compressed_values);
-      add_locked(s.compression_raw, e->raw_size);
-      add_locked(s.compression_stored, e->stored->size());
-    }
+  } else {
+    e->set_value({old->stored, old->codec, old->raw_size, old->fingerprint});
+    e->filled_ms = old->filled_ms;
   }
-  if (charge == e->charge) return;
-  const int64_t delta = static_cast<int64_t>(charge) - static_cast<int64_t>(e->charge);
-  s.policy->remove(e);
-  e->charge = charge;
-  s.policy->insert(e);
-  add_locked(s.bytes[e->type], static_cast<uint64_t>(delta));
-  note_memory(delta);
+  e->hash = old->hash;
+  e->type = old->type;
+  e->tags = old->tags;
+  e->expires_ns = old->expires_ns;
+  e->read.store(old->read.load(std::memory_order_relaxed), std::memory_order_relaxed);
+  // The charge is linear in the stored size and the aside's (charge_of); the rest is the same.
+  e->charge = old->charge - old->stored->size() - aside_charge(old->aside_size()) +
+              e->stored->size() + aside_charge(e->aside_size());
+  install_locked(s, old, e.release());
 }
 
 size_t Cache::drop_matching(const char* pattern, bool record_age) {
@@ -801,9 +930,9 @@ size_t Cache::drop_matching(const char* pattern, bool record_age) {
     std::lock_guard lock(s.mu);
     std::vector<Entry*> doomed;
     doomed.reserve(pattern == nullptr ? s.entries.size() : 0);
-    for (Entry* e : s.entries) {
+    s.entries.for_each([&](Entry* e) {
       if (pattern == nullptr || fnmatch(pattern, e->key_cstr(), 0) == 0) doomed.push_back(e);
-    }
+    });
     for (Entry* e : doomed) removed += drop_locked(s, e, now, record_age);
   }
   return removed;
@@ -874,6 +1003,7 @@ size_t Cache::run_maintenance() {
     }
     std::lock_guard lock(s.mu);
     s.expiry.set_cursor(to);
+    s.retired.collect();
   }
   freshness_->collect_garbage(now);
   return reclaimed;
@@ -918,6 +1048,12 @@ Stats Cache::stats() const {
     std::lock_guard lock(s.mu);
     out.ghost_hits += s.policy->counters().ghost_hits;
   }
+  for (size_t i = 0; i < stripe_count_; ++i) {
+    for (size_t t = 0; t < names.size(); ++t) {
+      per_type[t].hits += stripes_[i].hits[t].load(std::memory_order_relaxed);
+      per_type[t].misses += stripes_[i].misses[t].load(std::memory_order_relaxed);
+    }
+  }
   for (size_t t = 0; t < names.size(); ++t) {
     TypeStats& ts = out.total;
     const TypeStats& x = per_type[t];
@@ -943,19 +1079,46 @@ std::vector<std::pair<std::string, TagUsage>> Cache::usage_by_tag(std::string_vi
   for (size_t i = 0; i < shard_count_; ++i) {
     Shard& s = shards_[i];
     std::lock_guard lock(s.mu);
-    for (const Entry* e : s.entries) {
-      if (e->expires_ns <= now) continue;
+    s.entries.for_each([&](const Entry* e) {
+      if (e->expires_ns <= now) return;
       for (const std::string& t : e->tags) {
         if (!t.starts_with(prefix)) continue;
         TagUsage& u = by_tag[t];
         ++u.keys[e->type];
         u.memory_bytes[e->type] += e->charge;
       }
-    }
+    });
   }
   std::vector<std::pair<std::string, TagUsage>> out(by_tag.begin(), by_tag.end());
   std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
   return out;
+}
+
+std::vector<ReadKey> Cache::read_keys(size_t max,
+                                      const std::function<bool(std::string_view)>& keep) const {
+  const auto older = [](const ReadKey& a, const ReadKey& b) { return a.age_ms > b.age_ms; };
+  std::vector<ReadKey> heap;  // the `max` oldest so far, the youngest of them on top
+  if (max == 0) return heap;
+  const int64_t now = now_ns();
+  const uint32_t stamp = ms_stamp(now);
+  for (size_t i = 0; i < shard_count_; ++i) {
+    Shard& s = shards_[i];
+    std::lock_guard lock(s.mu);
+    s.entries.for_each([&](const Entry* e) {
+      if (!e->read || e->expires_ns <= now) return;
+      const int64_t age = static_cast<uint32_t>(stamp - e->filled_ms);
+      if (heap.size() == max && age <= heap.front().age_ms) return;
+      if (keep && !keep(e->key())) return;
+      heap.push_back({std::string(e->key()), age});
+      std::push_heap(heap.begin(), heap.end(), older);
+      if (heap.size() > max) {
+        std::pop_heap(heap.begin(), heap.end(), older);
+        heap.pop_back();
+      }
+    });
+  }
+  std::sort_heap(heap.begin(), heap.end(), older);
+  return heap;
 }
 
 void Cache::record_history_point() {

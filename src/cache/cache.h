@@ -26,8 +26,10 @@
 //
 // Thread safety: every method is thread-safe. The store is split into shards (a power of two,
 // by default 4 x hardware threads), each with its own mutex, its own share of the budget and its
-// own eviction policy; a hit takes one shard lock and no global one. No lock is held while a
-// loader runs.
+// own eviction policy. A hit takes no lock and writes nothing that another thread's hit writes
+// (but a value's reference count, which its holders share: a value the thread hits again and
+// again is handed out through an alias counted by the thread alone), so hits on many threads
+// scale; changes take one shard's lock. No lock is held while a loader runs.
 #pragma once
 
 #include <array>
@@ -138,11 +140,17 @@ enum class PutResult {
   kTooLarge,  // larger than one shard's budget: nothing stored
 };
 
-// What get_or_load() hands back: the value and whether it came from the cache.
+// What get_or_load() (and get_with_fingerprint()) hands back: the value, whether it came from
+// the cache, and its fingerprint: XXH3-64 of its bytes (uncompressed), computed once when it was
+// loaded or put, so that a hit hashes nothing (the API's ETag).
 struct Lookup {
   Value value;
   bool hit = false;
+  uint64_t fingerprint = 0;
 };
+
+// The fingerprint a value of these bytes gets (XXH3-64).
+uint64_t fingerprint_of(std::string_view bytes);
 
 // A loader produces a value's bytes, or an error that every waiter receives and nothing caches.
 using Loader = std::function<Result<std::string>()>;
@@ -174,6 +182,12 @@ struct Rewrite {
 // Decides for an entry from its key, its value (decompressed) and its version.
 using Rewriter = std::function<Rewrite(std::string_view key, std::string_view value,
                                        std::optional<Version> version)>;
+
+// A live entry a get hit since it was stored, and how long ago it was stored (read_keys()).
+struct ReadKey {
+  std::string key;
+  int64_t age_ms = 0;
+};
 
 struct WarmItem {
   std::string key;
@@ -207,6 +221,8 @@ class Cache {
 
   // The live value under `key`, or nullopt. `type` is the value type the miss is counted under.
   std::optional<Value> get(std::string_view key, TypeId type = 0);
+  // As get(), with the value's fingerprint (see Lookup; `hit` is true).
+  std::optional<Lookup> get_with_fingerprint(std::string_view key, TypeId type = 0);
 
   // Stores `value` under `key`, replacing any previous one. With a ticket, the put is refused
   // (kStale) when the key, or one of `options.tags`, was invalidated after the ticket was taken.
@@ -222,7 +238,8 @@ class Cache {
   // a caller that waited gets it only if none of its tags, nor the key, was invalidated since
   // the load began, and otherwise loads again. So a caller never sees a value older than a
   // write whose invalidation finished before the call. REQUIRES: the loader does not
-  // get_or_load `key` itself.
+  // get_or_load `key` itself. On a thread that must not wait (util/blocking.h: the server's
+  // event loops), a miss throws util::WouldBlock before it counts or starts anything.
   Result<Lookup> get_or_load(std::string_view key, const Loader& loader,
                              const PutOptions& options = {});
   // As get_or_load(), with tags chosen by the loader from what it loaded.
@@ -276,6 +293,13 @@ class Cache {
   // For each tag starting with `prefix`, sorted by tag, what the live entries carrying it hold.
   // A walk over every entry, one shard lock at a time: for statistics, never for the hit path.
   std::vector<std::pair<std::string, TagUsage>> usage_by_tag(std::string_view prefix) const;
+  // Up to `max` keys of live entries that a get hit since they were stored (and `keep`, if
+  // given, accepts; it is called under a shard lock: a pure function of the key), longest stored
+  // first (they survived eviction and writes longest while being read; the engine keeps no
+  // per-entry hit count, which would cost the hit path a write). A walk over every entry, one
+  // shard lock at a time: for a clean stop, never for the hit path.
+  std::vector<ReadKey> read_keys(size_t max,
+                                 const std::function<bool(std::string_view)>& keep = {}) const;
   // Records one history point now (the maintenance thread does this once per history_interval).
   void record_history_point();
   // The last `max_points` history points, oldest first.
@@ -287,31 +311,57 @@ class Cache {
   struct Entry;
   struct Flight;
   struct Shard;
+  struct Stripe;
   class ExpiryWheel;
+  enum class Probe : uint8_t { kHit, kAbsent, kLocked };
 
   int64_t now_ns() const;
   int64_t wall_now_ms() const;
   // Whether the entry's wall deadline (if it has one) has passed.
   bool past_wall_deadline(const Entry& e) const;
+  // Whether its TTL or its wall deadline has passed.
+  bool expired(const Entry& e) const;
   Shard& shard_for(uint64_t hash) const;
   int64_t expiry_for(const PutOptions& options, int64_t now) const;
   uint64_t charge_of(std::string_view key, size_t stored_bytes, const PutOptions& options) const;
-  // The hit path of get() and get_or_load(). REQUIRES: `lock` holds shard.mu. On a hit (a live
-  // entry under the key): touches the entry, counts the hit and marks it read (not when
-  // `warmup`), and returns its value, a null one if it failed to decompress (a compressed value
-  // is decompressed after releasing the lock). On a miss: nullopt, with the lock still held; an
-  // expired entry is removed (counted as an expiration), not the miss.
-  std::optional<Value> hit_locked(std::unique_lock<std::mutex>& lock, Shard& shard,
-                                  std::string_view key, uint64_t hash, bool warmup);
-  PutResult store(std::string_view key, uint64_t hash, const Value& raw, const PutOptions& options,
-                  const Ticket* ticket);
+  // The hit path of get() and get_or_load(), without a lock. kHit: a live entry under the key;
+  // touches it, counts the hit and marks it read (not when `warmup`) and fills `out` (its value
+  // null if it failed to decompress). kAbsent: no entry under the key. kLocked: hit_locked()
+  // must decide (the entry expired, or the policy's hits need the lock).
+  Probe hit_unlocked(Shard& shard, std::string_view key, uint64_t hash, bool warmup, Lookup& out);
+  // The same under the lock. REQUIRES: `lock` holds shard.mu. On a hit: as above, the lock is
+  // released, and returns true. On a miss: false, with the lock still held; an expired entry is
+  // removed (counted as an expiration), not the miss.
+  bool hit_locked(std::unique_lock<std::mutex>& lock, Shard& shard, std::string_view key,
+                  uint64_t hash, bool warmup, Lookup& out);
+  // get() and get_with_fingerprint(): whether `out` got a live, readable value.
+  bool get_into(std::string_view key, TypeId type, Lookup& out);
+  // How a hit's value is stored, to unpack it once out of the entry's reach.
+  struct Packed {
+    Codec codec = Codec::kNone;
+    uint32_t raw_size = 0;
+  };
+  // What a hit does to the entry (the policy's touch, the read flag, the count; not when
+  // `warmup`), and what it copies out of it.
+  void note_hit(Shard& shard, Entry* e, bool warmup, Lookup& out, Packed& packed);
+  static void unpack(Lookup& out, Packed packed);
+  void count_miss(TypeId type);
+  Stripe& stripe() const;  // the calling thread's
+  // Hands the policy the hits note_hit() set aside for it. REQUIRES: shard.mu held.
+  void fold_hits_locked(Shard& shard);
+  PutResult store(std::string_view key, uint64_t hash, const Value& raw, uint64_t fingerprint,
+                  const PutOptions& options, const Ticket* ticket);
   // REQUIRES: shard.mu held. remove_locked() takes the entry from the policy too; unlink_locked()
-  // is for an entry the policy has let go already (an eviction victim).
-  // `keep_tags`: tags a replacing entry carries; the key stays linked to them.
+  // is for an entry the policy has let go already (an eviction victim, a replaced entry).
+  // `keep_tags`: tags a replacing entry carries; the key stays linked to them. `successor`: the
+  // replacing entry, which takes e's place in the table.
   void remove_locked(Shard& shard, Entry* e, std::optional<Counter> why,
                      const std::vector<std::string>* keep_tags = nullptr);
   void unlink_locked(Shard& shard, Entry* e, std::optional<Counter> why,
-                     const std::vector<std::string>* keep_tags = nullptr);
+                     const std::vector<std::string>* keep_tags = nullptr,
+                     Entry* successor = nullptr);
+  // Frees e once no hit can hold it. REQUIRES: shard.mu held; e is out of the table.
+  void retire_locked(Shard& shard, Entry* e);
   void evict_locked(Shard& shard);
   // Removes e (if not null) as invalidated, or as expired when it is. Returns whether it was live.
   // `record_age`: count its age in the invalidated ages (not for clear()).
@@ -321,15 +371,26 @@ class Cache {
   // Drops every entry whose key matches the glob `pattern` (nullptr: every entry), a shard at a
   // time; see drop_locked(). Returns how many were live.
   size_t drop_matching(const char* pattern, bool record_age);
-  // The bytes to store for `raw` and their codec: compressed when memory is tight and it pays.
-  std::pair<Value, Codec> encode(const Value& raw) const;
+  // A value as an entry stores it: its bytes (compressed when codec != kNone), its size
+  // decoded, and the fingerprint of the decoded bytes.
+  struct Encoded {
+    Value bytes;
+    Codec codec = Codec::kNone;
+    uint32_t raw_size = 0;
+    uint64_t fingerprint = 0;
+  };
+  // `raw` as stored: compressed when memory is tight and it pays.
+  Encoded encode(const Value& raw, uint64_t fingerprint) const;
+  // Publishes p in place of old (null: a new key), counting keys and memory, and retires old.
+  // REQUIRES: shard.mu held; p not published, with old's key.
+  void install_locked(Shard& shard, Entry* old, Entry* p);
   // One entry of rewrite_tags(): see there. Returns whether it was live and went.
   bool rewrite_key(const std::string& key, std::string_view tag, uint64_t seq,
                    const Rewriter& rewrite, std::vector<DroppedKey>* dropped);
-  // Gives a live entry a new stored value (raw_size bytes decoded) and/or version, and charges
-  // it anew. REQUIRES: shard.mu held.
-  void rewrite_locked(Shard& shard, Entry* e, std::optional<std::pair<Value, Codec>> stored,
-                      uint32_t raw_size, std::optional<Version> version, int64_t now);
+  // Replaces a live entry by one with a new value and/or version (nullopt: the old one's),
+  // charged anew. REQUIRES: shard.mu held; a version only if e has one.
+  void rewrite_locked(Shard& shard, Entry* e, std::optional<Encoded> value,
+                      std::optional<Version> version, int64_t now);
   Result<Lookup> load_once(std::string_view key, uint64_t hash, const TaggedLoader& loader,
                            const PutOptions& options, bool warmup, PutResult* put_result);
   void maintenance_loop(std::stop_token stop);
@@ -338,6 +399,8 @@ class Cache {
   Options options_;
   std::unique_ptr<Shard[]> shards_;
   size_t shard_count_;
+  std::unique_ptr<Stripe[]> stripes_;  // hit and miss counters, per thread index
+  size_t stripe_count_;
   std::unique_ptr<class TagIndex> tags_;
   std::unique_ptr<internal::Freshness> freshness_;  // epochs and tickets, over tags_
   std::atomic<int64_t> memory_bytes_{0};

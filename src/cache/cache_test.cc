@@ -2,6 +2,7 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <xxhash.h>
 
 #include <barrier>
 #include <future>
@@ -19,10 +20,11 @@ using namespace std::chrono_literals;
 using ::testing::UnorderedElementsAre;
 
 // A cache for deterministic tests: one shard, LRU, no background thread, time from `clock`.
-Options test_options(const ManualClock* clock, uint64_t limit = 64 << 20) {
+Options test_options(const ManualClock* clock, uint64_t limit = 64 << 20,
+                     const char* policy = "lru") {
   return Options{.memory_limit_bytes = limit,
                  .shards = 1,
-                 .policy = "lru",
+                 .policy = policy,
                  .default_ttl = 0ms,
                  .ttl_jitter = 0,
                  .codec = Codec::kNone,
@@ -35,50 +37,63 @@ std::string get_str(Cache& c, std::string_view key) {
   return v ? **v : "<miss>";
 }
 
+// Hits on an LRU take the shard's lock (a hit moves the entry in a list); on the tajir policy
+// they take none (Cache::hit_unlocked). Tests of what a hit does run on both.
+constexpr const char* kBothHitPaths[] = {"lru", "tajir"};
+
 // --- 1. get, put, erase, clear, TTL -------------------------------------------------------
 
 TEST(Cache, GetPutEraseClear) {
-  ManualClock clock;
-  Cache c(test_options(&clock));
-  EXPECT_FALSE(c.get("a").has_value());
-  EXPECT_EQ(c.put("a", "1"), PutResult::kStored);
-  EXPECT_EQ(c.put("b", "2"), PutResult::kStored);
-  EXPECT_EQ(get_str(c, "a"), "1");
-  EXPECT_EQ(c.put("a", "one"), PutResult::kStored);  // replaces
-  EXPECT_EQ(get_str(c, "a"), "one");
-  EXPECT_TRUE(c.erase("a"));
-  EXPECT_FALSE(c.erase("a"));
-  EXPECT_EQ(get_str(c, "a"), "<miss>");
-  EXPECT_EQ(c.clear(), 1u);
-  EXPECT_EQ(get_str(c, "b"), "<miss>");
-  EXPECT_EQ(c.stats().total.keys, 0u);
-  EXPECT_EQ(c.stats().total.memory_bytes, 0u);
+  for (const char* policy : kBothHitPaths) {
+    SCOPED_TRACE(policy);
+    ManualClock clock;
+    Cache c(test_options(&clock, 64 << 20, policy));
+    EXPECT_FALSE(c.get("a").has_value());
+    EXPECT_EQ(c.put("a", "1"), PutResult::kStored);
+    EXPECT_EQ(c.put("b", "2"), PutResult::kStored);
+    EXPECT_EQ(get_str(c, "a"), "1");
+    EXPECT_EQ(c.put("a", "one"), PutResult::kStored);  // replaces
+    EXPECT_EQ(get_str(c, "a"), "one");
+    EXPECT_TRUE(c.erase("a"));
+    EXPECT_FALSE(c.erase("a"));
+    EXPECT_EQ(get_str(c, "a"), "<miss>");
+    EXPECT_EQ(c.clear(), 1u);
+    EXPECT_EQ(get_str(c, "b"), "<miss>");
+    EXPECT_EQ(c.stats().total.keys, 0u);
+    EXPECT_EQ(c.stats().total.memory_bytes, 0u);
+  }
 }
 
 TEST(Cache, HitHandsOutTheStoredBytesWithoutCopying) {
-  ManualClock clock;
-  Cache c(test_options(&clock));
-  ASSERT_EQ(c.put("k", std::string(512, 'x')), PutResult::kStored);
-  auto a = c.get("k");
-  auto b = c.get("k");
-  ASSERT_TRUE(a && b);
-  EXPECT_EQ(a->get(), b->get()) << "both hits share one buffer";
-  c.erase("k");
-  EXPECT_EQ(**a, std::string(512, 'x')) << "a reader's value outlives the entry";
+  for (const char* policy : kBothHitPaths) {
+    SCOPED_TRACE(policy);
+    ManualClock clock;
+    Cache c(test_options(&clock, 64 << 20, policy));
+    ASSERT_EQ(c.put("k", std::string(512, 'x')), PutResult::kStored);
+    auto a = c.get("k");
+    auto b = c.get("k");
+    ASSERT_TRUE(a && b);
+    EXPECT_EQ(a->get(), b->get()) << "both hits share one buffer";
+    c.erase("k");
+    EXPECT_EQ(**a, std::string(512, 'x')) << "a reader's value outlives the entry";
+  }
 }
 
 TEST(Cache, ExpiredEntriesAreNeverReturned) {
-  ManualClock clock;
-  Cache c(test_options(&clock));
-  ASSERT_EQ(c.put("k", "v", {.ttl = 10s}), PutResult::kStored);
-  ASSERT_EQ(c.put("forever", "v", {.ttl = 0s}), PutResult::kStored);
-  clock.advance(9999ms);
-  EXPECT_EQ(get_str(c, "k"), "v");
-  clock.advance(1ms);
-  EXPECT_EQ(get_str(c, "k"), "<miss>");
-  EXPECT_EQ(c.stats().total.expirations, 1u);
-  clock.advance(1000h);
-  EXPECT_EQ(get_str(c, "forever"), "v");
+  for (const char* policy : kBothHitPaths) {
+    SCOPED_TRACE(policy);
+    ManualClock clock;
+    Cache c(test_options(&clock, 64 << 20, policy));
+    ASSERT_EQ(c.put("k", "v", {.ttl = 10s}), PutResult::kStored);
+    ASSERT_EQ(c.put("forever", "v", {.ttl = 0s}), PutResult::kStored);
+    clock.advance(9999ms);
+    EXPECT_EQ(get_str(c, "k"), "v");
+    clock.advance(1ms);
+    EXPECT_EQ(get_str(c, "k"), "<miss>");
+    EXPECT_EQ(c.stats().total.expirations, 1u);
+    clock.advance(1000h);
+    EXPECT_EQ(get_str(c, "forever"), "v");
+  }
 }
 
 // A value that ends at a time of day (the API's dashboard, at the shop's midnight) carries a
@@ -92,24 +107,30 @@ Options wall_clock_options(const ManualClock* clock, const std::atomic<int64_t>*
 }
 
 TEST(Cache, AWallDeadlineEndsAnEntryWhenTheWallClockPassesIt) {
-  ManualClock clock;
-  std::atomic<int64_t> wall_ms{1'750'000'000'000};
-  Cache c(wall_clock_options(&clock, &wall_ms));
-  const int64_t midnight = wall_ms + 3'600'000;
-  ASSERT_EQ(c.put("dash", "today", {.ttl = 1h, .wall_deadline_ms = midnight}), PutResult::kStored);
-  ASSERT_EQ(c.put("plain", "v", {.ttl = 1h}), PutResult::kStored);
-  ASSERT_EQ(c.put("tagged", "today", {.tags = {"d"}, .ttl = 1h, .wall_deadline_ms = midnight}),
-            PutResult::kStored);
-  wall_ms = midnight - 1;
-  EXPECT_EQ(get_str(c, "dash"), "today");
-  wall_ms = midnight;  // the wall clock steps to midnight; no monotonic time passed
-  EXPECT_EQ(get_str(c, "dash"), "<miss>") << "yesterday's today served past midnight";
-  EXPECT_EQ(c.invalidate_tags({"d"}), 0u) << "an entry past its deadline is not invalidated";
-  Stats st = c.stats();
-  EXPECT_EQ(st.total.expirations, 2u);
-  EXPECT_EQ(st.total.misses, 1u);
-  EXPECT_EQ(st.total.keys, 1u) << "the entries are removed";
-  EXPECT_EQ(get_str(c, "plain"), "v") << "an entry without a deadline ignores the wall clock";
+  for (const char* policy : kBothHitPaths) {
+    SCOPED_TRACE(policy);
+    ManualClock clock;
+    std::atomic<int64_t> wall_ms{1'750'000'000'000};
+    Options o = wall_clock_options(&clock, &wall_ms);
+    o.policy = policy;
+    Cache c(o);
+    const int64_t midnight = wall_ms + 3'600'000;
+    ASSERT_EQ(c.put("dash", "today", {.ttl = 1h, .wall_deadline_ms = midnight}),
+              PutResult::kStored);
+    ASSERT_EQ(c.put("plain", "v", {.ttl = 1h}), PutResult::kStored);
+    ASSERT_EQ(c.put("tagged", "today", {.tags = {"d"}, .ttl = 1h, .wall_deadline_ms = midnight}),
+              PutResult::kStored);
+    wall_ms = midnight - 1;
+    EXPECT_EQ(get_str(c, "dash"), "today");
+    wall_ms = midnight;  // the wall clock steps to midnight; no monotonic time passed
+    EXPECT_EQ(get_str(c, "dash"), "<miss>") << "yesterday's today served past midnight";
+    EXPECT_EQ(c.invalidate_tags({"d"}), 0u) << "an entry past its deadline is not invalidated";
+    Stats st = c.stats();
+    EXPECT_EQ(st.total.expirations, 2u);
+    EXPECT_EQ(st.total.misses, 1u);
+    EXPECT_EQ(st.total.keys, 1u) << "the entries are removed";
+    EXPECT_EQ(get_str(c, "plain"), "v") << "an entry without a deadline ignores the wall clock";
+  }
 }
 
 TEST(Cache, ALoadersWallDeadlineEndsTheEntryWhileItsTtlStillRuns) {
@@ -207,28 +228,31 @@ TEST(Cache, InvalidatingATagRemovesExactlyItsEntries) {
 }
 
 TEST(Cache, InvalidationReportsWhichDroppedEntriesWereRead) {
-  ManualClock clock;
-  Cache c(test_options(&clock));
-  c.put("read", "a", {.tags = {"t"}});
-  c.put("unread", "b", {.tags = {"t"}});
-  c.warm({{"warmed", [] { return Result<Loaded>(Loaded{"c", {"t"}, std::nullopt}); }, {}}}, 1);
-  EXPECT_EQ(get_str(c, "read"), "a");
-  EXPECT_TRUE(
-      c.get_or_load("warmed", [] { return Result<std::string>("x"); }).ok());  // a hit reads
-  std::vector<DroppedKey> dropped;
-  const std::string_view tag[] = {"t"};
-  EXPECT_EQ(c.invalidate_tags(tag, InvalidationCause::kWrite, &dropped), 3u);
-  std::vector<std::pair<std::string, bool>> got;
-  for (const auto& d : dropped) got.emplace_back(d.key, d.read);
-  EXPECT_THAT(got, UnorderedElementsAre(std::pair<std::string, bool>{"read", true},
-                                        std::pair<std::string, bool>{"unread", false},
-                                        std::pair<std::string, bool>{"warmed", true}));
-  // Stored again, an entry starts unread.
-  c.put("read", "a2", {.tags = {"t"}});
-  dropped.clear();
-  c.invalidate_tags(tag, InvalidationCause::kWrite, &dropped);
-  ASSERT_EQ(dropped.size(), 1u);
-  EXPECT_FALSE(dropped[0].read);
+  for (const char* policy : kBothHitPaths) {
+    SCOPED_TRACE(policy);
+    ManualClock clock;
+    Cache c(test_options(&clock, 64 << 20, policy));
+    c.put("read", "a", {.tags = {"t"}});
+    c.put("unread", "b", {.tags = {"t"}});
+    c.warm({{"warmed", [] { return Result<Loaded>(Loaded{"c", {"t"}, std::nullopt}); }, {}}}, 1);
+    EXPECT_EQ(get_str(c, "read"), "a");
+    EXPECT_TRUE(
+        c.get_or_load("warmed", [] { return Result<std::string>("x"); }).ok());  // a hit reads
+    std::vector<DroppedKey> dropped;
+    const std::string_view tag[] = {"t"};
+    EXPECT_EQ(c.invalidate_tags(tag, InvalidationCause::kWrite, &dropped), 3u);
+    std::vector<std::pair<std::string, bool>> got;
+    for (const auto& d : dropped) got.emplace_back(d.key, d.read);
+    EXPECT_THAT(got, UnorderedElementsAre(std::pair<std::string, bool>{"read", true},
+                                          std::pair<std::string, bool>{"unread", false},
+                                          std::pair<std::string, bool>{"warmed", true}));
+    // Stored again, an entry starts unread.
+    c.put("read", "a2", {.tags = {"t"}});
+    dropped.clear();
+    c.invalidate_tags(tag, InvalidationCause::kWrite, &dropped);
+    ASSERT_EQ(dropped.size(), 1u);
+    EXPECT_FALSE(dropped[0].read);
+  }
 }
 
 TEST(Cache, ReplacingAnEntryReplacesItsTags) {
@@ -379,6 +403,65 @@ TEST(Cache, ConcurrentMissesRunTheLoaderOnce) {
   EXPECT_EQ(loads.load(), 1);
   EXPECT_EQ(c.stats().total.loads, 1u);
   EXPECT_EQ(c.stats().total.misses, static_cast<uint64_t>(kThreads));
+}
+
+uint64_t xxh3(std::string_view bytes) { return XXH3_64bits(bytes.data(), bytes.size()); }
+std::string json_page(int n);  // below, with the compression tests
+
+// The fingerprint (the API's ETag) is computed once, when the value is stored; a hit hashes
+// nothing. It is of the bytes as given, even when they are stored compressed.
+TEST(Cache, AValuesFingerprintIsTheXxh3OfItsBytesOnEveryPath) {
+  for (const char* policy : kBothHitPaths) {
+    SCOPED_TRACE(policy);
+    ManualClock clock;
+    Options o = test_options(&clock, 64 << 20, policy);
+    o.codec = Codec::kLz4;
+    o.compress_min_bytes = 1024;
+    o.compress_above_fill = 0;
+    Cache c(o);
+    const std::string page = json_page(50);
+    c.put("page", page);
+    ASSERT_EQ(c.stats().compressed_values, 1u);
+    auto hit = c.get_with_fingerprint("page");
+    ASSERT_TRUE(hit);
+    EXPECT_TRUE(hit->hit);
+    EXPECT_EQ(*hit->value, page);
+    EXPECT_EQ(hit->fingerprint, xxh3(page));
+    EXPECT_FALSE(c.get_with_fingerprint("absent"));
+
+    auto load = [](std::string v) { return [v] { return Result<std::string>(v); }; };
+    auto miss = c.get_or_load("small", load("tiny"));
+    ASSERT_TRUE(miss.ok());
+    EXPECT_FALSE(miss->hit);
+    EXPECT_EQ(miss->fingerprint, xxh3("tiny")) << "the loader's caller";
+    auto again = c.get_or_load("small", load("other"));
+    ASSERT_TRUE(again.ok());
+    EXPECT_TRUE(again->hit);
+    EXPECT_EQ(again->fingerprint, xxh3("tiny"));
+    c.put("small", "changed");
+    EXPECT_EQ(c.get_with_fingerprint("small")->fingerprint, xxh3("changed"));
+    EXPECT_EQ(c.get_or_load("page", load(""))->fingerprint, xxh3(page));
+  }
+}
+
+TEST(Cache, WaitersOfALoadGetItsFingerprint) {
+  Options o = test_options(nullptr, 64 << 20, "tajir");
+  Cache c(o);
+  std::atomic<bool> release{false};
+  auto loader = [&]() -> Result<std::string> {
+    while (!release) std::this_thread::yield();
+    return std::string("aggregate");
+  };
+  auto leader = std::async(std::launch::async, [&] { return c.get_or_load("dash", loader); });
+  auto waiter = std::async(std::launch::async, [&] { return c.get_or_load("dash", loader); });
+  while (c.stats().total.coalesced < 1) std::this_thread::yield();
+  release = true;
+  for (auto* f : {&leader, &waiter}) {
+    auto r = f->get();
+    ASSERT_TRUE(r.ok());
+    EXPECT_FALSE(r->hit);
+    EXPECT_EQ(r->fingerprint, xxh3("aggregate"));
+  }
 }
 
 TEST(Cache, LoaderErrorReachesEveryWaiterAndIsNotCached) {
@@ -564,9 +647,9 @@ TEST(Cache, ValuesAreCompressedOnlyOnceMemoryGetsTight) {
 }
 
 TEST(Cache, LargeValuesAreCompressedTransparently) {
-  for (Codec codec : {Codec::kLz4, Codec::kZstd}) {
+  for (auto [codec, policy] : {std::pair{Codec::kLz4, "lru"}, std::pair{Codec::kZstd, "tajir"}}) {
     ManualClock clock;
-    Options o = test_options(&clock);
+    Options o = test_options(&clock, 64 << 20, policy);
     o.codec = codec;
     o.compress_min_bytes = 1024;
     o.compress_above_fill = 0;
@@ -592,28 +675,64 @@ TEST(Cache, LargeValuesAreCompressedTransparently) {
 // --- 7. statistics and history ------------------------------------------------------------
 
 TEST(Cache, StatisticsPerType) {
-  ManualClock clock;
-  Cache c(test_options(&clock));
-  TypeId products = c.register_type("products");
-  TypeId dashboard = c.register_type("dashboard");
-  EXPECT_EQ(c.register_type("products"), products);
-  c.put("p1", "v", {.type = products});
-  c.put("d1", "v", {.type = dashboard});
-  (void)c.get("p1", products);
-  (void)c.get("p1", products);
-  (void)c.get("p2", products);
-  (void)c.get("d2", dashboard);
-  Stats st = c.stats();
-  ASSERT_EQ(st.by_type.size(), 3u);
-  EXPECT_EQ(st.by_type[products].first, "products");
-  EXPECT_EQ(st.by_type[products].second.hits, 2u);
-  EXPECT_EQ(st.by_type[products].second.misses, 1u);
-  EXPECT_EQ(st.by_type[products].second.keys, 1u);
-  EXPECT_EQ(st.by_type[dashboard].second.misses, 1u);
-  EXPECT_EQ(st.total.hits, 2u);
-  EXPECT_EQ(st.total.misses, 2u);
-  EXPECT_DOUBLE_EQ(st.total.hit_rate(), 0.5);
-  EXPECT_EQ(st.total.puts, 2u);
+  for (const char* policy : kBothHitPaths) {
+    SCOPED_TRACE(policy);
+    ManualClock clock;
+    Cache c(test_options(&clock, 64 << 20, policy));
+    TypeId products = c.register_type("products");
+    TypeId dashboard = c.register_type("dashboard");
+    EXPECT_EQ(c.register_type("products"), products);
+    c.put("p1", "v", {.type = products});
+    c.put("d1", "v", {.type = dashboard});
+    (void)c.get("p1", products);
+    (void)c.get("p1", products);
+    (void)c.get("p2", products);
+    (void)c.get("d2", dashboard);
+    Stats st = c.stats();
+    ASSERT_EQ(st.by_type.size(), 3u);
+    EXPECT_EQ(st.by_type[products].first, "products");
+    EXPECT_EQ(st.by_type[products].second.hits, 2u);
+    EXPECT_EQ(st.by_type[products].second.misses, 1u);
+    EXPECT_EQ(st.by_type[products].second.keys, 1u);
+    EXPECT_EQ(st.by_type[dashboard].second.misses, 1u);
+    EXPECT_EQ(st.total.hits, 2u);
+    EXPECT_EQ(st.total.misses, 2u);
+    EXPECT_DOUBLE_EQ(st.total.hit_rate(), 0.5);
+    EXPECT_EQ(st.total.puts, 2u);
+  }
+}
+
+// Hits and misses are counted per thread and summed when read: still exact totals, also when
+// there are more threads than stripes of counters and some share one.
+TEST(Cache, HitAndMissCountsAreExactAcrossThreads) {
+  for (const char* policy : kBothHitPaths) {
+    SCOPED_TRACE(policy);
+    Options o = test_options(nullptr, 64 << 20, policy);
+    o.shards = 4;
+    Cache c(o);
+    const TypeId products = c.register_type("products");
+    for (int i = 0; i < 100; ++i) c.put("k" + std::to_string(i), "v", {.type = products});
+    const int threads = 8 * static_cast<int>(std::max(1u, std::thread::hardware_concurrency())) + 8;
+    constexpr int kRounds = 1000;
+    {
+      std::vector<std::jthread> running;
+      for (int t = 0; t < threads; ++t) {
+        running.emplace_back([&c, products, t] {
+          for (int i = 0; i < kRounds; ++i) {
+            if (!c.get("k" + std::to_string((i * 7 + t) % 100), products)) std::abort();
+            auto r =
+                c.get_or_load("k" + std::to_string(i % 100),
+                              [] { return Result<std::string>("unused"); }, {.type = products});
+            if (!r.ok() || !r->hit) std::abort();
+            if (c.get("absent" + std::to_string(i % 10), products)) std::abort();
+          }
+        });
+      }
+    }
+    const TypeStats st = c.stats().by_type[products].second;
+    EXPECT_EQ(st.hits, 2u * threads * kRounds);
+    EXPECT_EQ(st.misses, 1u * threads * kRounds);
+  }
 }
 
 TEST(Cache, AgesAtInvalidationAreRecordedPerType) {
@@ -773,6 +892,31 @@ TEST(Cache, WarmFillsWithBoundedParallelism) {
   r = c.warm(items, 4);
   EXPECT_EQ(r.present, 63u);
   EXPECT_EQ(r.failed, 1u);
+}
+
+TEST(Cache, ReadKeysListsLiveReadEntriesLongestStoredFirstUpToMax) {
+  ManualClock clock;
+  Cache c(test_options(&clock));
+  for (const char* k : {"old", "mid", "young", "unread", "expired"}) {
+    c.put(k, "v", {.ttl = std::string_view(k) == "expired" ? 15s : 0ms});
+    clock.advance(10s);
+  }
+  for (const char* k : {"young", "old", "mid", "expired"}) EXPECT_EQ(get_str(c, k), "v");
+  clock.advance(10s);  // "expired" was read, then ran out
+  std::vector<std::string> keys;
+  for (const ReadKey& k : c.read_keys(10)) keys.push_back(k.key);
+  EXPECT_EQ(keys, (std::vector<std::string>{"old", "mid", "young"}));
+  auto two = c.read_keys(2);
+  ASSERT_EQ(two.size(), 2u);
+  EXPECT_EQ(two[0].key, "old");
+  EXPECT_EQ(two[0].age_ms, 60'000);
+  EXPECT_EQ(two[1].key, "mid");
+  EXPECT_TRUE(c.read_keys(0).empty());
+  auto not_old = c.read_keys(10, [](std::string_view k) { return k != "old"; });
+  ASSERT_EQ(not_old.size(), 2u);
+  EXPECT_EQ(not_old[0].key, "mid");
+  c.put("old", "w");  // a new value: not read since
+  EXPECT_EQ(c.read_keys(10).size(), 2u);
 }
 
 // --- 9. threads ---------------------------------------------------------------------------
@@ -954,9 +1098,10 @@ struct ModelEntry {
 };
 
 TEST(Cache, RandomizedAgainstReferenceModel) {
-  for (uint32_t seed = 1; seed <= 5; ++seed) {
+  for (uint32_t seed = 1; seed <= 6; ++seed) {
+    SCOPED_TRACE(seed % 2 == 0 ? "tajir" : "lru");
     ManualClock clock;
-    Cache c(test_options(&clock));
+    Cache c(test_options(&clock, 64 << 20, seed % 2 == 0 ? "tajir" : "lru"));
     std::map<std::string, ModelEntry> model;
     int64_t now_ms = 0;
     std::mt19937 rng(seed);

@@ -9,7 +9,8 @@
 // The same objects serve the engine and `tajir-cachesim`, so the miss ratios the simulator
 // prints are those of the code that runs in production.
 //
-// Thread safety: none. Each cache shard owns one policy and calls it under the shard's lock.
+// Thread safety: each cache shard owns one policy and calls it under the shard's lock, except
+// touch_unlocked(), which a policy whose lock_free_touch() is true lets hits call without it.
 #pragma once
 
 #include <cstdint>
@@ -25,9 +26,9 @@ struct PolicyNode {
   PolicyNode* next = nullptr;  // policy-private
   uint64_t hash = 0;           // set by the cache before insert(): a well-mixed hash of the key
   uint64_t charge = 0;         // set by the cache before insert(): never changes while tracked
-  uint32_t aux = 0;            // policy-private
+  uint32_t aux = 0;            // policy-private (atomic_ref'd by a lock_free_touch() policy)
   uint8_t queue = 0;           // policy-private: which queue the node is in
-  uint8_t freq = 0;            // policy-private: access counter / reference bit
+  uint8_t freq = 0;            // policy-private: access counter / reference bit (same)
 };
 
 // What a policy can tell about itself, for statistics and recommendations.
@@ -49,6 +50,18 @@ class EvictionPolicy {
 
   // Records a hit. REQUIRES: node is tracked. Called on the hit path: keep it O(1) and cheap.
   virtual void touch(PolicyNode* node) = 0;
+
+  // Whether hits may call touch_unlocked() and record_hits() instead of touch().
+  virtual bool lock_free_touch() const { return false; }
+  // The part of touch() that concerns the node alone, safe without the lock: concurrently with
+  // other hits and with any call made under the lock. It writes only the node's policy-private
+  // fields, through relaxed atomics, and only those that change (a hot entry's hits write
+  // nothing); two racing updates may count as one. REQUIRES: lock_free_touch(); node is
+  // tracked, or was and is still allocated (a hit may race with its entry's removal).
+  virtual void touch_unlocked(PolicyNode* node) { (void)node; }
+  // Tells the policy about `n` more hits recorded by touch_unlocked(), for its own state (the
+  // tajir policy's sketch ages by accesses). touch() is touch_unlocked() and record_hits(1).
+  virtual void record_hits(uint64_t n) { (void)n; }
 
   // Stops tracking a node that leaves for a reason other than eviction. REQUIRES: node is tracked.
   virtual void remove(PolicyNode* node) = 0;

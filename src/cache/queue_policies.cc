@@ -23,6 +23,8 @@ class QueuePolicy final : public EvictionPolicy {
     else
       (void)node;
   }
+  // LRU's hit moves the node in the list: it needs the lock. FIFO's does nothing.
+  bool lock_free_touch() const override { return !kMoveOnHit; }
   void remove(PolicyNode* node) override { list_.unlink(node); }
   PolicyNode* evict() override { return list_.pop_oldest(); }
   uint64_t charge() const override { return list_.charge(); }

@@ -125,6 +125,49 @@ TEST(CacheRewrite, KeepingTheValueSharesTheStoredBytes) {
       << "its version was advanced, with what it keeps aside";
 }
 
+// The fingerprint is the API's ETag: a kept entry's must be that of its new bytes (a client
+// holding the old ETag would otherwise get 304 for a value it has not seen), whether the hit
+// takes the lock-free path (tajir) or the locked one (lru), compressed or not.
+TEST(CacheRewrite, AKeptEntrysFingerprintIsThatOfItsNewBytes) {
+  for (const char* policy : {"tajir", "lru"}) {
+    for (Codec codec : {Codec::kNone, Codec::kLz4}) {
+      SCOPED_TRACE(std::string(policy) + (codec == Codec::kNone ? "" : ", compressed"));
+      Options o = test_options();
+      o.policy = policy;
+      o.codec = codec;
+      o.compress_above_fill = 0;
+      o.compress_min_bytes = 64;
+      Cache c(o);
+      const std::string before = counter(1, 1) + std::string(4000, 'a');
+      const std::string after = counter(2, 3) + std::string(4000, 'b');
+      ASSERT_EQ(c.put("k", before, {.tags = {"t"}, .version = Version{1}}), PutResult::kStored);
+      ASSERT_EQ(c.get_with_fingerprint("k")->fingerprint, fingerprint_of(before));
+      EXPECT_EQ(rewrite(c, "t",
+                        [&](std::string_view, std::string_view, std::optional<Version>) {
+                          return Rewrite{.keep = true, .value = after, .version = Version{2}};
+                        }),
+                0u);
+      auto hit = c.get_with_fingerprint("k");
+      ASSERT_TRUE(hit);
+      EXPECT_EQ(*hit->value, after);
+      EXPECT_EQ(hit->fingerprint, fingerprint_of(after));
+      auto filled = c.get_or_fill(
+          "k", [] { return Result<Loaded>(Status(StatusCode::kInternal, "no fill")); });
+      ASSERT_TRUE(filled.ok());
+      EXPECT_TRUE(filled->hit);
+      EXPECT_EQ(filled->fingerprint, fingerprint_of(after)) << "get_or_fill's hit too";
+
+      // A new version alone keeps the bytes, and so their fingerprint.
+      EXPECT_EQ(rewrite(c, "t",
+                        [&](std::string_view, std::string_view, std::optional<Version>) {
+                          return Rewrite{.keep = true, .version = Version{3, "aside"}};
+                        }),
+                0u);
+      EXPECT_EQ(c.get_with_fingerprint("k")->fingerprint, fingerprint_of(after));
+    }
+  }
+}
+
 TEST(CacheRewrite, AFillThatBeganBeforeTheRewriteIsRefused) {
   Cache c(test_options());
   ASSERT_EQ(c.put("k", counter(1, 1), {.tags = {"t"}, .version = Version{1}}), PutResult::kStored);
@@ -260,6 +303,7 @@ TEST(CacheRewrite, RacingWritersAndFillersNeverCountAChangeTwiceNorServeAnOldOne
                                  {});
         if (!got.ok()) std::abort();
         ++reads;
+        if (got->fingerprint != fingerprint_of(*got->value)) ++bad;  // a kept entry's ETag
         auto [v, sum] = parse(*got->value);
         std::lock_guard lock(db_mu);
         if (v < floor || sum != sums[v]) ++bad;

@@ -3,7 +3,9 @@
 // cannot drift apart.
 //
 // Counters live per shard and per value type and are summed when read, so keeping them costs a
-// plain increment under a lock the hit path already holds. Expirations are counted apart from
+// plain increment under a lock the operation already holds; hits and misses, which take no lock,
+// are counted per thread instead (a stripe of counters per thread index), also summed when read:
+// exact totals once the threads counting them are joined. Expirations are counted apart from
 // misses and evictions (after CacheLib).
 #pragma once
 

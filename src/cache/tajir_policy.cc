@@ -16,7 +16,10 @@
 //    a CLOCK with a counter up to kMaxFreq (each pass decrements, a node at 0 is the victim:
 //    LFU-like with ageing, as in S3-FIFO's main queue). The sketch learns a node's hits when
 //    it leaves (its pending count is added then); while resident, its frequency is sketch +
-//    pending. So list pointers move only on evictions, never on hits.
+//    pending. So list pointers move only on evictions, never on hits. That makes the node's
+//    part of a hit (touch_unlocked()) safe without the shard's lock: the engine's hits run it
+//    with relaxed atomics, writing a counter only when it moves, and hand their number to
+//    record_hits() (the sketch's ageing) in batches, under the lock.
 //
 // 2. The window adapts, ARC-style, from two ghosts. Fixed windows lose somewhere: 1% is best
 //    on Zipf, scans and loops but loses up to 87% to LRU on the ORM trace and on drifting
@@ -64,6 +67,7 @@
 #include <absl/container/flat_hash_map.h>
 
 #include <algorithm>
+#include <atomic>
 #include <vector>
 
 #include "cache/internal/node_list.h"
@@ -119,9 +123,10 @@ class FrequencySketch {
     }
   }
 
-  // Counts one access toward ageing; returns true when the sketch has just halved.
-  bool record() {
-    if (++additions_ < sample_) return false;
+  // Counts n accesses toward ageing; returns true when the sketch has just halved.
+  bool record(uint64_t n) {
+    additions_ += n;
+    if (additions_ < sample_) return false;
     for (uint64_t& w : table_) w = (w >> 1) & 0x7777777777777777ULL;
     additions_ /= 2;
     return true;
@@ -191,6 +196,20 @@ class Ghost {
   absl::flat_hash_map<uint64_t, uint64_t> map_;
 };
 
+// A node's counters, which touch_unlocked() updates while the lock's holder may also be at them.
+uint8_t freq(const PolicyNode* n) {
+  return std::atomic_ref(const_cast<PolicyNode*>(n)->freq).load(std::memory_order_relaxed);
+}
+void set_freq(PolicyNode* n, uint8_t f) {
+  std::atomic_ref(n->freq).store(f, std::memory_order_relaxed);
+}
+uint32_t aux(const PolicyNode* n) {
+  return std::atomic_ref(const_cast<PolicyNode*>(n)->aux).load(std::memory_order_relaxed);
+}
+void set_aux(PolicyNode* n, uint32_t a) {
+  std::atomic_ref(n->aux).store(a, std::memory_order_relaxed);
+}
+
 enum Queue : uint8_t { kNone = 0, kWindow = 1, kMain = 2 };
 // Flag on a window node whose key was in the main ghost when it came back; cleared in main.
 constexpr uint8_t kFromMainGhost = 4;
@@ -219,19 +238,31 @@ class TajirPolicy final : public EvictionPolicy {
       window_share_ = std::clamp(window_share_ + (window_ghost ? step : -step), 0.0, kMaxWindow);
     }
     sketch_.add(n->hash, 1);
-    if (sketch_.record()) ++epoch_;
-    n->freq = 0;
-    n->aux = (epoch_ & 0xffff) << 16;
+    record_hits(1);
+    set_freq(n, 0);
+    set_aux(n, (epoch() & 0xffff) << 16);
     n->queue = main_ghost ? kWindow | kFromMainGhost : kWindow;
     window_.push_newest(n);
   }
 
   void touch(PolicyNode* n) override {
-    if (n->freq < kMaxFreq) ++n->freq;
-    uint32_t aux = aged(n->aux);
-    if ((aux & 0xffff) < kMaxPending) ++aux;
-    n->aux = aux;
-    if (sketch_.record()) ++epoch_;
+    touch_unlocked(n);
+    record_hits(1);
+  }
+
+  // Hits write the node only when its counters move: once a hot node's are saturated (and the
+  // sketch has not aged since), its hits write nothing.
+  bool lock_free_touch() const override { return true; }
+  void touch_unlocked(PolicyNode* n) override {
+    const uint8_t f = freq(n);
+    if (f < kMaxFreq) set_freq(n, static_cast<uint8_t>(f + 1));
+    const uint32_t was = aux(n);
+    uint32_t now = aged(was);
+    if ((now & 0xffff) < kMaxPending) ++now;
+    if (now != was) set_aux(n, now);
+  }
+  void record_hits(uint64_t hits) override {
+    if (sketch_.record(hits)) epoch_.store(epoch() + 1, std::memory_order_relaxed);
   }
 
   void remove(PolicyNode* n) override {
@@ -292,7 +323,7 @@ class TajirPolicy final : public EvictionPolicy {
   // aux = epoch (16 bits) << 16 | hits since the node was inserted, halved once per sketch
   // reset since `epoch` so that pending counts age with the sketch.
   uint32_t aged(uint32_t aux) const {
-    const uint32_t now = epoch_ & 0xffff;
+    const uint32_t now = epoch() & 0xffff;
     const uint32_t then = aux >> 16;
     if (then == now) return aux;
     const uint32_t resets = (now - then) & 0xffff;
@@ -300,7 +331,7 @@ class TajirPolicy final : public EvictionPolicy {
   }
 
   uint32_t frequency(const PolicyNode* n) const {
-    return std::min<uint32_t>(15, sketch_.estimate(n->hash) + (aged(n->aux) & 0xffff));
+    return std::min<uint32_t>(15, sketch_.estimate(n->hash) + (aged(aux(n)) & 0xffff));
   }
 
   // TinyLFU's duel. A tie keeps the incumbent unless the candidate is back from the main ghost
@@ -323,8 +354,8 @@ class TajirPolicy final : public EvictionPolicy {
   PolicyNode* window_victim() {
     for (;;) {
       PolicyNode* n = window_.oldest();
-      if (n->freq == 0 || window_.size() == 1) return n;
-      n->freq = 0;
+      if (freq(n) == 0 || window_.size() == 1) return n;
+      set_freq(n, 0);
       window_.move_to_newest(n);
     }
   }
@@ -333,8 +364,9 @@ class TajirPolicy final : public EvictionPolicy {
   PolicyNode* main_victim() {
     for (;;) {
       PolicyNode* n = main_.oldest();
-      if (n->freq == 0 || main_.size() == 1) return n;
-      --n->freq;
+      const uint8_t f = freq(n);
+      if (f == 0 || main_.size() == 1) return n;
+      set_freq(n, static_cast<uint8_t>(f - 1));
       main_.move_to_newest(n);
     }
   }
@@ -342,7 +374,7 @@ class TajirPolicy final : public EvictionPolicy {
   // Bookkeeping for a node that has just been unlinked as a victim.
   PolicyNode* retire(PolicyNode* n, Ghost& ghost) {
     --count_;
-    const uint32_t pending = aged(n->aux) & 0xffff;
+    const uint32_t pending = aged(aux(n)) & 0xffff;
     if (pending > 0) sketch_.add(n->hash, pending);
     const uint64_t ghost_charge =
         static_cast<uint64_t>(kGhostShare * static_cast<double>(capacity_));
@@ -358,7 +390,9 @@ class TajirPolicy final : public EvictionPolicy {
   uint64_t count_ = 0;                    // tracked nodes
   uint64_t max_count_ = 0;                // their high-water mark: sizes sketch and ghosts
   FrequencySketch sketch_;
-  uint64_t epoch_ = 0;  // sketch resets so far
+  // Sketch resets so far: written under the lock, read by touch_unlocked().
+  std::atomic<uint64_t> epoch_{0};
+  uint64_t epoch() const { return epoch_.load(std::memory_order_relaxed); }
   Ghost window_ghost_;
   Ghost main_ghost_;
   PolicyCounters counters_;

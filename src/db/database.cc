@@ -9,6 +9,7 @@
 #include "db/internal/backend.h"
 #include "db/postgres/postgres_database.h"
 #include "db/sqlite/sqlite_database.h"
+#include "util/blocking.h"
 
 namespace tajir::db {
 namespace {
@@ -121,6 +122,7 @@ ConnectionPool::Lease::~Lease() {
 }
 
 Result<ConnectionPool::Lease> ConnectionPool::acquire() {
+  util::blocking_point();  // every statement, ping and transaction comes through here
   std::unique_lock lock(mutex_);
   if (!returned_.wait_for(lock, wait_timeout_,
                           [&] { return !idle_.empty() || open_ < capacity_; })) {

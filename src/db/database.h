@@ -19,8 +19,14 @@
 //
 // write() commits when the callback returns OK and rolls back otherwise, so a request that
 // fails changes nothing. Errors are values: a unique-constraint violation is kAlreadyExists,
-// a lost connection or a busy timeout kUnavailable, anything else kInternal (with the
-// backend's message, which the HTTP layer never shows to clients).
+// a lost connection, a busy timeout or an I/O error kUnavailable, anything else kInternal (with
+// the backend's message, which the HTTP layer never shows to clients). A kUnavailable says what
+// failed in its reason (http/errors.h tells the client so): "storage_full" (the disk is full),
+// "database_read_only" (the file, or a PostgreSQL standby, takes no writes) and
+// "database_unavailable" (no connection, or a SQLite file that cannot be opened). Reads go on
+// while the disk is full or the file read-only, and writes work again as soon as the fault
+// is gone: a SQLite connection refused as read-only is replaced (its file opened again), a lost
+// PostgreSQL connection too.
 //
 // A statement that fails spoils its transaction (PostgreSQL aborts it): every later statement
 // answers the same error, and write() rolls back even if the callback ignores the error and

@@ -191,6 +191,22 @@ TYPED_TEST(DatabaseTest, MigrateIsIdempotent) {
   EXPECT_EQ(std::get<std::string>(*defaults), "USD UTC");
 }
 
+// A database of the schema before migration 8 (shops.change_seq), with a shop in it, as a
+// server of that schema left it: migrating brings it forward, the shop at change 0.
+TYPED_TEST(DatabaseTest, MigrateBringsADatabaseAtVersion7Forward) {
+  Database& db = *this->db_;
+  int64_t shop = insert_shop(db, "Older");
+  ASSERT_TRUE(execute(db, "ALTER TABLE shops DROP COLUMN change_seq", {}).ok());
+  ASSERT_TRUE(execute(db, "DELETE FROM schema_migrations WHERE version = 8", {}).ok());
+  ASSERT_EQ(count(db, "schema_migrations"), 7);
+  ASSERT_TRUE(migrate(db).ok());
+  EXPECT_EQ(count(db, "schema_migrations"), schema_version());
+  EXPECT_EQ(schema_version(), 8);
+  auto seq = scalar(db, "SELECT change_seq FROM shops WHERE id = ?", {shop});
+  ASSERT_TRUE(seq.ok()) << seq.status().message();
+  EXPECT_EQ(std::get<int64_t>(*seq), 0);
+}
+
 TYPED_TEST(DatabaseTest, MigrateConcurrentlyFromTwoHandles) {
   auto url = this->new_database("fresh");
   ASSERT_TRUE(url.ok()) << url.status().message();

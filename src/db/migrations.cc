@@ -178,10 +178,83 @@ const std::vector<Migration>& migrations() {
                "CREATE UNIQUE INDEX users_username_lower ON users(lower(username)) "
                "WHERE case_duplicate = 0",
            }},
+      // Text indexes for search (pos/internal/search.h says how queries use them). SQLite: an
+      // FTS5 trigram table per searched table, holding no copy of the text (external content)
+      // and of each trigram only the rows it is in (detail=none, columnsize=0: queries AND
+      // single trigrams, and the index is a third of the size), kept in step by triggers (updates
+      // only when a searched column is set, so a sale's stock or totals update does not touch it)
+      // and filled from the rows already there. PostgreSQL: pg_trgm (a trusted extension: the
+      // database's owner may create it) GIN indexes on the searched expressions, and "C"-collated
+      // B-trees for sku/barcode prefixes.
+      {.version = 6,
+       .sqlite =
+           {
+               "CREATE VIRTUAL TABLE products_fts USING fts5(name_lower, content='products', "
+               "content_rowid='id', tokenize='trigram case_sensitive 0', detail=none, "
+               "columnsize=0)",
+               R"(CREATE TRIGGER products_fts_insert AFTER INSERT ON products BEGIN
+                INSERT INTO products_fts(rowid, name_lower) VALUES (new.id, new.name_lower);
+                END)",
+               R"(CREATE TRIGGER products_fts_delete AFTER DELETE ON products BEGIN
+                INSERT INTO products_fts(products_fts, rowid, name_lower)
+                  VALUES ('delete', old.id, old.name_lower);
+                END)",
+               R"(CREATE TRIGGER products_fts_update AFTER UPDATE OF id, name_lower ON products
+                BEGIN
+                INSERT INTO products_fts(products_fts, rowid, name_lower)
+                  VALUES ('delete', old.id, old.name_lower);
+                INSERT INTO products_fts(rowid, name_lower) VALUES (new.id, new.name_lower);
+                END)",
+               "INSERT INTO products_fts(products_fts) VALUES ('rebuild')",
+               "CREATE VIRTUAL TABLE customers_fts USING fts5(name_lower, phone, email, "
+               "content='customers', content_rowid='id', tokenize='trigram case_sensitive 0', "
+               "detail=none, columnsize=0)",
+               R"(CREATE TRIGGER customers_fts_insert AFTER INSERT ON customers BEGIN
+                INSERT INTO customers_fts(rowid, name_lower, phone, email)
+                  VALUES (new.id, new.name_lower, new.phone, new.email);
+                END)",
+               R"(CREATE TRIGGER customers_fts_delete AFTER DELETE ON customers BEGIN
+                INSERT INTO customers_fts(customers_fts, rowid, name_lower, phone, email)
+                  VALUES ('delete', old.id, old.name_lower, old.phone, old.email);
+                END)",
+               R"(CREATE TRIGGER customers_fts_update
+                AFTER UPDATE OF id, name_lower, phone, email ON customers BEGIN
+                INSERT INTO customers_fts(customers_fts, rowid, name_lower, phone, email)
+                  VALUES ('delete', old.id, old.name_lower, old.phone, old.email);
+                INSERT INTO customers_fts(rowid, name_lower, phone, email)
+                  VALUES (new.id, new.name_lower, new.phone, new.email);
+                END)",
+               "INSERT INTO customers_fts(customers_fts) VALUES ('rebuild')",
+           },
+       .postgres =
+           {
+               "CREATE EXTENSION IF NOT EXISTS pg_trgm",
+               "CREATE INDEX products_name_trgm ON products USING gin (name_lower gin_trgm_ops) "
+               "WITH (fastupdate = off)",
+               "CREATE INDEX products_shop_sku_c ON products(shop_id, sku COLLATE \"C\")",
+               "CREATE INDEX products_shop_barcode_c ON products(shop_id, barcode COLLATE \"C\")",
+               "CREATE INDEX customers_name_trgm ON customers USING gin (name_lower gin_trgm_ops) "
+               "WITH (fastupdate = off)",
+               "CREATE INDEX customers_phone_trgm ON customers USING gin (phone gin_trgm_ops) WITH "
+               "(fastupdate = off)",
+               "CREATE INDEX customers_email_trgm ON customers USING gin (lower(email) "
+               "gin_trgm_ops) WITH (fastupdate = off)",
+           }},
+      // The cache's statistics over time, rolled up per hour and per day (span_ms), per shop
+      // (shop_id 0: the whole server, so no foreign key), kept bounded by pos/cache_history.cc.
+      {.version = 7, .statements = {R"(CREATE TABLE cache_history (
+                shop_id BIGINT NOT NULL,
+                span_ms BIGINT NOT NULL,
+                start_ms BIGINT NOT NULL,
+                hits BIGINT NOT NULL,
+                misses BIGINT NOT NULL,
+                key_count BIGINT NOT NULL,
+                memory_bytes BIGINT NOT NULL,
+                PRIMARY KEY (shop_id, span_ms, start_ms)))"}},
       // A shop's change number, raised by every bill, void and time zone change in the same
       // transaction (under the shop row's lock): the version of the shop's sales that a read
       // reflects, so that the cache can apply a change to a cached read exactly once.
-      {.version = 6,
+      {.version = 8,
        .statements = {"ALTER TABLE shops ADD COLUMN change_seq BIGINT NOT NULL DEFAULT 0"}},
   };
   return kMigrations;

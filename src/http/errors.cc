@@ -40,6 +40,27 @@ Mapping mapping(StatusCode code) {
   return {500, "internal"};
 }
 
+// The reasons a 503 may carry (Status::with_reason), with what the client is told: which
+// service failed and how, never where. Any other 503 gets the generic message.
+struct Unavailable {
+  std::string_view reason;
+  std::string_view message;
+};
+constexpr Unavailable kUnavailable[] = {
+    {"storage_full",
+     "the database's disk is full: writes fail until space is freed; reads still work"},
+    {"database_read_only", "the database is read-only: writes fail; reads still work"},
+    {"database_unavailable", "the database cannot be reached: retry later"},
+    {"busy", "too many password checks at once: retry in a moment"},
+};
+
+const Unavailable* find_unavailable(std::string_view reason) {
+  for (const Unavailable& u : kUnavailable) {
+    if (u.reason == reason) return &u;
+  }
+  return nullptr;
+}
+
 }  // namespace
 
 Response error(int status, std::string_view code, std::string_view message,
@@ -60,7 +81,9 @@ Response error(const Status& status, std::string_view code) {
   // 5xx messages may name hosts, tables or queries: they go to the log, not to the client.
   if (http == 503) {
     spdlog::warn("unavailable: {}", status.message());
-    return error(http, code, "a backing service is unavailable, retry later");
+    const Unavailable* known = find_unavailable(code);
+    return error(http, code,
+                 known ? known->message : "a backing service is unavailable, retry later");
   }
   spdlog::error("internal error: {}", status.ok()
                                           ? "an OK status answered as an error (a caller's bug)"
@@ -70,7 +93,11 @@ Response error(const Status& status, std::string_view code) {
 
 Response from_status(const Status& status) {
   Mapping m = mapping(status.code());
-  return error(status, status.reason().empty() || m.status >= 500 ? m.code : status.reason());
+  bool own_code = !status.reason().empty() &&
+                  (m.status < 500 || (m.status == 503 && find_unavailable(status.reason())));
+  Response r = error(status, own_code ? status.reason() : m.code);
+  if (m.status == 503) r.set_header("Retry-After", "1");  // unavailable is meant to pass
+  return r;
 }
 
 }  // namespace tajir::http

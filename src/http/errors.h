@@ -15,12 +15,16 @@
 //                      409 conflict
 //   kUnprocessable     422 unprocessable (an Idempotency-Key reused for another request)
 //   kResourceExhausted 429 rate_limited (413 payload_too_large is the Server's own)
-//   kUnavailable       503 unavailable   generic message; the Status's message is logged
+//   kUnavailable       503 unavailable   generic message; the Status's message is logged;
+//                      with the reason storage_full, database_read_only or database_unavailable
+//                      (set by src/db), or busy (too many password hashes at once), that code
+//                      and a message saying what failed; always with Retry-After: 1
 //   kInternal (and kOk, a caller's bug)
 //                      500 internal      generic message; the Status's message is logged
 //
 // A Status's reason, when it has one, replaces the table's code in the body
-// ("insufficient_stock" for a kFailedPrecondition): the HTTP status is still the table's.
+// ("insufficient_stock" for a kFailedPrecondition): the HTTP status is still the table's. A 5xx
+// keeps the table's code, except for the 503 reasons above.
 //
 // 4xx messages pass through ("insufficient stock"): they are written for the client. 5xx
 // messages may hold a database host or a query and never leave the server.

@@ -58,6 +58,27 @@ TEST(FromStatus, EachCodeMapsToOneStatusAndCode) {
   }
 }
 
+TEST(FromStatus, A503SaysWhichServiceFailedOnlyForTheReasonsItKnows) {
+  Response res =
+      from_status(Status(StatusCode::kUnavailable, "disk I/O error [/var/lib/tajir/tajir.db]")
+                      .with_reason("storage_full"));
+  EXPECT_EQ(res.status, 503);
+  EXPECT_EQ(body_of(res)["error"]["code"], "storage_full");
+  EXPECT_NE(body_of(res)["error"]["message"].get<std::string>().find("disk is full"),
+            std::string::npos);
+  EXPECT_EQ(res.body_view().find("/var/lib"), std::string_view::npos);
+  res =
+      from_status(Status(StatusCode::kUnavailable, "read-only").with_reason("database_read_only"));
+  EXPECT_EQ(body_of(res)["error"]["code"], "database_read_only");
+  res = from_status(
+      Status(StatusCode::kUnavailable, "host db1:5432").with_reason("database_unavailable"));
+  EXPECT_EQ(body_of(res)["error"]["code"], "database_unavailable");
+  res = from_status(Status(StatusCode::kUnavailable, "x").with_reason("host_db1_down"));
+  EXPECT_EQ(res.status, 503);
+  EXPECT_EQ(body_of(res)["error"]["code"], "unavailable");
+  EXPECT_EQ(body_of(res)["error"]["message"], "a backing service is unavailable, retry later");
+}
+
 TEST(FromStatus, AReasonNamesTheCodeButNotTheStatus) {
   Response res = from_status(
       Status(StatusCode::kUnprocessable, "reused").with_reason("idempotency_key_reused"));

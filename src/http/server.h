@@ -7,12 +7,19 @@
 //   std::printf("listening on %s:%u\n", "127.0.0.1", server.port());
 //   server.run();                                                 // blocks until shut down
 //
-// Model: one io_context run by `io_threads` threads; each connection is handled on its own
-// strand, one request at a time: read a request, run its handler, write the response, read
-// the next. Pipelined requests are therefore answered in order. Handlers run on the io
-// threads and may block (on the database, say): a blocked handler holds one io thread, so
-// io_threads bounds the requests being handled at once. Accepted for now; moving handlers to
-// a worker pool is the change to make when that bound starts to matter.
+// Model: an event loop per io thread (its own io_context, run by that thread alone), each owning
+// the connections it was handed; one acceptor hands new connections to the loops in turn. A
+// connection is handled one request at a time: read a request, answer it, write the response,
+// read the next, so pipelined requests are answered in order. Nothing on that path takes a lock
+// shared with another loop.
+//
+// Answering: a GET, HEAD or OPTIONS is first routed on the loop itself, inside a
+// util::NonBlockingScope: a handler that can answer from memory (a cache hit) does, and one that
+// would wait (a miss, any SQL: util::blocking_point()) throws util::WouldBlock before it has
+// changed anything. Such requests, and every other method, run on the worker pool (`workers`
+// threads); the answer is written back on the connection's own loop. The pool's queue holds at
+// most `worker_queue` requests: past it the server answers 503 overloaded with Retry-After: 1
+// at once, rather than let latency grow. So a hit never waits behind the database.
 //
 // What the server answers by itself, each with the JSON error body of errors.h and
 // "Connection: close" where noted:
@@ -24,16 +31,19 @@
 //   431 headers_too_large       headers over header_limit (close)
 //   405 method_not_allowed      a method outside http::Method
 //   500 internal                a handler threw; the exception is logged, not sent
+//   503 overloaded              the worker pool's queue is full (with Retry-After: 1)
 // Every response carries Server: tajir, X-Request-Id (the client's when it is 1-64 characters
 // of [A-Za-z0-9._-], else 16 generated hex digits), and, unless the status forbids a body
 // (1xx, 204, 304), Content-Length and a Content-Type. A response to HEAD has no body and the
-// Content-Length of the GET. One info line per request goes to the logger:
-//   request id=... method=GET target=/x status=200 bytes=123 us=456 remote=127.0.0.1:5555
-// with the method and target as the client sent them, escaped (http::escape_for_log).
+// Content-Length of the GET. One line per request goes to the access log (http/access_log.h),
+// written by a background thread.
 //
 // Timeouts: request_timeout bounds reading one request from its first byte (and writing its
 // response); idle_timeout bounds the wait for the next request on a kept-alive connection (the
 // first request of a connection gets request_timeout). Either closes the connection silently.
+// They are checked by one coarse timer per loop (a tick of an eighth of the shortest timeout,
+// 5-250 ms), not by a timer armed and cancelled for every read and write; the time a handler
+// runs is not bounded by them.
 //
 // Shutdown: shutdown(grace) stops accepting (new connections are refused), closes idle
 // connections, lets requests in flight finish and answers them with "Connection: close", and
@@ -70,7 +80,12 @@ struct ServerOptions {
   size_t header_limit = size_t{16} << 10;
   std::chrono::milliseconds idle_timeout = std::chrono::seconds(30);
   std::chrono::milliseconds request_timeout = std::chrono::seconds(10);
+  size_t workers = 4;                      // threads running what may wait; at least 1
+  size_t worker_queue = 256;               // requests waiting for a worker; past it, 503
   std::shared_ptr<spdlog::logger> logger;  // null: spdlog's default logger
+  // The access log: null is `logger`'s; access_log_enabled = false turns it off.
+  std::shared_ptr<spdlog::logger> access_log;
+  bool access_log_enabled = true;
 };
 
 class Server {
@@ -108,6 +123,13 @@ class Server {
 
   // Open connections right now.
   size_t connections() const;
+
+  // The worker pool's figures (for /metrics). REQUIRES: start() succeeded.
+  struct PoolStats {
+    size_t workers = 0, queued = 0, busy = 0;
+    uint64_t done = 0, rejected = 0;
+  };
+  PoolStats pool_stats() const;
 
  private:
   class Impl;

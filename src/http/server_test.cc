@@ -13,13 +13,16 @@
 
 #include <atomic>
 #include <cerrno>
+#include <condition_variable>
 #include <csignal>
 #include <cstring>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <thread>
 
 #include "http/errors.h"
+#include "util/blocking.h"
 
 namespace tajir::http {
 namespace {
@@ -184,6 +187,21 @@ class ServerTest : public ::testing::Test {
       std::this_thread::sleep_for(slow_for_);
       return Response::json(200, R"({"slow":true})");
     });
+    // A read that must wait (a cache miss, say): on an event loop it says so before doing
+    // anything, and the server runs it on the worker pool, where it blocks until released.
+    router_.add(Method::kGet, "/blocking", [this](Request&) {
+      util::blocking_point();
+      blocking_entered_.fetch_add(1);
+      std::unique_lock lock(gate_mu_);
+      gate_cv_.wait(lock, [&] { return gate_open_; });
+      return Response::json(200, R"({"waited":true})");
+    });
+    router_.add(Method::kGet, "/where", [](Request&) {
+      return Response::json(200, util::may_block() ? R"({"on":"pool"})" : R"({"on":"loop"})");
+    });
+    router_.add(Method::kPost, "/where", [](Request&) {
+      return Response::json(200, util::may_block() ? R"({"on":"pool"})" : R"({"on":"loop"})");
+    });
     sink_ = std::make_shared<spdlog::sinks::ringbuffer_sink_mt>(64);
     logger_ = std::make_shared<spdlog::logger>("http-test", sink_);
     logger_->set_level(spdlog::level::info);
@@ -226,7 +244,16 @@ class ServerTest : public ::testing::Test {
     return line;
   }
 
+  void open_gate() {
+    {
+      std::lock_guard lock(gate_mu_);
+      gate_open_ = true;
+    }
+    gate_cv_.notify_all();
+  }
+
   void TearDown() override {
+    open_gate();
     if (!server_) return;
     server_->shutdown(2s);
     runner_.join();
@@ -238,6 +265,10 @@ class ServerTest : public ::testing::Test {
   std::shared_ptr<const std::string> cached_ =
       std::make_shared<const std::string>(R"({"cached":"value"})");
   std::atomic<bool> slow_entered_{false};
+  std::atomic<int> blocking_entered_{0};
+  std::mutex gate_mu_;
+  std::condition_variable gate_cv_;
+  bool gate_open_ = false;  // GUARDED_BY(gate_mu_)
   std::chrono::milliseconds slow_for_ = 500ms;
   std::shared_ptr<spdlog::sinks::ringbuffer_sink_mt> sink_;
   std::shared_ptr<spdlog::logger> logger_;
@@ -580,6 +611,80 @@ TEST_F(ServerTest, SigtermShutsDownWhenSignalsAreHandled) {
   ASSERT_EQ(::kill(::getpid(), SIGTERM), 0);
   EXPECT_TRUE(wait_until([&] { return run_returned_.load(); }, 3s));
   EXPECT_TRUE(idle.closed_within(1s));
+}
+
+TEST_F(ServerTest, ReadsThatNeedNotWaitRunOnTheLoopAndTheRestOnThePool) {
+  start();
+  Client c(port());
+  EXPECT_EQ(c.call("GET", "/where").json()["on"], "loop");
+  EXPECT_EQ(c.call("POST", "/where", "{}", "Content-Type: application/json\r\n").json()["on"],
+            "pool");
+  open_gate();
+  Reply r = c.call("GET", "/blocking");  // gave up on the loop, answered by the pool
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(blocking_entered_.load(), 1);  // and its handler ran past its blocking point once
+}
+
+TEST_F(ServerTest, AReadThatWaitsDoesNotDelayAHitOnAnotherConnection) {
+  start({.io_threads = 1, .workers = 1});  // one loop: the hit shares it with the waiting read
+  Client waiting(port());
+  ASSERT_TRUE(waiting.send(Client::request("GET", "/blocking")));
+  ASSERT_TRUE(wait_until([&] { return blocking_entered_.load() == 1; }, 3s));
+  // The waiting read holds the only worker; a hit is answered on the loop all the same.
+  Client hit(port());
+  Reply r = hit.call("GET", "/cached");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, *cached_);
+  open_gate();
+  Reply w = waiting.read();
+  EXPECT_EQ(w.status, 200);
+  EXPECT_EQ(w.json()["waited"], true);
+}
+
+TEST_F(ServerTest, PipelinedRequestsKeepTheirOrderAcrossThePool) {
+  start({.io_threads = 1, .workers = 2});
+  Client c(port());
+  ASSERT_TRUE(c.send(Client::request("GET", "/blocking", "", "X-Request-Id: first\r\n") +
+                     Client::request("GET", "/cached", "", "X-Request-Id: second\r\n") +
+                     Client::request("GET", "/echo/3", "", "X-Request-Id: third\r\n")));
+  ASSERT_TRUE(wait_until([&] { return blocking_entered_.load() == 1; }, 3s));
+  open_gate();
+  Reply a = c.read(), b = c.read(), d = c.read();
+  EXPECT_EQ(a.header("X-Request-Id"), "first");
+  EXPECT_EQ(a.json()["waited"], true);
+  EXPECT_EQ(b.header("X-Request-Id"), "second");
+  EXPECT_EQ(b.body, *cached_);
+  EXPECT_EQ(d.header("X-Request-Id"), "third");
+  EXPECT_EQ(d.json()["id"], "3");
+}
+
+TEST_F(ServerTest, AFullWorkerQueueAnswers503WithRetryAfter) {
+  start({.io_threads = 1, .workers = 1, .worker_queue = 1});
+  Client running(port()), queued(port()), refused(port());
+  ASSERT_TRUE(running.send(Client::request("GET", "/blocking")));
+  ASSERT_TRUE(wait_until([&] { return blocking_entered_.load() == 1; }, 3s));
+  ASSERT_TRUE(queued.send(Client::request("GET", "/blocking")));
+  ASSERT_TRUE(wait_until([&] { return server_->pool_stats().queued == 1; }, 3s));
+  Reply r = refused.call("GET", "/blocking");
+  EXPECT_EQ(r.status, 503);
+  EXPECT_EQ(r.error_code(), "overloaded");
+  EXPECT_EQ(r.header("Retry-After"), "1");
+  EXPECT_EQ(server_->pool_stats().rejected, 1u);
+  // Hits are still answered, and once the pool frees up so is everything else.
+  EXPECT_EQ(refused.call("GET", "/cached").status, 200);
+  open_gate();
+  EXPECT_EQ(running.read().status, 200);
+  EXPECT_EQ(queued.read().status, 200);
+  EXPECT_EQ(refused.call("GET", "/blocking").status, 200);
+}
+
+TEST_F(ServerTest, AccessLogCanBeTurnedOff) {
+  start({.access_log_enabled = false});
+  Client c(port());
+  ASSERT_EQ(c.call("GET", "/echo/1", "", "X-Request-Id: unlogged\r\n").status, 200);
+  ASSERT_EQ(c.call("GET", "/throw").status, 500);  // its error is still logged
+  EXPECT_NE(log_line("handler threw"), "");
+  EXPECT_EQ(log_line("id=unlogged"), "");
 }
 
 TEST(ServerLifecycle, ShutdownBeforeAnyConnectionAndDestroyWithoutRun) {

@@ -1,21 +1,30 @@
 // tajir-loadgen: replays a POS day against a running tajir server and reports what it cost.
 //
 //   tajir-loadgen --url http://127.0.0.1:8080 --shops 20 --connections 16 --duration 30
+//   tajir-loadgen --url http://127.0.0.1:8080 --rate 500 --duration 30        # open loop
+//   tajir-loadgen --url http://127.0.0.1:8080,http://127.0.0.1:8081 ...        # two nodes
 //
-// It logs in as the demo cashier and owner of shops 1..N (tajir seed makes them), reads each
-// shop's products and customers as the baseline, then runs closed-loop workers, each on one
-// keep-alive connection: Zipf-popular shops, products and customers, about 80% reads, 15% bills
-// and 5% edits (workload.h). Every read that shows a product, customer, bill list or dashboard
-// is checked against what was acknowledged before it began (oracle.h). It reports throughput,
-// p50/p99 latency, the hit rate (X-Cache), the reads that touched no database and the database
-// statements per request (X-DB-Statements, and the server's /metrics counter, which also counts
-// background work), and the stale reads. It is the only writer while it runs. The server sends
-// X-DB-Statements only when started with --db-statements-header true; without it, the figures
-// that need it are reported as not measured (null in the JSON), never as zero.
+// It logs in as the demo cashier and owner of shops 1..N (tajir seed makes them) and reads each
+// shop's products and customers as the baseline, on the first node. Then its tills, each one
+// keep-alive connection to a node (round-robin over the --url nodes, nodes.h), replay the day:
+// Zipf-popular shops, products and customers, about 80% reads, 15% bills and 5% edits
+// (workload.h). Closed loop by default: a till sends its next request when the last is answered.
+// With --rate, open loop: requests fall due on a schedule (Poisson arrivals by default) and each
+// latency runs from the time it fell due, so a slow server's queue shows (loop.h). Every read
+// that shows a product, customer, bill list or dashboard is checked against what was
+// acknowledged, on any node, before it began (oracle.h). It reports throughput, latency (p50 to
+// max, for hits, misses and writes apart: latency.h), the hit rate (X-Cache), the reads that
+// touched no database and the database statements per request (X-DB-Statements, and the
+// servers' /metrics counter, which also counts background work), and the stale reads. It is the
+// only writer while it runs. The server sends X-DB-Statements only when started with
+// --db-statements-header true; without it, the figures that need it are reported as not
+// measured (null in the JSON), never as zero. With --progress FILE it also writes, every
+// --progress-every seconds, a CSV line of that interval's measured requests, errors and latency
+// (bench/soak.sh plots them).
 #include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <mutex>
@@ -23,12 +32,14 @@
 #include <optional>
 #include <random>
 #include <string>
-#include <thread>
 #include <unordered_set>
 #include <vector>
 
 #include "http/http.h"
 #include "loadgen/http_client.h"
+#include "loadgen/latency.h"
+#include "loadgen/loop.h"
+#include "loadgen/nodes.h"
 #include "loadgen/oracle.h"
 #include "loadgen/workload.h"
 #include "util/args.h"
@@ -37,22 +48,25 @@ namespace tajir::loadgen {
 namespace {
 
 using nlohmann::json;
-using Clock = std::chrono::steady_clock;
 using Headers = std::vector<std::pair<std::string, std::string>>;
 
 struct Settings {
-  std::string host = "127.0.0.1";
-  uint16_t port = 8080;
+  std::vector<Endpoint> nodes;  // none given: 127.0.0.1:8080
   int shops = 3;
   std::string password = "tajir-demo-2026";
   int connections = 16;
   double duration_s = 30;
   double warmup_s = 5;
+  uint64_t requests = 0;  // measured requests at most; 0: no limit
+  double rate = 0;        // open loop, requests per second over all tills; 0: closed loop
+  Arrivals arrivals = Arrivals::kPoisson;
   double shop_skew = 1.0;
   double product_skew = 0.9;
   uint64_t seed = 42;
   std::string label;
   std::string json_path;
+  std::string progress_path;  // a CSV line per progress interval, warm-up included
+  double progress_s = 5;
 };
 
 // What a worker knows of one shop.
@@ -192,13 +206,6 @@ struct OpStats {
   bool statements_known() const { return told == answered; }
 };
 
-double percentile(std::vector<uint32_t>& v, double q) {
-  if (v.empty()) return 0;
-  size_t i = std::min(v.size() - 1, static_cast<size_t>(q * static_cast<double>(v.size())));
-  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(i), v.end());
-  return v[i] / 1000.0;
-}
-
 uint64_t server_statements(HttpClient& c) {
   HttpReply r = c.request("GET", "/metrics", "", {});
   if (r.status != 200) return 0;
@@ -207,12 +214,44 @@ uint64_t server_statements(HttpClient& c) {
   return at == std::string::npos ? 0 : std::stoull(r.body.substr(at + kName.size()));
 }
 
+// The statements every node has run: one server named twice is read once.
+uint64_t server_statements(const std::vector<std::unique_ptr<HttpClient>>& nodes) {
+  uint64_t sum = 0;
+  for (const auto& c : nodes) sum += server_statements(*c);
+  return sum;
+}
+
+// What one worker did since the progress line before: its requests' latencies and failures.
+class Interval {
+ public:
+  void add(uint32_t latency_us, bool failed) {
+    std::lock_guard lock(mu_);  // taken by the reporter once an interval: never contended long
+    latency_us_.push_back(latency_us);
+    errors_ += failed;
+  }
+  // Appends this interval's latencies to *latency_us, adds its failures to *errors, and starts
+  // the next interval.
+  void take(std::vector<uint32_t>* latency_us, uint64_t* errors) {
+    std::lock_guard lock(mu_);
+    latency_us->insert(latency_us->end(), latency_us_.begin(), latency_us_.end());
+    latency_us_.clear();
+    *errors += errors_;
+    errors_ = 0;
+  }
+
+ private:
+  std::mutex mu_;
+  std::vector<uint32_t> latency_us_;  // GUARDED_BY(mu_)
+  uint64_t errors_ = 0;               // GUARDED_BY(mu_)
+};
+
 // --- the workers ------------------------------------------------------------------------------
 
-class Worker {
+// A till: the loop (loop.h) has it send its requests, closed or open, and record the measured.
+class Worker final : public Connection {
  public:
   Worker(const Settings& s, std::vector<std::unique_ptr<Shop>>& shops, const Zipf& shop_rank,
-         const Mix& mix, Oracle& oracle, SeenTargets& seen, int index)
+         const Mix& mix, Oracle& oracle, SeenTargets& seen, int index, size_t node)
       : s_(s),
         shops_(shops),
         shop_rank_(shop_rank),
@@ -220,41 +259,55 @@ class Worker {
         oracle_(oracle),
         seen_(seen),
         index_(index),
-        client_(s.host, s.port),
+        node_(node),
+        client_(s.nodes[node].host, s.nodes[node].port),
         rng_(s.seed * 7919 + static_cast<uint64_t>(index)) {}
 
-  void run(const std::atomic<bool>& stop, const std::atomic<bool>& measuring) {
-    while (!stop.load(std::memory_order_relaxed)) {
-      Shop& shop = *shops_[shop_rank_(rng_)];
-      Op op = mix_(rng_);
-      auto t0 = Clock::now();
-      first_read_ = false;
-      HttpReply r = step(shop, op);
-      auto us = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - t0).count();
-      if (!measuring.load(std::memory_order_relaxed)) continue;
-      OpStats& st = stats_[static_cast<size_t>(op)];
-      ++st.count;
-      st.latency_us.push_back(static_cast<uint32_t>(us));
-      if (r.status != 0) ++st.answered;
-      if (r.db_statements) {
-        ++st.told;
-        st.statements += *r.db_statements;
-        if (*r.db_statements == 0) ++st.no_db;
-      }
-      if (r.x_cache == "HIT") ++st.hits;
-      if (first_read_) ++st.first;
-      if (r.status >= 200 && r.status < 300)
-        ++st.ok;
-      else if (r.status == 409)
-        ++st.conflicts;
-      else
-        ++st.errors;
-      if (r.status == 0 || (r.status >= 400 && r.status != 409)) note_error(op, r);
+  void send() override {
+    Shop& shop = *shops_[shop_rank_(rng_)];
+    op_ = mix_(rng_);
+    first_read_ = false;
+    method_ = "GET";
+    reply_ = step(shop, op_);
+  }
+
+  // Latency from the time the request fell due (open loop) or was sent (closed) to its answer,
+  // its checks included.
+  void record(const Timing& t) override {
+    const HttpReply& r = reply_;
+    auto us = std::chrono::duration_cast<std::chrono::microseconds>(t.done - t.due).count();
+    auto latency = static_cast<uint32_t>(std::min<int64_t>(us, UINT32_MAX));
+    OpStats& st = stats_[static_cast<size_t>(op_)];
+    ++st.count;
+    st.latency_us.push_back(latency);
+    latencies_.add(classify(method_, r.x_cache), latency);
+    ++measured_;
+    if (!s_.progress_path.empty()) {
+      interval_.add(latency, r.status == 0 || (r.status >= 400 && r.status != 409));
     }
+    if (r.status != 0) ++st.answered;
+    if (r.db_statements) {
+      ++st.told;
+      st.statements += *r.db_statements;
+      if (*r.db_statements == 0) ++st.no_db;
+    }
+    if (r.x_cache == "HIT") ++st.hits;
+    if (first_read_) ++st.first;
+    if (r.status >= 200 && r.status < 300)
+      ++st.ok;
+    else if (r.status == 409)
+      ++st.conflicts;
+    else
+      ++st.errors;
+    if (r.status == 0 || (r.status >= 400 && r.status != 409)) note_error(op_, r);
   }
 
   const std::array<OpStats, kNumOps>& stats() const { return stats_; }
+  const Latencies& latencies() const { return latencies_; }
+  Interval& interval() { return interval_; }
   const std::vector<std::string>& errors() const { return error_examples_; }
+  size_t node() const { return node_; }
+  uint64_t measured() const { return measured_; }
 
  private:
   HttpReply step(Shop& shop, Op op) {
@@ -338,8 +391,7 @@ class Worker {
             shop.products[rng_() % shop.products.size()];  // back-office edits: any product
         std::lock_guard lock(shop.edit_mu);
         int64_t price = oracle_.product(shop.id, id).price + 1 + static_cast<int64_t>(rng_() % 50);
-        HttpReply r =
-            client_.request("PUT", "/api/products/" + std::to_string(id),
+        HttpReply r = write("PUT", "/api/products/" + std::to_string(id),
                             json{{"price", price}}.dump(), {{"Authorization", shop.owner}});
         if (r.status == 200) oracle_.price_acknowledged(shop.id, id, price);
         return r;
@@ -349,8 +401,7 @@ class Worker {
         int64_t id = shop.customers[rng_() % shop.customers.size()];
         std::lock_guard lock(shop.edit_mu);
         int64_t version = oracle_.customer(shop.id, id).notes_version + 1;
-        HttpReply r =
-            client_.request("PUT", "/api/customers/" + std::to_string(id),
+        HttpReply r = write("PUT", "/api/customers/" + std::to_string(id),
                             json{{"notes", "loadgen edit " + std::to_string(version)}}.dump(),
                             {{"Authorization", shop.owner}});
         if (r.status == 200) oracle_.notes_acknowledged(shop.id, id, version);
@@ -362,7 +413,14 @@ class Worker {
 
   HttpReply get(Shop& shop, const std::string& target) {
     first_read_ = seen_.first(std::to_string(shop.id) + target);
+    method_ = "GET";
     return client_.request("GET", target, "", {{"Authorization", shop.cashier}});
+  }
+
+  HttpReply write(std::string_view method, const std::string& target, const std::string& body,
+                  const Headers& headers) {
+    method_ = method;
+    return client_.request(method, target, body, headers);
   }
 
   HttpReply read_products(Shop& shop, const std::string& target) {
@@ -411,8 +469,8 @@ class Worker {
       body["customer_id"] = shop.customers[(*shop.customer_rank)(rng_)];
     std::string key = "loadgen-" + std::to_string(s_.seed) + "-" + std::to_string(index_) + "-" +
                       std::to_string(++bills_);
-    HttpReply r = client_.request("POST", "/api/bills", body.dump(),
-                                  {{"Authorization", shop.cashier}, {"Idempotency-Key", key}});
+    HttpReply r = write("POST", "/api/bills", body.dump(),
+                        {{"Authorization", shop.cashier}, {"Idempotency-Key", key}});
     if (r.status == 201) {
       json b = json::parse(r.body);
       BillAck ack{b["number"].get<int64_t>(),
@@ -450,11 +508,73 @@ class Worker {
   SeenTargets& seen_;
   bool first_read_ = false;  // the last step read a target no one had read before
   int index_;
+  size_t node_;
   HttpClient client_;
   std::mt19937_64 rng_;
   uint64_t bills_ = 0;
+  // The request send() made last: what record() counts.
+  Op op_ = Op::kProduct;
+  std::string_view method_ = "GET";
+  HttpReply reply_;
   std::array<OpStats, kNumOps> stats_;
+  Latencies latencies_;
+  uint64_t measured_ = 0;
   std::vector<std::string> error_examples_;
+  Interval interval_;
+};
+
+// The --progress file: waits as told, writing a line at the end of each interval (counted from
+// the start, so the lines keep their rhythm across the warm-up's end).
+class Progress {
+  using Steady = std::chrono::steady_clock;
+
+ public:
+  Progress(const Settings& s, std::vector<std::unique_ptr<Worker>>& workers)
+      : s_(s), workers_(workers), start_(Steady::now()), next_(start_) {
+    if (s.progress_path.empty()) return;
+    out_.open(s.progress_path);
+    if (!out_) fail("cannot write " + s.progress_path);
+    out_ << "seconds,phase,requests,errors,p50_ms,p99_ms\n" << std::flush;
+  }
+
+  bool enabled() const { return out_.is_open(); }
+
+  void wait(double seconds, const char* phase) {
+    const auto until = Steady::now() + std::chrono::duration_cast<Steady::duration>(
+                                           std::chrono::duration<double>(seconds));
+    if (!out_.is_open()) {
+      std::this_thread::sleep_until(until);
+      return;
+    }
+    const auto every =
+        std::chrono::duration_cast<Steady::duration>(std::chrono::duration<double>(s_.progress_s));
+    for (;;) {
+      while (next_ <= Steady::now()) next_ += every;
+      if (next_ > until) break;
+      std::this_thread::sleep_until(next_);
+      write_line(phase);
+    }
+    std::this_thread::sleep_until(until);
+  }
+
+ private:
+  void write_line(const char* phase) {
+    std::vector<uint32_t> latency_us;
+    uint64_t errors = 0;
+    for (auto& w : workers_) w->interval().take(&latency_us, &errors);
+    char line[160];
+    std::snprintf(line, sizeof line, "%.1f,%s,%zu,%llu,%.3f,%.3f\n",
+                  std::chrono::duration<double>(Steady::now() - start_).count(), phase,
+                  latency_us.size(), static_cast<unsigned long long>(errors),
+                  percentile_ms(latency_us, 0.5), percentile_ms(latency_us, 0.99));
+    out_ << line << std::flush;
+  }
+
+  const Settings& s_;
+  std::vector<std::unique_ptr<Worker>>& workers_;
+  const Steady::time_point start_;
+  Steady::time_point next_;
+  std::ofstream out_;
 };
 
 // --- the command ------------------------------------------------------------------------------
@@ -462,12 +582,16 @@ class Worker {
 Settings parse(int argc, char** argv) {
   Settings s;
   ArgReader args(argc, argv);
-  auto number = [&](double lo, double hi) {
+  auto text = [&] {
     auto v = args.value();
     if (!v.ok()) fail(v.status().message());
+    return std::string(*v);
+  };
+  auto number = [&](double lo, double hi) {
+    std::string v = text();
     double x = 0;
     try {
-      x = std::stod(std::string(*v));
+      x = std::stod(v);
     } catch (...) {
       fail("bad number for " + std::string(args.flag()));
     }
@@ -477,15 +601,7 @@ Settings parse(int argc, char** argv) {
   while (args.next()) {
     std::string_view f = args.flag();
     if (f == "--url") {
-      auto v = args.value();
-      if (!v.ok()) fail(v.status().message());
-      std::string url(*v);
-      if (!url.starts_with("http://")) fail("--url must be http://HOST:PORT");
-      url = url.substr(7);
-      size_t colon = url.rfind(':');
-      if (colon == std::string::npos) fail("--url needs a port");
-      s.host = url.substr(0, colon);
-      s.port = static_cast<uint16_t>(std::stoi(url.substr(colon + 1)));
+      if (Status st = add_urls(text(), s.nodes); !st.ok()) fail(st.message());
     } else if (f == "--shops") {
       s.shops = static_cast<int>(number(1, 10000));
     } else if (f == "--connections") {
@@ -494,73 +610,155 @@ Settings parse(int argc, char** argv) {
       s.duration_s = number(0.1, 86400);
     } else if (f == "--warmup") {
       s.warmup_s = number(0, 3600);
+    } else if (f == "--requests") {
+      s.requests = static_cast<uint64_t>(number(1, 1e12));
+    } else if (f == "--rate") {
+      s.rate = number(0.1, 1e5);
+    } else if (f == "--arrivals") {
+      std::string a = text();
+      if (a != "poisson" && a != "constant") fail("--arrivals is poisson or constant");
+      s.arrivals = a == "poisson" ? Arrivals::kPoisson : Arrivals::kConstant;
     } else if (f == "--shop-skew") {
       s.shop_skew = number(0, 5);
     } else if (f == "--product-skew") {
       s.product_skew = number(0, 5);
     } else if (f == "--seed") {
       s.seed = static_cast<uint64_t>(number(0, 1e15));
-    } else if (f == "--password" || f == "--label" || f == "--json") {
-      auto v = args.value();
-      if (!v.ok()) fail(v.status().message());
-      (f == "--password" ? s.password : f == "--label" ? s.label : s.json_path) = std::string(*v);
+    } else if (f == "--progress-every") {
+      s.progress_s = number(0.1, 3600);
+    } else if (f == "--password" || f == "--label" || f == "--json" || f == "--progress") {
+      (f == "--password" ? s.password
+       : f == "--label"  ? s.label
+       : f == "--json"   ? s.json_path
+                         : s.progress_path) = text();
     } else if (f == "--help" || f == "-h") {
       std::puts(
-          "usage: tajir-loadgen [--url http://127.0.0.1:8080] [--shops 3] [--connections 16]\n"
-          "         [--duration 30] [--warmup 5] [--shop-skew 1.0] [--product-skew 0.9] [--seed "
-          "42]\n"
-          "         [--password tajir-demo-2026] [--label TEXT] [--json FILE]");
+          "usage: tajir-loadgen [--url http://127.0.0.1:8080[,URL...]]... [--shops 3]\n"
+          "         [--connections 16] [--duration 30] [--warmup 5] [--requests N]\n"
+          "         [--rate N [--arrivals poisson|constant]] [--shop-skew 1.0]\n"
+          "         [--product-skew 0.9] [--seed 42] [--password tajir-demo-2026] [--label TEXT]\n"
+          "         [--json FILE] [--progress FILE] [--progress-every 5]\n"
+          "  --url       a node; repeat it or give a comma list: the tills are spread round-robin\n"
+          "  --requests  stop after N measured requests (or --duration, whichever comes first)\n"
+          "  --rate      open loop: N requests per second over all tills, each latency from the\n"
+          "              time it fell due; without it, closed loop\n"
+          "  --progress  a CSV line of the measured requests, errors and latency of each interval");
       std::exit(0);
     } else {
       fail("unknown argument '" + std::string(f) + "' (see --help)");
     }
   }
+  if (s.nodes.empty()) s.nodes.push_back({"127.0.0.1", 8080});
   return s;
+}
+
+json summary_json(const Summary& x) {
+  return {{"count", x.count},   {"p50_ms", x.p50_ms},   {"p90_ms", x.p90_ms},
+          {"p99_ms", x.p99_ms}, {"p999_ms", x.p999_ms}, {"max_ms", x.max_ms}};
+}
+
+// Open loop: how the schedule was kept. Null for a closed loop.
+json open_loop_json(const Settings& s, const LoopReport& r, const Bounds& b) {
+  if (!r.open) return json();
+  return {
+      {"target_rate", r.target_rate},
+      {"achieved_rate", r.achieved_rate},
+      {"arrivals", arrivals_name(s.arrivals)},
+      {"seed", s.seed},
+      {"due", r.due},
+      {"sent", r.measured},
+      {"late", r.late},
+      {"late_after_ms", std::chrono::duration<double, std::milli>(b.late_after).count()},
+      {"unsent", r.unsent},
+      {"max_start_delay_ms", std::chrono::duration<double, std::milli>(r.max_start_delay).count()}};
+}
+
+// The latency table of the text report: hits, misses, writes, reads, all.
+void print_latency(const json& latency, bool open) {
+  std::printf("  %-10s %9s %9s %9s %9s %9s %9s   (ms, from %s)\n", "latency", "count", "p50", "p90",
+              "p99", "p99.9", "max",
+              open ? "the time each request fell due" : "each request's send");
+  for (const char* name : {"hits", "misses", "writes", "reads", "all"}) {
+    const json& x = latency.at(name);
+    std::printf("  %-10s %9llu %9.2f %9.2f %9.2f %9.2f %9.2f\n", name,
+                static_cast<unsigned long long>(x["count"].get<uint64_t>()),
+                x["p50_ms"].get<double>(), x["p90_ms"].get<double>(), x["p99_ms"].get<double>(),
+                x["p999_ms"].get<double>(), x["max_ms"].get<double>());
+  }
+}
+
+[[noreturn]] void fail_now(const std::string& why) {
+  std::fflush(stdout);
+  std::fprintf(stderr, "tajir-loadgen: %s\n", why.c_str());
+  std::_Exit(1);  // tills' threads are still running: no destructors
 }
 
 int run(const Settings& s) {
   Oracle oracle;
   std::vector<std::unique_ptr<Shop>> shops;
   {
-    HttpClient c(s.host, s.port);
+    HttpClient c(s.nodes[0].host, s.nodes[0].port);
     std::mt19937_64 rng(s.seed);
     for (int n = 1; n <= s.shops; ++n) {
       shops.push_back(std::make_unique<Shop>());
       load_shop(c, s, n, *shops.back(), oracle, rng);
     }
   }
+  std::string plan = s.rate > 0 ? "open loop at " + std::to_string(static_cast<int64_t>(s.rate)) +
+                                      " req/s (" + std::string(arrivals_name(s.arrivals)) + ")"
+                                : "closed loop";
   std::fprintf(stderr,
-               "tajir-loadgen: %d shops loaded; %d connections, %.0f s warm-up, %.0f s measured\n",
-               s.shops, s.connections, s.warmup_s, s.duration_s);
+               "tajir-loadgen: %d shops loaded; %d connections to %zu node(s), %s, %.0f s warm-up, "
+               "%.0f s measured\n",
+               s.shops, s.connections, s.nodes.size(), plan.c_str(), s.warmup_s, s.duration_s);
   Zipf shop_rank(shops.size(), s.shop_skew);
   Mix mix = Mix::pos_day();
   SeenTargets seen;
   std::vector<std::unique_ptr<Worker>> workers;
+  std::vector<Connection*> tills;
   for (int i = 0; i < s.connections; ++i) {
-    workers.push_back(std::make_unique<Worker>(s, shops, shop_rank, mix, oracle, seen, i));
+    size_t node = node_of_till(static_cast<size_t>(i), s.nodes.size());
+    workers.push_back(std::make_unique<Worker>(s, shops, shop_rank, mix, oracle, seen, i, node));
+    tills.push_back(workers.back().get());
   }
-  std::atomic<bool> stop{false}, measuring{false};
-  std::vector<std::thread> threads;
-  for (auto& w : workers)
-    threads.emplace_back([&w, &stop, &measuring] { w->run(stop, measuring); });
+  std::vector<std::unique_ptr<HttpClient>> metrics;
+  for (const Endpoint& e : distinct(s.nodes))
+    metrics.push_back(std::make_unique<HttpClient>(e.host, e.port));
 
-  HttpClient metrics(s.host, s.port);
-  std::this_thread::sleep_for(std::chrono::duration<double>(s.warmup_s));
+  using std::chrono::duration_cast;
+  const Bounds bounds{.warmup = duration_cast<Nanos>(std::chrono::duration<double>(s.warmup_s)),
+                      .duration = duration_cast<Nanos>(std::chrono::duration<double>(s.duration_s)),
+                      .requests = s.requests};
+  std::optional<Schedule> schedule;
+  if (s.rate > 0) schedule.emplace(s.rate, s.arrivals, s.seed);
+  // A till still in a request a minute after the end is stuck: give up rather than wait forever.
+  const auto deadline =
+      std::chrono::steady_clock::now() + bounds.warmup + bounds.duration + std::chrono::minutes(1);
+  SteadyClock clock;
+  Loop loop(clock, bounds, std::move(schedule));
+  loop.start(tills);
+  Progress progress(s, workers);
+  if (progress.enabled()) {
+    progress.wait(s.warmup_s, "warmup");
+  } else {
+    clock.sleep_until(loop.measure_start());
+  }
   uint64_t statements_before = server_statements(metrics);
-  auto t0 = Clock::now();
-  measuring = true;
-  std::this_thread::sleep_for(std::chrono::duration<double>(s.duration_s));
-  measuring = false;
-  double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+  if (progress.enabled()) progress.wait(s.duration_s, "measured");
+  if (!loop.wait(deadline)) fail_now("a till's request has not returned a minute after the end");
   uint64_t statements_after = server_statements(metrics);
-  stop = true;
-  for (auto& t : threads) t.join();
+  const LoopReport looped = loop.report();
+  const double seconds = looped.seconds;
 
   std::array<OpStats, kNumOps> by_op;
   OpStats reads, writes, all;
+  Latencies latencies;
   std::vector<std::string> errors;
+  std::vector<uint64_t> by_node(s.nodes.size());
   for (const auto& w : workers) {
     for (size_t i = 0; i < kNumOps; ++i) by_op[i].merge(w->stats()[i]);
+    latencies.merge(w->latencies());
+    by_node[w->node()] += w->measured();
     errors.insert(errors.end(), w->errors().begin(), w->errors().end());
   }
   for (size_t i = 0; i < kNumOps; ++i) {
@@ -574,22 +772,37 @@ int run(const Settings& s) {
   auto told = [&](const OpStats& o, uint64_t part) {
     return o.statements_known() ? json(ratio(part, o.told)) : json();
   };
+  json latency = json::object();
+  for (size_t i = 0; i < kNumClasses; ++i) {
+    auto c = static_cast<RequestClass>(i);
+    latency[std::string(class_name(c))] = summary_json(summarize(latencies.of(c)));
+  }
+  std::vector<uint32_t> read_us = latencies.reads();
+  latency["reads"] = summary_json(summarize(read_us));
+  latency["all"] = summary_json(summarize(all.latency_us));
+  json urls = json::array();
+  for (const Endpoint& e : s.nodes) urls.push_back(e.url());
 
   json out{
       {"label", s.label},
+      {"mode", looped.open ? "open" : "closed"},
+      {"urls", urls},
+      {"requests_by_node", by_node},
       {"shops", s.shops},
       {"connections", s.connections},
       {"seconds", seconds},
       {"requests", all.count},
-      {"throughput", static_cast<double>(all.count) / seconds},
+      {"throughput", seconds > 0 ? static_cast<double>(all.count) / seconds : 0.0},
       {"reads", reads.count},
       {"writes", writes.count},
-      {"read_p50_ms", percentile(reads.latency_us, 0.5)},
-      {"read_p99_ms", percentile(reads.latency_us, 0.99)},
-      {"write_p50_ms", percentile(writes.latency_us, 0.5)},
-      {"write_p99_ms", percentile(writes.latency_us, 0.99)},
-      {"p50_ms", percentile(all.latency_us, 0.5)},
-      {"p99_ms", percentile(all.latency_us, 0.99)},
+      {"read_p50_ms", percentile_ms(reads.latency_us, 0.5)},
+      {"read_p99_ms", percentile_ms(reads.latency_us, 0.99)},
+      {"write_p50_ms", percentile_ms(writes.latency_us, 0.5)},
+      {"write_p99_ms", percentile_ms(writes.latency_us, 0.99)},
+      {"p50_ms", percentile_ms(all.latency_us, 0.5)},
+      {"p99_ms", percentile_ms(all.latency_us, 0.99)},
+      {"latency", latency},
+      {"open_loop", open_loop_json(s, looped, bounds)},
       {"hit_rate", ratio(reads.hits, reads.count)},
       {"first_reads", ratio(reads.first, reads.count)},
       {"reads_without_db", told(reads, reads.no_db)},
@@ -609,15 +822,16 @@ int run(const Settings& s) {
                                                      {"hit_rate", ratio(o.hits, o.count)},
                                                      {"first_reads", ratio(o.first, o.count)},
                                                      {"statements", told(o, o.statements)},
-                                                     {"p50_ms", percentile(o.latency_us, 0.5)},
-                                                     {"p99_ms", percentile(o.latency_us, 0.99)},
+                                                     {"p50_ms", percentile_ms(o.latency_us, 0.5)},
+                                                     {"p99_ms", percentile_ms(o.latency_us, 0.99)},
                                                      {"conflicts", o.conflicts},
                                                      {"errors", o.errors}};
   }
   out["by_op"] = ops;
 
-  std::printf("%s%s%.1f s, %d shops, %d connections\n", s.label.c_str(),
-              s.label.empty() ? "" : ": ", seconds, s.shops, s.connections);
+  std::printf("%s%s%.1f s, %d shops, %d connections to %zu node(s), %s\n", s.label.c_str(),
+              s.label.empty() ? "" : ": ", seconds, s.shops, s.connections, s.nodes.size(),
+              plan.c_str());
   auto number = [](const json& v, const char* format, double scale = 1) {
     if (v.is_null()) return std::string("-");
     char buf[32];
@@ -653,6 +867,26 @@ int run(const Settings& s) {
       static_cast<unsigned long long>(oracle.stale_count()),
       static_cast<unsigned long long>(oracle.checks()),
       static_cast<unsigned long long>(all.conflicts), static_cast<unsigned long long>(all.errors));
+  print_latency(latency, looped.open);
+  if (looped.open) {
+    std::printf(
+        "  open loop: target %.0f req/s (%s arrivals, seed %llu), achieved %.0f req/s; %llu of "
+        "%llu requests sent more than %.0f ms after they fell due (longest wait %.1f ms), %llu "
+        "not sent by the end\n",
+        looped.target_rate, std::string(arrivals_name(s.arrivals)).c_str(),
+        static_cast<unsigned long long>(s.seed), looped.achieved_rate,
+        static_cast<unsigned long long>(looped.late), static_cast<unsigned long long>(looped.due),
+        out["open_loop"]["late_after_ms"].get<double>(),
+        out["open_loop"]["max_start_delay_ms"].get<double>(),
+        static_cast<unsigned long long>(looped.unsent));
+  }
+  if (s.nodes.size() > 1) {
+    std::printf("  requests by node:");
+    for (size_t i = 0; i < s.nodes.size(); ++i)
+      std::printf(" %s %llu", s.nodes[i].url().c_str(),
+                  static_cast<unsigned long long>(by_node[i]));
+    std::printf("\n");
+  }
   for (const auto& e : oracle.stale()) std::printf("  STALE %s\n", e.c_str());
   for (const auto& e : errors) std::printf("  ERROR %s\n", e.c_str());
   if (!s.json_path.empty()) {

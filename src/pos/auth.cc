@@ -16,8 +16,13 @@
 // usernames exist.
 #include <sodium.h>
 
+#include <algorithm>
+#include <atomic>
+#include <thread>
+
 #include "pos/internal/rows.h"
 #include "pos/pos.h"
+#include "util/blocking.h"
 
 namespace tajir::pos {
 namespace {
@@ -47,6 +52,7 @@ namespace {
 std::string token_hash(std::string_view token) { return internal::sha256_hex(token); }
 
 Result<std::string> hash_password(std::string_view password, const PosOptions& o) {
+  util::blocking_point();
   char out[crypto_pwhash_STRBYTES];
   if (crypto_pwhash_str(out, password.data(), password.size(), o.pwhash_opslimit,
                         o.pwhash_memlimit) != 0) {
@@ -55,8 +61,32 @@ Result<std::string> hash_password(std::string_view password, const PosOptions& o
   return std::string(out);
 }
 
-bool password_matches(const std::string& hash, std::string_view password) {
+bool verify_password(const std::string& hash, std::string_view password) {
+  util::blocking_point();
   return crypto_pwhash_str_verify(hash.c_str(), password.data(), password.size()) == 0;
+}
+
+// One of Pos's max_concurrent_hashes slots, held for its lifetime, or none (held() false).
+class HashSlot {
+ public:
+  HashSlot(std::atomic<int>& running, int limit)
+      : running_(running), held_(running.fetch_add(1, std::memory_order_acq_rel) < limit) {
+    if (!held_) running_.fetch_sub(1, std::memory_order_acq_rel);
+  }
+  ~HashSlot() {
+    if (held_) running_.fetch_sub(1, std::memory_order_acq_rel);
+  }
+  HashSlot(const HashSlot&) = delete;
+  HashSlot& operator=(const HashSlot&) = delete;
+  bool held() const { return held_; }
+
+ private:
+  std::atomic<int>& running_;
+  const bool held_;
+};
+
+Status too_many_hashes() {
+  return Status(StatusCode::kUnavailable, "too many password checks at once").with_reason("busy");
 }
 
 Role parse_role(const std::string& s) { return s == "owner" ? Role::kOwner : Role::kCashier; }
@@ -79,14 +109,19 @@ Status check_credentials(std::string_view username, std::string_view password) {
 
 }  // namespace
 
-namespace internal {
-// Used by employees.cc too: a cashier login belongs to an employee.
-Result<std::string> new_password_hash(std::string_view username, std::string_view password,
-                                      const PosOptions& o) {
+// Used by people.cc too: a cashier login belongs to an employee.
+Result<std::string> Pos::hash_new_password(std::string_view username, std::string_view password) {
   if (Status st = check_credentials(username, password); !st.ok()) return st;
-  return hash_password(password, o);
+  HashSlot slot(hashes_running_, hash_limit_);
+  if (!slot.held()) return too_many_hashes();
+  return hash_password(password, options_);
 }
-}  // namespace internal
+
+Result<bool> Pos::password_matches(const std::string& hash, std::string_view password) {
+  HashSlot slot(hashes_running_, hash_limit_);
+  if (!slot.held()) return too_many_hashes();
+  return verify_password(hash, password);
+}
 
 const char* role_name(Role r) {
   switch (r) {
@@ -100,7 +135,12 @@ const char* role_name(Role r) {
   return "cashier";
 }
 
-Pos::Pos(db::Database& db, PosOptions options) : db_(db), options_(options) {
+Pos::Pos(db::Database& db, PosOptions options)
+    : db_(db),
+      options_(options),
+      hash_limit_(options.max_concurrent_hashes > 0
+                      ? options.max_concurrent_hashes
+                      : static_cast<int>(std::max(1u, std::thread::hardware_concurrency() / 2))) {
   if (sodium_init() < 0) throw std::runtime_error("libsodium failed to initialise");
   unsigned char raw[16];
   randombytes_buf(raw, sizeof raw);
@@ -131,8 +171,7 @@ Result<AuthResult> Pos::register_shop(std::string_view shop_name, std::string_vi
   if (shop_name.empty() || shop_name.size() > 200) {
     return InvalidArgument("shop_name must be 1 to 200 characters", "shop_name");
   }
-  if (Status st = check_credentials(username, password); !st.ok()) return st;
-  auto hash = hash_password(password, options_);  // slow: outside the transaction
+  auto hash = hash_new_password(username, password);  // slow: outside the transaction
   if (!hash.ok()) return hash.status();
   AuthResult out;
   Status st = db_.write([&](db::Transaction& tx) -> Status {
@@ -177,11 +216,10 @@ Result<AuthResult> Pos::login(std::string_view username, std::string_view passwo
     return OkStatus();
   });
   if (!st.ok()) return st;
-  if (!row) {
-    (void)password_matches(dummy_hash_, password);  // as long as a wrong password takes
-    return bad;
-  }
-  if (!password_matches(row->text(2), password)) return bad;
+  // An unknown name takes as long as a wrong password.
+  auto matches = password_matches(row ? row->text(2) : dummy_hash_, password);
+  if (!matches.ok()) return matches.status();
+  if (!row || !*matches) return bad;
   AuthResult out{"",
                  User{row->integer(0), row->text(4), parse_role(row->text(3)), row->integer(1)}};
   st = db_.write([&](db::Transaction& tx) -> Status {

@@ -3,6 +3,7 @@
 
 #include "pos/currency.h"
 #include "pos/internal/rows.h"
+#include "pos/internal/search.h"
 #include "pos/pos.h"
 
 namespace tajir::pos {
@@ -95,18 +96,9 @@ Result<Shop> Pos::update_shop(const Principal& p, const ShopInput& in) {
 
 Result<Page<Product>> Pos::list_products(const Principal& p, const ProductFilter& f,
                                          const PageRequest& page) {
-  std::string where = " FROM products WHERE shop_id = ?";
-  std::vector<db::Value> params{p.shop_id};
-  if (f.q && !f.q->empty()) {
-    // Name: a case-insensitive substring. Sku and barcode: an exact prefix, compared the same
-    // way on both databases (LIKE's case rules differ between them).
-    where +=
-        " AND (name_lower LIKE ? ESCAPE '\\' OR substr(sku, 1, ?) = ? OR substr(barcode, 1, ?) = "
-        "?)";
-    const int64_t len = static_cast<int64_t>(f.q->size());
-    params.insert(params.end(),
-                  {internal::like_pattern(internal::ascii_lower(*f.q)), len, *f.q, len, *f.q});
-  }
+  internal::ListQuery list = internal::product_list(db_.dialect(), p.shop_id, f.q);
+  std::string& where = list.from_where;
+  std::vector<db::Value>& params = list.params;
   if (f.category) {
     where += " AND category = ?";
     params.push_back(*f.category);
@@ -118,7 +110,7 @@ Result<Page<Product>> Pos::list_products(const Principal& p, const ProductFilter
   }
   Page<Product> out;
   Status st = db_.read([&](db::Transaction& tx) {
-    return internal::read_page(tx, internal::kProductColumns, where, params, "id", page,
+    return internal::read_page(tx, internal::kProductColumns, where, params, list.order_by, page,
                                internal::product_from, out);
   });
   if (!st.ok()) return st;

@@ -1,15 +1,11 @@
 // Customers and employees.
 #include "pos/internal/rows.h"
+#include "pos/internal/search.h"
 #include "pos/pos.h"
 
 namespace tajir::pos {
 
 using internal::Assignments;
-
-namespace internal {
-Result<std::string> new_password_hash(std::string_view username, std::string_view password,
-                                      const PosOptions& o);
-}
 
 namespace {
 
@@ -55,19 +51,11 @@ Result<Employee> find_employee(db::Transaction& tx, int64_t shop_id, int64_t id)
 
 Result<Page<Customer>> Pos::list_customers(const Principal& p, const std::optional<std::string>& q,
                                            const PageRequest& page) {
-  std::string where = " FROM customers WHERE shop_id = ?";
-  std::vector<db::Value> params{p.shop_id};
-  if (q && !q->empty()) {
-    where +=
-        " AND (name_lower LIKE ? ESCAPE '\\' OR phone LIKE ? ESCAPE '\\' OR lower(email) LIKE ? "
-        "ESCAPE '\\')";
-    std::string pattern = internal::like_pattern(internal::ascii_lower(*q));
-    params.insert(params.end(), {pattern, internal::like_pattern(*q), pattern});
-  }
+  internal::ListQuery list = internal::customer_list(db_.dialect(), p.shop_id, q);
   Page<Customer> out;
   Status st = db_.read([&](db::Transaction& tx) {
-    return internal::read_page(tx, internal::kCustomerColumns, where, params, "id", page,
-                               internal::customer_from, out);
+    return internal::read_page(tx, internal::kCustomerColumns, list.from_where, list.params,
+                               list.order_by, page, internal::customer_from, out);
   });
   if (!st.ok()) return st;
   return out;
@@ -159,7 +147,7 @@ Result<Employee> Pos::create_employee(const Principal& p, const EmployeeInput& i
   }
   std::optional<std::string> hash;
   if (in.username) {
-    auto h = internal::new_password_hash(*in.username, *in.password, options_);
+    auto h = hash_new_password(*in.username, *in.password);
     if (!h.ok()) return h.status();
     hash = std::move(*h);
   }
@@ -200,7 +188,7 @@ Result<Employee> Pos::update_employee(const Principal& p, int64_t id, const Empl
   }
   std::optional<std::string> hash;
   if (in.password) {
-    auto h = internal::new_password_hash(in.username.value_or("employee"), *in.password, options_);
+    auto h = hash_new_password(in.username.value_or("employee"), *in.password);
     if (!h.ok()) return h.status();
     hash = std::move(*h);
   }

@@ -17,6 +17,7 @@
 // password hash made at construction.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <optional>
@@ -25,6 +26,7 @@
 #include <vector>
 
 #include "db/database.h"
+#include "pos/cache_history.h"
 #include "pos/types.h"
 #include "util/status.h"
 
@@ -35,6 +37,10 @@ struct PosOptions {
   // libsodium's argon2id limits; INTERACTIVE is its recommended minimum for logins.
   unsigned long long pwhash_opslimit = 2;  // crypto_pwhash_OPSLIMIT_INTERACTIVE
   size_t pwhash_memlimit = 64ull << 20;    // crypto_pwhash_MEMLIMIT_INTERACTIVE
+  // Password hashes (argon2id: tens of ms of a core and 64 MiB each) running at once; past it
+  // a login, registration or password change is refused at once with kUnavailable (reason
+  // "busy"), so a flood of logins cannot hold every worker. 0: one per two cores, at least 1.
+  int max_concurrent_hashes = 0;
 };
 
 struct AuthResult {
@@ -125,12 +131,27 @@ class Pos {
   // As at `at` (unix ms; default: now), which is its generated_at.
   Result<Dashboard> dashboard(const Principal& p, std::optional<int64_t> at = std::nullopt);
 
+  // --- the cache's statistics history (cache_history.h, cache_history.cc) ---
+  // Adds interval points to their hour's and day's rows, then drops the rows of the shops
+  // they name that are past `limits`. One transaction.
+  Status add_cache_history(const std::vector<CacheHistoryPoint>& points,
+                           const CacheHistoryLimits& limits);
+  // The shop's (0: the server's) newest `max_rows` rows of a span, oldest first.
+  Result<std::vector<CacheHistoryPoint>> cache_history(int64_t shop_id, CacheRollup rollup,
+                                                       int64_t max_rows);
+
   db::Database& database() { return db_; }
 
  private:
   db::Database& db_;
   PosOptions options_;
+  // argon2id under the max_concurrent_hashes bound (auth.cc).
+  Result<std::string> hash_new_password(std::string_view username, std::string_view password);
+  Result<bool> password_matches(const std::string& hash, std::string_view password);
+
   std::string dummy_hash_;  // what a login for an unknown username verifies against
+  int hash_limit_;
+  std::atomic<int> hashes_running_{0};
 };
 
 // --- what a bill or a void does to reads made before it ---

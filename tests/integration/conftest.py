@@ -55,11 +55,17 @@ class Postgres:
         if self.as_root:
             pw = pwd.getpwnam("postgres")
             os.chown(self.dir, pw.pw_uid, pw.pw_gid)
-        data = os.path.join(self.dir, "data")
-        self._run(["initdb", "-D", data, "-A", "trust", "-U", "tajir", "-E", "UTF8", "--no-sync"])
-        opts = f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off"
-        self._run(["pg_ctl", "-D", data, "-o", opts, "-l", os.path.join(self.dir, "log"), "-w", "start"])
+        self.data = os.path.join(self.dir, "data")
+        self._run(["initdb", "-D", self.data, "-A", "trust", "-U", "tajir", "-E", "UTF8", "--no-sync"])
+        self.ctl("start")
         self.counter = 0
+
+    def ctl(self, action, *args):
+        """pg_ctl start, or stop with its arguments ("-m", "fast"), waiting until it is done."""
+        if action == "start":
+            opts = f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off"
+            args = ("-o", opts, "-l", os.path.join(self.dir, "log")) + args
+        self._run(["pg_ctl", "-D", self.data, "-w", *args, action])
 
     def _run(self, argv):
         argv = [os.path.join(self.bindir, argv[0])] + argv[1:]
@@ -75,7 +81,9 @@ class Postgres:
 
     def stop(self):
         try:
-            self._run(["pg_ctl", "-D", os.path.join(self.dir, "data"), "-m", "immediate", "stop"])
+            self.ctl("stop", "-m", "immediate")
+        except subprocess.CalledProcessError:
+            pass  # a test stopped it already
         finally:
             shutil.rmtree(self.dir, ignore_errors=True)
 
@@ -101,8 +109,10 @@ class Server:
             [tajir_binary(), "serve", "--port", "0", "--db", self.db_url, "--admin-token", ADMIN_TOKEN,
              "--log-level", "warn"] + self.extra_args,
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.warmed = []  # the "warmed ..." lines printed before "listening"
         line = self.proc.stdout.readline()
-        if line.startswith("warmed"):
+        while line.startswith("warmed"):
+            self.warmed.append(line)
             line = self.proc.stdout.readline()
         m = re.search(r"http://([\d.]+):(\d+)", line)
         if not m:
@@ -183,8 +193,8 @@ def db_url(backend, request, tmp_path):
 
 @pytest.fixture
 def server(db_url):
-    # Background warming and refilling are off here, so that tests see exactly what a request
-    # did; test_cache.py starts a server with them on to test them.
-    s = Server(db_url, ["--warm", "false", "--refill", "false"])
+    # Background warming, refilling and the warm restart are off here, so that tests see exactly
+    # what a request did; test_cache.py and test_warm_restart.py start servers with them on.
+    s = Server(db_url, ["--warm", "false", "--refill", "false", "--hot-keys", "off"])
     yield s
     s.stop()

@@ -35,6 +35,25 @@ def test_hit_miss_etag_304(server):
     assert r.status == 200 and r.json["items"][0]["price"] == 999 and r.headers["ETag"] != first.headers["ETag"]
 
 
+def test_a_page_a_bill_kept_has_the_etag_of_its_new_bytes(server):
+    """A bill keeps the cached first page of bills, brought up to date: its ETag is that of the new
+    bytes (what the page answers when loaded afresh), so a client's old ETag gets the new page."""
+    token, _, ids = shop_with_products(server, n=1)
+    sale = {"items": [{"product_id": ids[0], "quantity": 1}], "payment_method": "cash"}
+    server.post("/api/bills", sale, token)
+    first = server.get("/api/bills", token)
+    assert first.headers["X-Cache"] == "MISS"
+    server.post("/api/bills", sale, token)
+    kept = server.get("/api/bills", token, headers={"If-None-Match": first.headers["ETag"]})
+    assert kept.status == 200 and kept.headers["X-Cache"] == "HIT" and len(kept.json["items"]) == 2
+    assert kept.headers["ETag"] != first.headers["ETag"]
+    server.post("/api/cache/clear", {"types": ["bills"]}, token)
+    loaded = server.get("/api/bills", token)
+    assert loaded.headers["X-Cache"] == "MISS" and loaded.body == kept.body
+    assert loaded.headers["ETag"] == kept.headers["ETag"]
+    assert server.get("/api/bills", token, headers={"If-None-Match": kept.headers["ETag"]}).status == 304
+
+
 def test_cached_bytes_never_cross_shops(server):
     a, _, a_ids = shop_with_products(server, n=3)
     b, _, _ = shop_with_products(server, n=1)

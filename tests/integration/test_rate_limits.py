@@ -121,3 +121,39 @@ def test_zero_turns_a_limit_off(db_url):
         assert login(server, "fay", "correct-horse-1", A).status == 200
     finally:
         server.stop()
+
+
+def test_password_hashing_is_bounded_and_reads_are_answered_meanwhile(db_url):
+    """argon2id runs on the worker pool, at most --password-hashes at once: a flood of logins
+    gets 503 busy (with Retry-After) at once instead of holding every worker, and reads go on."""
+    from concurrent.futures import ThreadPoolExecutor
+    s = Server(db_url, ["--warm", "false", "--password-hashes", "1", "--workers", "4"])
+    try:
+        token, _ = s.register(username="hammered")
+        product = s.post("/api/products", {"name": "Tea", "sku": "TEA-1", "price": 250, "stock": 5}, token=token)
+        assert product.status == 201, product.text
+        path = f"/api/products/{product.json['id']}"
+        assert s.get(path, token=token).status == 200  # now cached
+
+        def hammer(_):
+            return s.post("/api/auth/login", {"username": "hammered", "password": "wrong-pass-1"})
+
+        busy = None
+        reads = []
+        with ThreadPoolExecutor(16) as pool:
+            for _ in range(20):  # rounds of 16 logins at once, until one finds the bound reached
+                futures = [pool.submit(hammer, i) for i in range(16)]
+                reads.append(s.get(path, token=token))
+                replies = [f.result() for f in futures]
+                assert {r.status for r in replies} <= {401, 503}, [r.text for r in replies]
+                busy = next((r for r in replies if r.status == 503), None)
+                if busy:
+                    break
+        assert busy is not None, "16 logins at once never met the bound of 1 hash"
+        assert busy.error()["code"] == "busy"
+        assert busy.headers["Retry-After"] == "1"
+        assert all(r.status == 200 and r.headers["X-Cache"] == "HIT" for r in reads)
+        # The bound is on hashes at once, not a lock-out: the right password works.
+        assert s.post("/api/auth/login", {"username": "hammered", "password": "correct-horse-1"}).status == 200
+    finally:
+        s.stop()

@@ -203,7 +203,8 @@ Result<std::unique_ptr<internal::Connection>> PostgresConnection::connect(
     PQfinish(conn);
     while (!message.empty() && message.back() == '\n') message.pop_back();
     return Status(StatusCode::kUnavailable,
-                  "cannot connect to " + params.description + ": " + message);
+                  "cannot connect to " + params.description + ": " + message)
+        .with_reason("database_unavailable");
   }
   // libpq prints notices ("relation ... already exists, skipping") to stderr; nothing here
   // acts on them.
@@ -221,7 +222,16 @@ Status PostgresConnection::error(const PGresult* res, std::string_view sql) {
   if (PQstatus(conn_) != CONNECTION_OK || state.starts_with("08") || state.starts_with("57P") ||
       (state.empty() && res == nullptr)) {
     broken_ = true;
-    return Status(StatusCode::kUnavailable, message);
+    return Status(StatusCode::kUnavailable, message).with_reason("database_unavailable");
+  }
+  // disk_full (53100; 53xxx are the server's other resources), read_only_sql_transaction (a
+  // standby, or default_transaction_read_only).
+  if (state == "53100") {
+    return Status(StatusCode::kUnavailable, message).with_reason("storage_full");
+  }
+  if (state.starts_with("53")) return Status(StatusCode::kUnavailable, message);
+  if (state == "25006") {
+    return Status(StatusCode::kUnavailable, message).with_reason("database_read_only");
   }
   if (state == "23505") {
     const char* constraint = PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME);

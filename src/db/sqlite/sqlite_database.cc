@@ -3,6 +3,7 @@
 #include <sqlite3.h>
 
 #include <atomic>
+#include <cerrno>
 #include <filesystem>
 #include <unordered_map>
 
@@ -15,6 +16,9 @@ namespace {
 Status sqlite_status(sqlite3* db, int rc, std::string_view sql) {
   std::string message = db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
   if (!sql.empty()) message += " [" + std::string(sql) + "]";
+  auto unavailable = [&](const char* reason) {
+    return Status(StatusCode::kUnavailable, message).with_reason(reason);
+  };
   switch (rc & 0xff) {
     case SQLITE_CONSTRAINT:
       // "UNIQUE constraint failed: users.username" names the columns.
@@ -24,7 +28,16 @@ Status sqlite_status(sqlite3* db, int rc, std::string_view sql) {
       return Status(StatusCode::kFailedPrecondition, message);
     case SQLITE_BUSY:
     case SQLITE_LOCKED:
+      return Status(StatusCode::kUnavailable, message);
     case SQLITE_CANTOPEN:
+      return unavailable("database_unavailable");
+    case SQLITE_FULL:
+      return unavailable("storage_full");
+    case SQLITE_READONLY:
+      return unavailable("database_read_only");
+    case SQLITE_IOERR:
+      // Growing the WAL index on a full disk is an I/O error of ENOSPC.
+      if (db != nullptr && sqlite3_system_errno(db) == ENOSPC) return unavailable("storage_full");
       return Status(StatusCode::kUnavailable, message);
     default:
       return Status(StatusCode::kInternal, message);
@@ -53,14 +66,17 @@ class SqliteConnection final : public internal::Connection {
   Status run(std::string_view sql, std::span<const Value> params, Rows* rows,
              int64_t* changed) override;
   Status run_control(std::string_view sql) override { return run(sql, {}, nullptr, nullptr); }
-  // A SQLite handle does not break like a socket; errors are per statement.
-  bool healthy() const override { return true; }
+  // A SQLite handle does not break like a socket; errors are per statement, except that a
+  // connection refused a write as read-only is dropped, so that the next write opens the file
+  // again and finds it writable once it is (an open falls back to read-only when it is not).
+  bool healthy() const override { return !read_only_; }
 
  private:
   Result<sqlite3_stmt*> prepare(std::string_view sql);
   Status bind(sqlite3_stmt* stmt, std::span<const Value> params, std::string_view sql);
 
   sqlite3* const db_;
+  bool read_only_ = false;  // a statement was refused as read-only
   std::unordered_map<std::string, sqlite3_stmt*, internal::SqlHash, std::equal_to<>> statements_;
 };
 
@@ -178,7 +194,11 @@ Status SqliteConnection::run(std::string_view sql, std::span<const Value> params
   for (;;) {
     int rc = sqlite3_step(stmt);
     if (rc == SQLITE_DONE) break;
-    if (rc != SQLITE_ROW) return sqlite_status(db_, sqlite3_extended_errcode(db_), sql);
+    if (rc != SQLITE_ROW) {
+      Status st = sqlite_status(db_, sqlite3_extended_errcode(db_), sql);
+      if ((rc & 0xff) == SQLITE_READONLY) read_only_ = true;
+      return st;
+    }
     if (rows == nullptr) continue;
     std::vector<Value> values;
     values.reserve(columns);

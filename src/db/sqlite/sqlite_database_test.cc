@@ -82,6 +82,74 @@ TEST_F(SqliteTest, DeletedIdsAreNotHandedOutAgain) {
   EXPECT_GT(insert(), first);
 }
 
+int64_t count_shops(Database& db) {
+  int64_t n = -1;
+  Status st = db.read([&](Transaction& tx) -> Status {
+    auto rows = tx.query("SELECT COUNT(*) FROM shops");
+    if (!rows.ok()) return rows.status();
+    n = (*rows)[0].integer(0);
+    return OkStatus();
+  });
+  EXPECT_TRUE(st.ok()) << st.message();
+  return n;
+}
+
+// max_page_count is SQLite's own full disk: past it, the file cannot grow (SQLITE_FULL).
+TEST_F(SqliteTest, AFullDiskIsStorageFullChangesNothingAndPassesWhenThereIsRoom) {
+  auto db = open("sqlite:" + (dir_ / "tajir.db").string());
+  ASSERT_TRUE(db.ok());
+  ASSERT_TRUE(migrate(**db).ok());
+  auto insert_many = [&](std::string_view limit) {
+    return (*db)->write([&](Transaction& tx) -> Status {
+      auto set = tx.query("PRAGMA max_page_count = " + std::string(limit));
+      if (!set.ok()) return set.status();
+      for (int i = 0; i < 200; ++i) {
+        auto rows = tx.execute("INSERT INTO shops(name, created_at) VALUES (?, 0)",
+                               {std::string(1000, 'x')});
+        if (!rows.ok()) return rows.status();
+      }
+      return OkStatus();
+    });
+  };
+  auto pages = [&] {
+    int64_t n = 0;
+    EXPECT_TRUE((*db)
+                    ->read([&](Transaction& tx) -> Status {
+                      auto rows = tx.query("PRAGMA page_count");
+                      if (!rows.ok()) return rows.status();
+                      n = (*rows)[0].integer(0);
+                      return OkStatus();
+                    })
+                    .ok());
+    return n;
+  };
+  Status st = insert_many(std::to_string(pages() + 2));
+  EXPECT_EQ(st.code(), StatusCode::kUnavailable) << st.message();
+  EXPECT_EQ(st.reason(), "storage_full");
+  EXPECT_EQ(count_shops(**db), 0);
+  st = insert_many("1000000000");
+  EXPECT_TRUE(st.ok()) << st.message();
+  EXPECT_EQ(count_shops(**db), 200);
+}
+
+// query_only on the writer stands for a file that opened read-only: the write is refused as
+// database_read_only, and the next write opens the file again (writable, here) and succeeds.
+TEST_F(SqliteTest, AWriterRefusedAsReadOnlyIsOpenedAgain) {
+  auto db = open("sqlite:" + (dir_ / "tajir.db").string());
+  ASSERT_TRUE(db.ok());
+  ASSERT_TRUE(migrate(**db).ok());
+  const char* kInsert = "INSERT INTO shops(name, created_at) VALUES ('s', 0)";
+  Status st = (*db)->write([&](Transaction& tx) -> Status {
+    if (auto set = tx.execute("PRAGMA query_only = ON"); !set.ok()) return set.status();
+    return tx.execute(kInsert).status();
+  });
+  EXPECT_EQ(st.code(), StatusCode::kUnavailable) << st.message();
+  EXPECT_EQ(st.reason(), "database_read_only");
+  st = (*db)->write([&](Transaction& tx) { return tx.execute(kInsert).status(); });
+  EXPECT_TRUE(st.ok()) << st.message();
+  EXPECT_EQ(count_shops(**db), 1);
+}
+
 // Two Database objects on one file stand for two processes: their writers queue on the file's
 // write lock (busy_timeout) instead of failing.
 TEST_F(SqliteTest, TwoHandlesOnOneFileBothWrite) {

@@ -15,6 +15,7 @@
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <string>
+#include <variant>
 
 #include "http/http.h"
 #include "http/router.h"
@@ -27,7 +28,17 @@ namespace tajir::http::internal {
 
 using BeastRequest = boost::beast::http::request<boost::beast::http::string_body>;
 
-// Takes the message's body.
+// The Request to route, built from the message (its body taken), or the answer the server gives
+// by itself (400, 405, 415).
+std::variant<Request, Response> prepare(const Router& router, BeastRequest& msg,
+                                        std::string request_id, std::string remote_address);
+
+// Routes a prepared request: 500 when the handler throws or answers outside 200..599.
+// util::WouldBlock passes through (the handler must wait, and this thread must not: run it
+// again where it may, util/blocking.h).
+Response respond(const Router& router, Request& req, spdlog::logger& logger);
+
+// prepare(), then respond(). Takes the message's body.
 Response answer(const Router& router, BeastRequest& msg, std::string request_id,
                 std::string remote_address, spdlog::logger& logger);
 
