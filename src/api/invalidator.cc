@@ -1,5 +1,6 @@
 #include "api/invalidator.h"
 
+#include <algorithm>
 #include <thread>
 
 namespace tajir::api {
@@ -18,14 +19,27 @@ Invalidator::~Invalidator() {
   refiller_.reset();  // its thread routes requests: stopped before anything else goes
 }
 
-void Invalidator::after_write(const std::vector<std::string>& tags) {
+void Invalidator::after_write(const std::vector<std::string>& tags,
+                              const Maintenance* maintenance) {
   if (delay_.count() > 0) std::this_thread::sleep_for(delay_);
-  if (!refiller_) {
-    reads_->invalidate(tags);
-    return;
-  }
   std::vector<cache::DroppedKey> dropped;
-  reads_->invalidate(tags, cache::InvalidationCause::kWrite, &dropped);
+  std::vector<cache::DroppedKey>* reported = refiller_ ? &dropped : nullptr;
+  if (maintenance == nullptr) {
+    reads_->invalidate(tags, cache::InvalidationCause::kWrite, reported);
+  } else {
+    Sequence& seq = sequences_[static_cast<uint64_t>(maintenance->shop) % sequences_.size()];
+    std::unique_lock lock(seq.mu);
+    seq.advanced.wait_for(lock, kPatience, [&] {
+      auto it = seq.done.find(maintenance->shop);
+      return it == seq.done.end() || it->second + 1 >= maintenance->seq;
+    });
+    reads_->invalidate(tags, cache::InvalidationCause::kWrite, reported, &maintenance->rewrite);
+    int64_t& done = seq.done[maintenance->shop];
+    done = std::max(done, maintenance->seq);
+    lock.unlock();
+    seq.advanced.notify_all();
+  }
+  if (!refiller_) return;
   std::lock_guard lock(credits_mu_);
   if (credits_.size() > kMaxPendingRefills * 16) credits_.clear();  // keys evicted meanwhile
   for (auto& d : dropped) {

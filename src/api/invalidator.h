@@ -12,7 +12,9 @@
 // Thread safety: thread-safe.
 #pragma once
 
+#include <array>
 #include <chrono>
+#include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -24,6 +26,14 @@
 #include "http/router.h"
 
 namespace tajir::api {
+
+// What a bill or a void brings up to date instead of dropping (api/maintained.h): change `seq`
+// of `shop` (pos::SalesChange), and the Rewriter that applies it.
+struct Maintenance {
+  int64_t shop = 0;
+  int64_t seq = 0;
+  cache::Rewriter rewrite;
+};
 
 struct RefillStats {
   uint64_t refilled = 0;
@@ -43,8 +53,13 @@ class Invalidator {
   void stop() { refiller_.reset(); }
 
   // After a write committed (or was found committed: a replayed bill, a bill already void),
-  // before anything about it is answered.
-  void after_write(const std::vector<std::string>& tags);
+  // before anything about it is answered. With `maintenance` (a bill's or a void's), the
+  // entries its Rewriter keeps are brought up to date instead of dropped (and not refilled).
+  // Those invalidations run one at a time per shop, in the order of the shop's changes: one
+  // that took the tags' keys while another was bringing them up to date would make it drop
+  // them, and change n applies only to reads at change n - 1. Change n waits for change n - 1
+  // at most kPatience (that may be a change without a Rewriter: a new time zone).
+  void after_write(const std::vector<std::string>& tags, const Maintenance* maintenance = nullptr);
 
   // Sends again, on this thread, the GET that filled `key` (ReadCache::read_of), as its shop's
   // operator: it loads like any read, with a ticket. Returns false for keys that are no
@@ -56,12 +71,20 @@ class Invalidator {
 
   static constexpr size_t kMaxPendingRefills = 4096;
   static constexpr int kRefillCredit = 3;
+  static constexpr std::chrono::milliseconds kPatience{50};
 
  private:
   ReadCache* reads_;
   std::string internal_token_;
   std::chrono::milliseconds delay_;
   const http::Router* router_ = nullptr;
+  // By shop: the newest change whose maintenance has run, and a wait for it.
+  struct Sequence {
+    std::mutex mu;
+    std::condition_variable advanced;
+    std::unordered_map<int64_t, int64_t> done;  // GUARDED_BY(mu): shop -> change
+  };
+  std::array<Sequence, 64> sequences_;
   std::mutex credits_mu_;
   std::unordered_map<std::string, int> credits_;  // GUARDED_BY(credits_mu_): refills left unread
   std::unique_ptr<BackgroundWarmer<std::string>> refiller_;  // null without a cache or refill

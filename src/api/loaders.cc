@@ -78,11 +78,38 @@ Filler dashboard(Context& c, const pos::Principal& p) {
   return [&c, p]() -> Result<Filled> {
     auto d = c.pos.dashboard(p);
     if (!d.ok()) return d.status();
-    std::vector<int64_t> low;
-    for (const auto& x : d->low_stock) low.push_back(x.id);
     // A cached dashboard ends at the shop's midnight: it never shows yesterday's "today".
     auto ttl = std::chrono::milliseconds(std::max<int64_t>(1, d->valid_until - pos::now_ms()));
-    return Filled{dump(to_json(*d)), c.reads.map().dashboard(p.shop_id, low), ttl, d->valid_until};
+    return Filled{dump(to_json(*d)), c.reads.map().dashboard(p.shop_id), ttl, d->valid_until,
+                  cache::Version{static_cast<uint64_t>(d->change_seq), dashboard_aside(*d)}};
+  };
+}
+
+pos::BillFilter bill_filter(Query& q) {
+  pos::BillFilter f;
+  f.from = q.time("from");
+  f.to = q.time("to");
+  // A date alone means the shop's midnight, not UTC's (Pos applies the shop's zone).
+  f.from_is_date = f.from && pos::is_date(*q.request().query("from"));
+  f.to_is_date = f.to && pos::is_date(*q.request().query("to"));
+  f.customer_id = q.id("customer_id");
+  f.status = q.text("status");
+  if (f.status && *f.status != "paid" && *f.status != "void") {
+    q.fail(InvalidArgument("status must be paid or void", "status"));
+  }
+  return f;
+}
+
+Filler bill_page(Context& c, const pos::Principal& p, pos::BillFilter f, pos::PageRequest page) {
+  return [&c, p, f = std::move(f), page]() -> Result<Filled> {
+    // A page that bills and voids keep up to date carries the change it was read at.
+    int64_t change_seq = 0;
+    const bool maintained = pos::maintainable(f, page);
+    auto r = c.pos.list_bills(p, f, page, maintained ? &change_seq : nullptr);
+    if (!r.ok()) return r.status();
+    Filled out{dump(to_json(*r)), c.reads.map().bill_page(p.shop_id), std::nullopt};
+    if (maintained) out.version = cache::Version{static_cast<uint64_t>(change_seq)};
+    return out;
   };
 }
 

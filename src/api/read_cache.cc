@@ -48,7 +48,7 @@ Result<cache::Loaded> load(const Filler& fill) {
   auto filled = fill();
   if (!filled.ok()) return filled.status();
   return cache::Loaded{std::move(filled->body), std::move(filled->tags), filled->ttl,
-                       filled->wall_deadline_ms};
+                       filled->wall_deadline_ms, filled->version};
 }
 
 http::Response with_cache_headers(http::Response r, bool hit, uint64_t fingerprint,
@@ -388,13 +388,23 @@ Result<pos::Principal> ReadCache::session(std::string_view token,
 }
 
 size_t ReadCache::invalidate(const std::vector<std::string>& tags, cache::InvalidationCause cause,
-                             std::vector<cache::DroppedKey>* dropped) {
+                             std::vector<cache::DroppedKey>* dropped,
+                             const cache::Rewriter* rewrite) {
   if (cache_ == nullptr || tags.empty()) return 0;
   std::vector<std::string_view> views(tags.begin(), tags.end());
-  size_t n = cache_->invalidate_tags(views, cause, dropped);
+  // A write's Rewriter keeps what it can bring up to date; the second pass (after Redis) runs it
+  // again: it keeps as they are the entries the first pass brought to the change's version, and
+  // drops what a fill stored meanwhile (a value from Redis carries no version).
+  auto local = [&] {
+    if (rewrite != nullptr && cause == cache::InvalidationCause::kWrite) {
+      return cache_->rewrite_tags(views, *rewrite, dropped);
+    }
+    return cache_->invalidate_tags(views, cause, dropped);
+  };
+  size_t n = local();
   if (redis_ != nullptr) {
     redis_->invalidate(redis_groups(tags));
-    n += cache_->invalidate_tags(views, cause, dropped);
+    n += local();
   }
   return n;
 }

@@ -45,7 +45,8 @@ struct Filled {
   std::string body;
   std::vector<std::string> tags;
   std::optional<std::chrono::milliseconds> ttl;
-  int64_t wall_deadline_ms = 0;  // unix ms: cache::PutOptions::wall_deadline_ms
+  int64_t wall_deadline_ms = 0;           // unix ms: cache::PutOptions::wall_deadline_ms
+  std::optional<cache::Version> version;  // the shop's change it reflects (api/maintained.h)
 };
 using Filler = std::function<Result<Filled>()>;
 
@@ -149,9 +150,11 @@ class ReadCache {
 
   // Drops what a write changed (or, with kClear, what a clear names). Returns how many went.
   // With `dropped`, appends what went and whether it had been read (Cache::invalidate_tags).
+  // With `rewrite` (a write's), what it keeps stays, brought up to date (Cache::rewrite_tags).
   size_t invalidate(const std::vector<std::string>& tags,
                     cache::InvalidationCause cause = cache::InvalidationCause::kWrite,
-                    std::vector<cache::DroppedKey>* dropped = nullptr);
+                    std::vector<cache::DroppedKey>* dropped = nullptr,
+                    const cache::Rewriter* rewrite = nullptr);
 
   cache::TypeId type_id(std::string_view type) const;
 

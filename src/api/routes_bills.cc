@@ -3,29 +3,28 @@
 #include "api/bodies.h"
 #include "api/input.h"
 #include "api/loaders.h"
+#include "api/maintained.h"
 #include "api/routes.h"
 
 namespace tajir::api {
 namespace {
 
+// What a committed bill or void (or one found committed: `change` null) drops, or keeps up to
+// date (maintained.h), before it is answered.
+void after_sale(Context& c, const pos::Principal& p, const pos::Bill& bill,
+                const pos::SalesChange* change) {
+  auto tags = c.reads.map().bill_written(p.shop_id, bill);
+  std::optional<Maintenance> maintenance;
+  if (change != nullptr) maintenance = maintain(c.reads, p.shop_id, *change);
+  c.writes.after_write(tags, maintenance ? &*maintenance : nullptr);
+}
+
 Response list(Context& c, Request& req, const pos::Principal& p) {
   Query q(req);
   pos::PageRequest page = page_of(q);
-  pos::BillFilter f;
-  f.from = q.time("from");
-  f.to = q.time("to");
-  // A date alone means the shop's midnight, not UTC's (Pos applies the shop's zone).
-  f.from_is_date = f.from && pos::is_date(*req.query("from"));
-  f.to_is_date = f.to && pos::is_date(*req.query("to"));
-  f.customer_id = q.id("customer_id");
-  f.status = q.text("status");
-  if (f.status && *f.status != "paid" && *f.status != "void") {
-    q.fail(InvalidArgument("status must be paid or void", "status"));
-  }
+  pos::BillFilter f = bill_filter(q);
   if (!q.status().ok()) return http::from_status(q.status());
-  return c.reads.serve(q, p.shop_id, "bills", [&] {
-    return filled(c.pos.list_bills(p, f, page), c.reads.map().bill_page(p.shop_id));
-  });
+  return c.reads.serve(q, p.shop_id, "bills", bill_page(c, p, std::move(f), page));
 }
 
 Response create(Context& c, Request& req, const pos::Principal& p) {
@@ -35,10 +34,12 @@ Response create(Context& c, Request& req, const pos::Principal& p) {
   if (auto k = req.header("Idempotency-Key")) key = std::string(*k);
   bool replayed = false;
   std::optional<cache::Ticket> ticket = c.reads.ticket();  // before the transaction: see below
-  auto bill = c.pos.create_bill(p, *in, key, &replayed);
+  pos::SalesChange change;
+  auto bill = c.pos.create_bill(p, *in, key, &replayed, &change);
   // A replay answers about a committed bill too, perhaps while the first request is still
-  // invalidating: it drops the same tags itself before it answers (dropping twice is harmless).
-  if (bill.ok()) c.writes.after_write(c.reads.map().bill_written(p.shop_id, *bill));
+  // invalidating: it drops the same tags itself before it answers (dropping twice is harmless;
+  // it has no change to bring the dashboard and bill pages up to date with).
+  if (bill.ok()) after_sale(c, p, *bill, replayed ? nullptr : &change);
   if (bill.ok() && !replayed && ticket) {
     // A new bill is read at once (the receipt, the back office): store what GET would load.
     // The ticket refuses it if a void of it was acknowledged meanwhile.
@@ -56,10 +57,11 @@ Response get(Context& c, Request& req, const pos::Principal& p, int64_t id) {
 
 Response void_bill(Context& c, Request&, const pos::Principal& p, int64_t id) {
   bool already_void = false;
-  auto r = c.pos.void_bill(p, id, already_void);
+  pos::SalesChange change;
+  auto r = c.pos.void_bill(p, id, already_void, &change);
   if (!r.ok()) return http::from_status(r.status());
   // "Already void" reports a committed void too, perhaps one still invalidating: drop first.
-  c.writes.after_write(c.reads.map().bill_written(p.shop_id, *r));
+  after_sale(c, p, *r, already_void ? nullptr : &change);
   if (already_void) {
     return http::from_status(Status(StatusCode::kFailedPrecondition, "bill is already void")
                                  .with_reason("already_void"));

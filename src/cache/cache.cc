@@ -24,6 +24,10 @@
 // The policy's shared state learns of the hits in batches: every 64th hit of a stripe adds 64 to
 // the shard's unaged_hits, handed to record_hits() under the lock at the next put.
 //
+// Rewrites. rewrite_tags() keeps an entry by publishing a copy of it with the new value (and
+// that value's fingerprint) and/or version in its slot, as a put replaces one: no field a hit
+// reads changes under the hit's feet, and the old entry is retired like any removed one.
+//
 // Staleness. internal/freshness.h holds the protocol and its proof: every invalidation runs
 // through internal::Freshness (which orders its steps), every put with a ticket is checked by it
 // under the shard's lock, and each shard keeps the epochs of the erases of its keys (KeyEpochs).
@@ -84,23 +88,32 @@ double random_unit() {
 
 // An entry and its key are one allocation: the key's bytes (and a NUL) follow the struct, so a
 // lookup's key comparison touches no second cache line far away. An entry with a wall deadline
-// has it after them: the few that have one pay its 8 bytes, the others a flag in a padding hole.
+// or a version (or both) has it after them: the few that have one pay its bytes, the others a
+// flag in a padding hole.
 struct Cache::Entry : PolicyNode {
-  static Entry* make(std::string_view k, int64_t wall_deadline_ms = 0) {
-    const size_t trailer = wall_deadline_ms != 0 ? sizeof(int64_t) : 0;
+  static Entry* make(std::string_view k, int64_t wall_deadline_ms = 0,
+                     std::optional<Version> version = std::nullopt) {
+    const size_t trailer =
+        (wall_deadline_ms != 0 ? sizeof(int64_t) : 0) + (version ? sizeof(VersionSlot) : 0);
     void* mem = ::operator new(sizeof(Entry) + k.size() + 1 + trailer);
     Entry* e = new (mem) Entry();
     char* bytes = reinterpret_cast<char*>(e + 1);
     std::memcpy(bytes, k.data(), k.size());
     bytes[k.size()] = '\0';
     e->key_size = static_cast<uint32_t>(k.size());
-    if (trailer != 0) {
+    if (wall_deadline_ms != 0) {
       std::memcpy(bytes + k.size() + 1, &wall_deadline_ms, sizeof wall_deadline_ms);
       e->wall_bound = true;
+    }
+    if (version) {
+      e->versioned = true;
+      const VersionSlot slot{version->number, aside_of(version->aside)};
+      std::memcpy(e->version_at(), &slot, sizeof slot);
     }
     return e;
   }
   static void destroy(Entry* e) {
+    if (e->versioned) delete e->slot().aside;
     e->~Entry();
     ::operator delete(e);
   }
@@ -116,10 +129,45 @@ struct Cache::Entry : PolicyNode {
     std::memcpy(&ms, key_cstr() + key_size + 1, sizeof ms);
     return ms;
   }
+  // What follows the key (and the wall deadline) of a versioned entry: the version's number
+  // and its aside, if not empty, on the heap (the entry owns it).
+  struct VersionSlot {
+    uint64_t number;
+    std::string* aside;
+  };
+  static std::string* aside_of(std::string aside) {
+    return aside.empty() ? nullptr : new std::string(std::move(aside));
+  }
+  // REQUIRES: versioned.
+  VersionSlot slot() const {
+    VersionSlot slot;
+    std::memcpy(&slot, version_at(), sizeof slot);
+    return slot;
+  }
+  std::optional<Version> version() const {
+    if (!versioned) return std::nullopt;
+    const VersionSlot v = slot();
+    return Version{v.number, v.aside != nullptr ? *v.aside : std::string()};
+  }
+  size_t aside_size() const {
+    const std::string* aside = versioned ? slot().aside : nullptr;
+    return aside != nullptr ? aside->size() : 0;
+  }
+  char* version_at() const {
+    return const_cast<char*>(key_cstr()) + key_size + 1 + (wall_bound ? sizeof(int64_t) : 0);
+  }
+  // REQUIRES: not yet published.
+  void set_value(const Encoded& v) {
+    stored = v.bytes;
+    codec = v.codec;
+    raw_size = v.raw_size;
+    fingerprint = v.fingerprint;
+  }
 
   // Hits read the entry without the shard's lock: every field but `read` (and the policy's and
   // the expiry wheel's links, which hits do not read) is set before the entry is published in
-  // the table and never changes after.
+  // the table and never changes after, the version after the key included. A rewrite that
+  // changes the value or the version publishes a new entry in the old one's place.
   uint32_t key_size = 0;
   uint32_t filled_ms = 0;  // ms_stamp() of the put, for its age at invalidation (a padding hole)
   Value stored;            // compressed when codec != kNone
@@ -129,7 +177,9 @@ struct Cache::Entry : PolicyNode {
   // A get hit it since the put: worth loading again after an invalidation. Set by hits (only if
   // not set yet), read under the lock.
   std::atomic<bool> read{false};
-  bool wall_bound = false;  // it has a wall deadline (after the key); in a padding hole
+  // In one byte, the last of a padding hole (no room for two bools beside `read`).
+  bool wall_bound : 1 = false;  // it has a wall deadline (after the key)
+  bool versioned : 1 = false;   // it has a version (after the key and any deadline)
   int64_t expires_ns = kNever;
   uint64_t fingerprint = 0;  // XXH3-64 of the uncompressed value
   std::vector<std::string> tags;
@@ -144,6 +194,8 @@ constexpr uint64_t kExpiryOverhead = 0;  // the wheel's links live in the Entry 
 // and a share of the tag's own state (most tags in a POS cache tag a handful of keys).
 // Calibrated against malloc's in-use bytes in bench/cache_rss.cc.
 constexpr uint64_t kTagOverhead = 160;
+// A version's aside: its bytes, and the string and malloc header that hold them.
+uint64_t aside_charge(size_t bytes) { return bytes == 0 ? 0 : bytes + 32 + 16; }
 
 }  // namespace
 
@@ -350,6 +402,8 @@ uint64_t Cache::charge_of(std::string_view key, size_t stored_bytes,
   if (options.ttl.value_or(options_.default_ttl).count() > 0) c += kExpiryOverhead;
   for (const auto& t : options.tags) c += kTagOverhead + t.size() + key.size();
   if (options.wall_deadline_ms != 0) c += sizeof(int64_t);
+  if (options.version)
+    c += sizeof(Entry::VersionSlot) + aside_charge(options.version->aside.size());
   return c;
 }
 
@@ -412,6 +466,28 @@ void Cache::evict_locked(Shard& s) {
     if (victim == nullptr) break;
     unlink_locked(s, static_cast<Entry*>(victim), Counter::evictions);
   }
+}
+
+// The new entry is tracked by the policy and the wheel before a hit can find it; it takes the
+// old one's slot in one store, so that a hit finds one or the other; the old one is retired.
+void Cache::install_locked(Shard& s, Entry* old, Entry* p) {
+  if (old != nullptr) s.policy->remove(old);
+  fold_hits_locked(s);
+  s.policy->insert(p);
+  if (p->expires_ns != kNever) s.expiry.insert(p);
+  if (old != nullptr) {
+    unlink_locked(s, old, std::nullopt, &p->tags, /*successor=*/p);
+  } else {
+    s.entries.insert(p);
+  }
+  add_locked(s.keys[p->type]);
+  add_locked(s.bytes[p->type], p->charge);
+  if (p->codec != Codec::kNone) {
+    add_locked(s.compressed_values);
+    add_locked(s.compression_raw, p->raw_size);
+    add_locked(s.compression_stored, p->stored->size());
+  }
+  note_memory(static_cast<int64_t>(p->charge));
 }
 
 void Cache::fold_hits_locked(Shard& s) {
@@ -529,22 +605,26 @@ PutResult Cache::put(std::string_view key, std::string value, const PutOptions& 
   return store(key, hash_key(key), to_value(std::move(value)), fingerprint, options, ticket);
 }
 
-PutResult Cache::store(std::string_view key, uint64_t h, const Value& raw, uint64_t fingerprint,
-                       const PutOptions& options, const Ticket* ticket) {
-  std::unique_ptr<Entry, Entry::Deleter> e(Entry::make(key, options.wall_deadline_ms));
-  e->stored = raw;
-  e->fingerprint = fingerprint;
-  e->raw_size = static_cast<uint32_t>(raw->size());
+Cache::Encoded Cache::encode(const Value& raw, uint64_t fingerprint) const {
+  Encoded out{raw, Codec::kNone, static_cast<uint32_t>(raw->size()), fingerprint};
   const bool tight = static_cast<double>(memory_bytes_.load(std::memory_order_relaxed)) >=
                      options_.compress_above_fill *
                          static_cast<double>(memory_limit_bytes_.load(std::memory_order_relaxed));
   if (options_.codec != Codec::kNone && tight && raw->size() >= options_.compress_min_bytes &&
       raw->size() <= UINT32_MAX) {
     if (auto packed = compress(options_.codec, *raw)) {
-      e->stored = to_value(std::move(*packed));
-      e->codec = options_.codec;
+      out.bytes = to_value(std::move(*packed));
+      out.codec = options_.codec;
     }
   }
+  return out;
+}
+
+PutResult Cache::store(std::string_view key, uint64_t h, const Value& raw, uint64_t fingerprint,
+                       const PutOptions& options, const Ticket* ticket) {
+  std::unique_ptr<Entry, Entry::Deleter> e(
+      Entry::make(key, options.wall_deadline_ms, options.version));
+  e->set_value(encode(raw, fingerprint));
   e->hash = h;
   e->type = options.type < kMaxTypes ? options.type : 0;
   e->tags = options.tags;
@@ -572,27 +652,8 @@ PutResult Cache::store(std::string_view key, uint64_t h, const Value& raw, uint6
     add_locked(s.counter(e->type, Counter::stale_puts));
     return PutResult::kStale;
   }
-  // The new entry is tracked by the policy and the wheel before a hit can find it; it takes the
-  // old one's slot in one store, so that a hit finds one or the other.
-  if (old != nullptr) s.policy->remove(old);
-  Entry* p = e.release();
-  fold_hits_locked(s);
-  s.policy->insert(p);
-  if (p->expires_ns != kNever) s.expiry.insert(p);
-  if (old != nullptr) {
-    unlink_locked(s, old, std::nullopt, &p->tags, /*successor=*/p);
-  } else {
-    s.entries.insert(p);
-  }
-  add_locked(s.counter(p->type, Counter::puts));
-  add_locked(s.keys[p->type]);
-  add_locked(s.bytes[p->type], p->charge);
-  if (p->codec != Codec::kNone) {
-    add_locked(s.compressed_values);
-    add_locked(s.compression_raw, p->raw_size);
-    add_locked(s.compression_stored, p->stored->size());
-  }
-  note_memory(static_cast<int64_t>(p->charge));
+  add_locked(s.counter(e->type, Counter::puts));
+  install_locked(s, old, e.release());
   evict_locked(s);
   return PutResult::kStored;
 }
@@ -680,6 +741,7 @@ Result<Lookup> Cache::load_once(std::string_view key, uint64_t h, const TaggedLo
       final_options.tags.insert(final_options.tags.end(), loaded->tags.begin(), loaded->tags.end());
       if (loaded->ttl) final_options.ttl = loaded->ttl;
       if (loaded->wall_deadline_ms != 0) final_options.wall_deadline_ms = loaded->wall_deadline_ms;
+      if (loaded->version) final_options.version = loaded->version;
       pr = store(key, h, value, fingerprint, final_options, &t);
       if (warmup && pr == PutResult::kStored) add_shared(s.counter(type, Counter::warmups));
     } else {
@@ -758,6 +820,106 @@ size_t Cache::invalidate_tags(std::span<const std::string_view> tags, Invalidati
     });
   }
   return removed;
+}
+
+// A rewriting invalidation runs the steps of internal::Freshness::invalidate_tag() itself,
+// because a kept entry is linked to the tag again (Freshness Claim 4) with the take's number.
+size_t Cache::rewrite_tags(std::span<const std::string_view> tags, const Rewriter& rewrite,
+                           std::vector<DroppedKey>* dropped) {
+  size_t removed = 0;
+  for (std::string_view tag : tags) {
+    internal::Freshness::Hold hold = freshness_->begin();
+    const TagIndex::Invalidation inv = freshness_->take(hold, tag, now_ns());
+    for (const std::string& key : inv.keys) {
+      removed += rewrite_key(key, tag, inv.seq, rewrite, dropped);
+    }
+    freshness_->finish(tag, inv);
+  }
+  return removed;
+}
+
+// Three steps, so that the rewrite (a parse and a serialisation, perhaps a decompression) holds
+// no lock: what the entry holds, read under the shard's lock; the decision, without it; then,
+// under the lock again, the decision carried out if the entry still holds what was decided on
+// (its stored bytes are the same object, which the decision holds a reference to, and its
+// version is the same), or the entry dropped.
+bool Cache::rewrite_key(const std::string& key, std::string_view tag, uint64_t seq,
+                        const Rewriter& rewrite, std::vector<DroppedKey>* dropped) {
+  const uint64_t h = hash_key(key);
+  Shard& s = shard_for(h);
+  Value seen;
+  Codec codec = Codec::kNone;
+  uint32_t raw_size = 0;
+  std::optional<Version> version;
+  {
+    std::lock_guard lock(s.mu);
+    const Entry* e = s.find(key, h);
+    if (e == nullptr) return false;
+    seen = e->stored;
+    codec = e->codec;
+    raw_size = e->raw_size;
+    version = e->version();
+  }
+  Rewrite r;  // drops, unless `rewrite` says otherwise
+  std::optional<std::string> unpacked;
+  if (codec != Codec::kNone) unpacked = decompress(codec, *seen, raw_size);
+  if (codec == Codec::kNone || unpacked) {
+    try {  // after the write's commit, so never on an event loop: no util::WouldBlock here
+      r = rewrite(key, unpacked ? *unpacked : *seen, version);
+    } catch (...) {
+      r = Rewrite{};
+    }
+  }
+  std::optional<Encoded> fresh;
+  if (r.keep && r.value && r.value->size() > UINT32_MAX) r.keep = false;  // raw_size's range
+  if (r.keep && r.value) {
+    // Its own fingerprint, or the ETag of the kept entry would be that of the old bytes.
+    const uint64_t fingerprint = fingerprint_of(*r.value);
+    fresh = encode(to_value(std::move(*r.value)), fingerprint);
+  }
+  const int64_t now = now_ns();
+  std::lock_guard lock(s.mu);
+  Entry* e = s.find(key, h);
+  if (e == nullptr) return false;
+  const bool kept = r.keep && e->stored == seen && e->version() == version &&
+                    (!r.version || e->versioned) && freshness_->relink(tag, key, seq);
+  if (!kept) {
+    if (dropped != nullptr) dropped->push_back({key, e->read.load(std::memory_order_relaxed)});
+    return drop_locked(s, e, now, /*record_age=*/true);
+  }
+  add_locked(s.counter(e->type, Counter::rewrites));
+  if (fresh || r.version) {
+    rewrite_locked(s, e, std::move(fresh), std::move(r.version), now);
+    evict_locked(s);  // a larger value may take the shard over its budget
+  }
+  return false;
+}
+
+// Hits read an entry without the lock, so a published entry never changes: its successor is a
+// copy of it with the new value and/or version, swapped in by install_locked(); the old one is
+// retired (a hit may still hold it). The successor is tracked by the policy as a new entry, as
+// a put's would be.
+void Cache::rewrite_locked(Shard& s, Entry* old, std::optional<Encoded> value,
+                           std::optional<Version> version, int64_t now) {
+  std::unique_ptr<Entry, Entry::Deleter> e(
+      Entry::make(old->key(), old->wall_bound ? old->wall_deadline_ms() : 0,
+                  version ? std::move(version) : old->version()));
+  if (value) {
+    e->set_value(*value);
+    e->filled_ms = ms_stamp(now);  // the value is new: its age starts again
+  } else {
+    e->set_value({old->stored, old->codec, old->raw_size, old->fingerprint});
+    e->filled_ms = old->filled_ms;
+  }
+  e->hash = old->hash;
+  e->type = old->type;
+  e->tags = old->tags;
+  e->expires_ns = old->expires_ns;
+  e->read.store(old->read.load(std::memory_order_relaxed), std::memory_order_relaxed);
+  // The charge is linear in the stored size and the aside's (charge_of); the rest is the same.
+  e->charge = old->charge - old->stored->size() - aside_charge(old->aside_size()) +
+              e->stored->size() + aside_charge(e->aside_size());
+  install_locked(s, old, e.release());
 }
 
 size_t Cache::drop_matching(const char* pattern, bool record_age) {

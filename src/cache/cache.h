@@ -9,6 +9,9 @@
 //   - tickets: get_or_load() (and put() with a ticket) refuse to store a value that was loaded
 //     while one of its tags was invalidated, so an invalidation is never undone by a slow fill;
 //   - single-flight: concurrent misses on one key run the loader once and share its result;
+//   - rewrite_tags(): an invalidation that may keep what it finds, brought up to date by the
+//     caller from the entry's value and version (a sale added to a cached total), atomically
+//     with the invalidation;
 //   - a byte budget enforced by a pluggable eviction policy, TTLs with jitter (and wall-clock
 //     deadlines for values that end at a time of day), background reclamation of expired
 //     entries, statistics per value type and a history of them.
@@ -42,6 +45,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "cache/compression.h"
@@ -101,6 +105,16 @@ struct Ticket {
   int64_t taken_ns = 0;
 };
 
+// An entry's version, in the loader's own terms: `number`, what state of its source the value
+// reflects (a change sequence), and `aside`, what else a Rewriter needs to know of the value that
+// the value does not show (the products just below a cached top five). The aside is charged to
+// the entry like its value; keep it small.
+struct Version {
+  uint64_t number = 0;
+  std::string aside;
+  bool operator==(const Version&) const = default;
+};
+
 struct PutOptions {
   std::vector<std::string> tags;
   std::optional<std::chrono::milliseconds> ttl;  // nullopt: Options::default_ttl; 0: no expiry
@@ -110,6 +124,10 @@ struct PutOptions {
   // whatever the monotonic clock says (it does not see a wall-clock step, nor, on some VMs, time
   // spent suspended). Give a TTL too: expired entries are reclaimed in the background by TTL.
   int64_t wall_deadline_ms = 0;
+  // What state of its source the value reflects, and what else a Rewriter needs to know about
+  // it (Version): rewrite_tags() hands it to its Rewriter, which may replace it. nullopt: none.
+  // Entries that have one pay 16 bytes after the key (and their aside), the others nothing.
+  std::optional<Version> version;
 };
 
 // Why invalidate_tags() removes entries: a write changed what they hold (their ages are recorded
@@ -144,7 +162,8 @@ struct Loaded {
   std::string value;
   std::vector<std::string> tags;
   std::optional<std::chrono::milliseconds> ttl;
-  int64_t wall_deadline_ms = 0;  // replaces PutOptions::wall_deadline_ms when not 0
+  int64_t wall_deadline_ms = 0;    // replaces PutOptions::wall_deadline_ms when not 0
+  std::optional<Version> version;  // replaces PutOptions::version when set
 };
 using TaggedLoader = std::function<Result<Loaded>()>;
 
@@ -153,6 +172,16 @@ struct DroppedKey {
   std::string key;
   bool read = false;  // a get hit it since it was stored
 };
+
+// What rewrite_tags() does with one entry it found.
+struct Rewrite {
+  bool keep = false;                 // false: drop it, as invalidate_tags() would
+  std::optional<std::string> value;  // kept: its new value (nullopt: the value stays)
+  std::optional<Version> version;    // kept: its new version (nullopt: the version stays)
+};
+// Decides for an entry from its key, its value (decompressed) and its version.
+using Rewriter = std::function<Rewrite(std::string_view key, std::string_view value,
+                                       std::optional<Version> version)>;
 
 // A live entry a get hit since it was stored, and how long ago it was stored (read_keys()).
 struct ReadKey {
@@ -230,6 +259,19 @@ class Cache {
                          InvalidationCause cause = InvalidationCause::kWrite) {
     return invalidate_tags(std::span<const std::string_view>(tags.begin(), tags.size()), cause);
   }
+
+  // As invalidate_tags(tags, kWrite, dropped), but `rewrite` decides for each entry found
+  // whether it goes or stays, as it is or with a new value or version: for a write whose effect
+  // on a cached value the caller can compute from the value itself. Fills that began before
+  // are refused as by invalidate_tags(). A kept entry is linked to the tag again only if no
+  // other invalidation of the tag has taken the tag's keys since this one did, and only if
+  // it is still the entry `rewrite` saw (same value, same version); otherwise it is dropped.
+  // So when this returns, every entry tagged before it began is gone or is what `rewrite`
+  // made of it. `rewrite` runs without any lock (a hit on the entry meanwhile gets the old
+  // value: the write is not acknowledged yet), once per entry and tag. Keeping an entry that
+  // has no version with a version drops it instead. Returns how many entries went.
+  size_t rewrite_tags(std::span<const std::string_view> tags, const Rewriter& rewrite,
+                      std::vector<DroppedKey>* dropped = nullptr);
 
   // Removes every entry whose key matches the glob pattern (fnmatch: * ? [..]). A scan of the
   // whole cache: for rare, administrative use; prefer tags. Refuses every fill that started before.
@@ -329,6 +371,26 @@ class Cache {
   // Drops every entry whose key matches the glob `pattern` (nullptr: every entry), a shard at a
   // time; see drop_locked(). Returns how many were live.
   size_t drop_matching(const char* pattern, bool record_age);
+  // A value as an entry stores it: its bytes (compressed when codec != kNone), its size
+  // decoded, and the fingerprint of the decoded bytes.
+  struct Encoded {
+    Value bytes;
+    Codec codec = Codec::kNone;
+    uint32_t raw_size = 0;
+    uint64_t fingerprint = 0;
+  };
+  // `raw` as stored: compressed when memory is tight and it pays.
+  Encoded encode(const Value& raw, uint64_t fingerprint) const;
+  // Publishes p in place of old (null: a new key), counting keys and memory, and retires old.
+  // REQUIRES: shard.mu held; p not published, with old's key.
+  void install_locked(Shard& shard, Entry* old, Entry* p);
+  // One entry of rewrite_tags(): see there. Returns whether it was live and went.
+  bool rewrite_key(const std::string& key, std::string_view tag, uint64_t seq,
+                   const Rewriter& rewrite, std::vector<DroppedKey>* dropped);
+  // Replaces a live entry by one with a new value and/or version (nullopt: the old one's),
+  // charged anew. REQUIRES: shard.mu held; a version only if e has one.
+  void rewrite_locked(Shard& shard, Entry* e, std::optional<Encoded> value,
+                      std::optional<Version> version, int64_t now);
   Result<Lookup> load_once(std::string_view key, uint64_t hash, const TaggedLoader& loader,
                            const PutOptions& options, bool warmup, PutResult* put_result);
   void maintenance_loop(std::stop_token stop);

@@ -35,6 +35,8 @@ namespace tajir::cache {
     "Puts refused because the entry alone is larger than a shard's budget.")                 \
   X(invalidations, "invalidations", "tajir_cache_invalidations_total",                       \
     "Entries removed by tag, pattern or key invalidation, erase or clear.")                  \
+  X(rewrites, "rewrites", "tajir_cache_rewrites_total",                                      \
+    "Entries a write's invalidation kept, brought up to date by its rewrite.")               \
   X(evictions, "evictions", "tajir_cache_evictions_total",                                   \
     "Entries removed by the eviction policy to stay within the memory limit.")               \
   X(expirations, "expirations", "tajir_cache_expirations_total",                             \

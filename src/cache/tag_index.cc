@@ -72,6 +72,15 @@ void TagIndex::finish(std::string_view tag, uint64_t seq) {
   });
 }
 
+bool TagIndex::relink(std::string_view tag, std::string_view key, uint64_t seq) {
+  Shard& s = shard_for(tag);
+  std::lock_guard lock(s.mu);
+  auto it = s.tags.find(tag);
+  if (it == s.tags.end() || it->second.last_seq != seq) return false;
+  it->second.keys.emplace(key);
+  return true;
+}
+
 uint64_t TagIndex::version(std::string_view tag) const {
   Shard& s = shard_for(tag);
   std::lock_guard lock(s.mu);

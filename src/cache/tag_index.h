@@ -65,6 +65,12 @@ class TagIndex {
   // entries are still served.
   void finish(std::string_view tag, uint64_t seq);
 
+  // Links `key` to the tag again after the invalidation numbered `seq` took it, unless another
+  // invalidation of the tag has taken the tag's keys since: then links nothing and returns
+  // false (that invalidation did not see the key). For an entry kept by a rewrite. REQUIRES:
+  // invalidation `seq` has not finished.
+  bool relink(std::string_view tag, std::string_view key, uint64_t seq);
+
   // The tag's version: 0 when it was never invalidated (or that was forgotten).
   uint64_t version(std::string_view tag) const;
 

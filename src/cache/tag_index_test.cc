@@ -36,6 +36,22 @@ TEST(TagIndex, LinkIsRefusedForTicketsOlderThanTheVersion) {
   EXPECT_EQ(idx.link("never-invalidated", "k", 0), LinkResult::kLinked);
 }
 
+TEST(TagIndex, ARelinkIsRefusedOnceALaterInvalidationTookTheKeys) {
+  TagIndex idx(1);
+  ASSERT_EQ(idx.link("t", "k", UINT64_MAX), LinkResult::kLinked);
+  auto first = idx.invalidate("t", 5, 0);
+  ASSERT_THAT(first.keys, UnorderedElementsAre("k"));
+  EXPECT_TRUE(idx.relink("t", "k", first.seq)) << "no other take since: linked again";
+  idx.finish("t", first.seq);
+  auto second = idx.invalidate("t", 6, 0);
+  EXPECT_THAT(second.keys, UnorderedElementsAre("k")) << "the next invalidation finds it";
+  auto third = idx.invalidate("t", 7, 0);
+  EXPECT_FALSE(idx.relink("t", "k", second.seq)) << "the third took the keys without it";
+  idx.finish("t", second.seq);
+  idx.finish("t", third.seq);
+  EXPECT_THAT(idx.invalidate("t", 8, 0).keys, IsEmpty());
+}
+
 TEST(TagIndex, VersionsNeverGoBackwards) {
   TagIndex idx(1);
   (void)idx.invalidate("t", 9, 0);

@@ -251,6 +251,11 @@ const std::vector<Migration>& migrations() {
                 key_count BIGINT NOT NULL,
                 memory_bytes BIGINT NOT NULL,
                 PRIMARY KEY (shop_id, span_ms, start_ms)))"}},
+      // A shop's change number, raised by every bill, void and time zone change in the same
+      // transaction (under the shop row's lock): the version of the shop's sales that a read
+      // reflects, so that the cache can apply a change to a cached read exactly once.
+      {.version = 8,
+       .statements = {"ALTER TABLE shops ADD COLUMN change_seq BIGINT NOT NULL DEFAULT 0"}},
   };
   return kMigrations;
 }

@@ -182,4 +182,16 @@ Result<std::string> PostgresTestServer::create_database(std::string_view name) {
   return url(name);
 }
 
+Result<std::string> SharedPostgresTestServer::new_database(std::string_view prefix) {
+  std::lock_guard lock(mu_);
+  if (!server_) server_.emplace(PostgresTestServer::start());
+  if (!server_->ok()) return server_->status();
+  return (**server_)->create_database(std::string(prefix) + std::to_string(++databases_));
+}
+
+void SharedPostgresTestServer::stop() {
+  std::lock_guard lock(mu_);
+  server_.reset();
+}
+
 }  // namespace tajir::db

@@ -22,6 +22,8 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -54,6 +56,20 @@ class PostgresTestServer {
   std::string dir_;  // temporary; the cluster is in dir_/data, the socket in dir_
   int port_ = 0;
   bool running_ = false;
+};
+
+// One server for a test binary: started by the first new_database(), stopped by stop() (a
+// global test environment's TearDown) or at exit. Thread-safe.
+class SharedPostgresTestServer {
+ public:
+  // A fresh database named `prefix` and a number.
+  Result<std::string> new_database(std::string_view prefix);
+  void stop();
+
+ private:
+  std::mutex mu_;
+  std::optional<Result<std::unique_ptr<PostgresTestServer>>> server_;  // GUARDED_BY(mu_)
+  int databases_ = 0;                                                  // GUARDED_BY(mu_)
 };
 
 }  // namespace tajir::db

@@ -79,6 +79,32 @@ Status must_exist(db::Transaction& tx, const char* table, int64_t shop_id,
   return OkStatus();
 }
 
+// Moves a product's stock by `delta` and returns the row as this write leaves it, if it had
+// at least `at_least` (a sale's quantity); nullopt: it had not (or is gone).
+Result<std::optional<Product>> move_stock(db::Transaction& tx, int64_t shop_id, int64_t product_id,
+                                          int64_t delta, std::optional<int64_t> at_least,
+                                          int64_t now) {
+  std::vector<db::Value> params{delta, now, product_id, shop_id};
+  if (at_least) params.push_back(*at_least);
+  auto rows =
+      tx.query(std::string("UPDATE products SET stock = stock + ?, updated_at = ? "
+                           "WHERE id = ? AND shop_id = ?") +
+                   (at_least ? " AND stock >= ?" : "") + " RETURNING " + internal::kProductColumns,
+               params);
+  if (!rows.ok()) return rows.status();
+  if (rows->empty()) return std::optional<Product>();
+  return std::optional<Product>(internal::product_from((*rows)[0]));
+}
+
+// Keeps the last row seen of each product: what the change left.
+void keep_row(std::vector<Product>& rows, Product p) {
+  auto it = std::find_if(rows.begin(), rows.end(), [&](const Product& x) { return x.id == p.id; });
+  if (it == rows.end())
+    rows.push_back(std::move(p));
+  else
+    *it = std::move(p);
+}
+
 // Adds `sign` x the bill to its customer's totals.
 Status move_customer_totals(db::Transaction& tx, const Bill& b, int sign) {
   if (!b.customer_id) return OkStatus();
@@ -134,14 +160,25 @@ Status check_cashier_discount(db::Transaction& tx, const Principal& p, const Bil
                          "discount");
 }
 
-// Numbers the bill and adds it to the shop's paid volume, within pos/money.h's limits.
-Result<int64_t> next_bill_number(db::Transaction& tx, int64_t shop_id, int64_t volume) {
+struct Numbered {
+  int64_t number = 0;      // the bill's
+  int64_t change_seq = 0;  // the shop's change
+  std::string timezone;
+};
+
+// Numbers the bill and the shop's change, and adds the bill to the shop's paid volume, within
+// pos/money.h's limits.
+Result<Numbered> next_bill_number(db::Transaction& tx, int64_t shop_id, int64_t volume) {
   auto seq = tx.query(
-      "UPDATE shops SET bill_seq = bill_seq + 1, paid_volume = paid_volume + ? "
-      "WHERE id = ? AND bill_seq < ? AND paid_volume <= ? RETURNING bill_seq",
+      "UPDATE shops SET bill_seq = bill_seq + 1, change_seq = change_seq + 1, "
+      "paid_volume = paid_volume + ? WHERE id = ? AND bill_seq < ? AND paid_volume <= ? "
+      "RETURNING bill_seq, change_seq, timezone",
       {volume, shop_id, kMaxShopBills, kMaxShopVolume - volume});
   if (!seq.ok()) return seq.status();
-  if (!seq->empty()) return (*seq)[0].integer(0);
+  if (!seq->empty()) {
+    const db::Row& r = (*seq)[0];
+    return Numbered{r.integer(0), r.integer(1), r.text(2)};
+  }
   auto shop = tx.query("SELECT 1 FROM shops WHERE id = ?", {shop_id});
   if (!shop.ok()) return shop.status();
   if (shop->empty()) return NotFound("shop not found");
@@ -154,7 +191,8 @@ Result<int64_t> next_bill_number(db::Transaction& tx, int64_t shop_id, int64_t v
 }  // namespace
 
 Result<Bill> Pos::create_bill(const Principal& p, const BillInput& in,
-                              const std::optional<std::string>& idempotency_key, bool* replayed) {
+                              const std::optional<std::string>& idempotency_key, bool* replayed,
+                              SalesChange* change) {
   if (Status st = check_bill(in); !st.ok()) return st;
   if (idempotency_key && (idempotency_key->empty() || idempotency_key->size() > 200)) {
     return InvalidArgument("Idempotency-Key must be 1 to 200 characters", "Idempotency-Key");
@@ -163,8 +201,10 @@ Result<Bill> Pos::create_bill(const Principal& p, const BillInput& in,
   const bool cashier = p.role == Role::kCashier;
   if (replayed) *replayed = false;
   std::optional<Bill> out;
+  SalesChange made;
   Status st = db_.write([&](db::Transaction& tx) -> Status {
     out.reset();
+    made = SalesChange{};
     if (idempotency_key) {
       auto prior = idempotent_bill_id(tx, p.shop_id, *idempotency_key, digest);
       if (!prior.ok()) return prior.status();
@@ -237,21 +277,21 @@ Result<Bill> Pos::create_bill(const Principal& p, const BillInput& in,
     const int64_t now = now_ms();
     for (size_t i = 0; i < b.items.size(); ++i) {
       const BillItem& item = b.items[i];
-      auto r = tx.execute(
-          "UPDATE products SET stock = stock - ?, updated_at = ? "
-          "WHERE id = ? AND shop_id = ? AND stock >= ?",
-          {item.quantity, now, item.product_id, p.shop_id, item.quantity});
-      if (!r.ok()) return r.status();
-      if (*r == 0) {
+      auto row = move_stock(tx, p.shop_id, item.product_id, -item.quantity, item.quantity, now);
+      if (!row.ok()) return row.status();
+      if (!*row) {
         return Status(StatusCode::kFailedPrecondition,
                       "insufficient stock for product " + std::to_string(item.product_id))
             .with_field("items[" + std::to_string(i) + "].quantity")
             .with_reason("insufficient_stock");
       }
+      keep_row(made.products, std::move(**row));
     }
     auto number = next_bill_number(tx, p.shop_id, b.subtotal + b.tax);
     if (!number.ok()) return number.status();
-    b.number = *number;
+    b.number = number->number;
+    made.seq = number->change_seq;
+    made.timezone = std::move(number->timezone);
     b.created_at = now_ms();  // with the shop row locked: in the order of the numbers
     auto id = tx.query(
         "INSERT INTO bills(shop_id, number, status, customer_id, employee_id, subtotal, discount, "
@@ -277,9 +317,13 @@ Result<Bill> Pos::create_bill(const Principal& p, const BillInput& in,
           {p.shop_id, *idempotency_key, b.id, digest, b.created_at});
       if (!r.ok()) return r.status();
     }
+    made.bill = b;
     out = std::move(b);
     return OkStatus();
   });
+  if (st.ok() && change != nullptr && !(replayed != nullptr && *replayed)) {
+    *change = std::move(made);
+  }
   if (st.code() == StatusCode::kAlreadyExists && idempotency_key) {
     // A concurrent request with the same key won: answer with its bill, if it was this request.
     auto winner = internal::read_value<Bill>(db_, [&](db::Transaction& tx) -> Result<Bill> {
@@ -295,10 +339,16 @@ Result<Bill> Pos::create_bill(const Principal& p, const BillInput& in,
   return std::move(*out);
 }
 
-Result<Page<Bill>> Pos::list_bills(const Principal& p, const BillFilter& f,
-                                   const PageRequest& page) {
+Result<Page<Bill>> Pos::list_bills(const Principal& p, const BillFilter& f, const PageRequest& page,
+                                   int64_t* change_seq) {
   Page<Bill> out;
   Status st = db_.read([&](db::Transaction& tx) -> Status {
+    if (change_seq != nullptr) {
+      auto shop = tx.query("SELECT change_seq FROM shops WHERE id = ?", {p.shop_id});
+      if (!shop.ok()) return shop.status();
+      if (shop->empty()) return NotFound("shop not found");
+      *change_seq = (*shop)[0].integer(0);
+    }
     std::optional<int64_t> from = f.from, to = f.to;
     if ((from && f.from_is_date) || (to && f.to_is_date)) {
       auto shop = tx.query("SELECT timezone FROM shops WHERE id = ?", {p.shop_id});
@@ -341,9 +391,12 @@ Result<Bill> Pos::bill(const Principal& p, int64_t id) {
       db_, [&](db::Transaction& tx) { return find_bill(tx, p.shop_id, id); });
 }
 
-Result<Bill> Pos::void_bill(const Principal& p, int64_t id, bool& already_void) {
-  return internal::write_value<Bill>(db_, [&](db::Transaction& tx) -> Result<Bill> {
+Result<Bill> Pos::void_bill(const Principal& p, int64_t id, bool& already_void,
+                            SalesChange* change) {
+  SalesChange made;
+  auto voided = internal::write_value<Bill>(db_, [&](db::Transaction& tx) -> Result<Bill> {
     already_void = false;
+    made = SalesChange{};
     int64_t now = now_ms();
     auto r = tx.execute(
         "UPDATE bills SET status = 'void', voided_at = ? WHERE id = ? AND shop_id = ? AND status = "
@@ -357,10 +410,9 @@ Result<Bill> Pos::void_bill(const Principal& p, int64_t id, bool& already_void) 
       return b;
     }
     for (const BillItem& item : b->items) {
-      auto s = tx.execute(
-          "UPDATE products SET stock = stock + ?, updated_at = ? WHERE id = ? AND shop_id = ?",
-          {item.quantity, now, item.product_id, p.shop_id});
-      if (!s.ok()) return s.status();
+      auto row = move_stock(tx, p.shop_id, item.product_id, item.quantity, std::nullopt, now);
+      if (!row.ok()) return row.status();
+      if (*row) keep_row(made.products, std::move(**row));
     }
     if (Status s = move_customer_totals(tx, *b, -1); !s.ok()) return s;
     // What the sale added to the shop's paid volume (clamped: a bill stored before the limits
@@ -368,11 +420,65 @@ Result<Bill> Pos::void_bill(const Principal& p, int64_t id, bool& already_void) 
     int64_t volume = 0;
     if (__builtin_add_overflow(b->subtotal, b->tax, &volume)) volume = kMaxShopVolume;
     volume = std::clamp<int64_t>(volume, 0, kMaxShopVolume);
-    auto v = tx.execute("UPDATE shops SET paid_volume = paid_volume - ? WHERE id = ?",
-                        {volume, p.shop_id});
+    auto v = tx.query(
+        "UPDATE shops SET paid_volume = paid_volume - ?, change_seq = change_seq + 1 "
+        "WHERE id = ? RETURNING change_seq, timezone",
+        {volume, p.shop_id});
     if (!v.ok()) return v.status();
+    if (v->empty()) return NotFound("shop not found");
+    made.seq = (*v)[0].integer(0);
+    made.timezone = (*v)[0].text(1);
+    made.bill = *b;
     return b;
   });
+  if (voided.ok() && !already_void && change != nullptr) *change = std::move(made);
+  return voided;
+}
+
+}  // namespace tajir::pos
+
+namespace tajir::pos {
+
+bool maintainable(const BillFilter& f, const PageRequest& page) {
+  return page.page == 1 && !f.from && !f.to;
+}
+
+// The first page of the bills `f` selects, newest (highest number) first: a bill that starts or
+// stops matching takes its place by number or leaves; one that matches before and after is
+// replaced. What cannot be known: a bill that matched but is neither on a full page nor older
+// than its last (so the page is not what list_bills gave), and the bill that moves up into a
+// full page when one leaves it.
+bool apply_change(const SalesChange& c, const BillFilter& f, Page<Bill>& page) {
+  if (!maintainable(f, {page.page, page.per_page})) return false;
+  const Bill& after = c.bill;
+  if (after.status != "paid" && after.status != "void") return false;
+  auto matches = [&](const Bill& b) {
+    return (!f.status || *f.status == b.status) &&
+           (!f.customer_id || b.customer_id == f.customer_id);
+  };
+  Bill before = after;  // a void's bill was paid; a sale's did not exist
+  before.status = "paid";
+  before.voided_at.reset();
+  const bool was = after.status == "void" && matches(before), now = matches(after);
+  auto& items = page.items;
+  const size_t per_page = static_cast<size_t>(page.per_page);
+  const bool full = items.size() >= per_page;
+  if (!full && page.total != static_cast<int64_t>(items.size())) return false;
+  auto it =
+      std::find_if(items.begin(), items.end(), [&](const Bill& b) { return b.id == after.id; });
+  const bool listed = it != items.end();
+  if (was && !listed && !(full && after.number < items.back().number)) return false;
+  if (listed && !now && full && page.total > page.per_page) return false;
+  if (listed) items.erase(it);
+  page.total += (now ? 1 : 0) - (was ? 1 : 0);
+  const bool older_than_page = full && !listed && after.number < items.back().number;
+  if (now && !older_than_page) {
+    items.insert(std::find_if(items.begin(), items.end(),
+                              [&](const Bill& b) { return b.number < after.number; }),
+                 after);
+  }
+  if (items.size() > per_page) items.resize(per_page);
+  return true;
 }
 
 }  // namespace tajir::pos

@@ -159,11 +159,9 @@ std::vector<std::string> CacheMap::bill(int64_t shop, int64_t id) const {
   return t;
 }
 
-std::vector<std::string> CacheMap::dashboard(int64_t shop,
-                                             const std::vector<int64_t>& low_stock_ids) const {
+std::vector<std::string> CacheMap::dashboard(int64_t shop) const {
   auto t = base(shop, "dashboard");
   t.push_back(tag("dashboard", shop));
-  append(t, "product", shop, low_stock_ids);
   return t;
 }
 

@@ -12,7 +12,8 @@
 //     product drops every list page of the shop (ids shift across pages).
 //   - a bill drops the shop's bill lists and dashboard, its customer (detail and the pages that
 //     show it), and every product whose stock it moved (detail, pages that show it, and the
-//     low-stock filtered pages).
+//     low-stock filtered pages). The dashboard and the first pages of bills it finds are kept
+//     up to date instead, where its change can be applied to them (api/maintained.h).
 //   - customers and employees: as products, with the q filter for customers (customer pages are
 //     built from an index and the customers' entries too).
 //   - the shop's settings: its own read, and the dashboard (the time zone moves its days, and
@@ -75,7 +76,9 @@ class CacheMap {
   std::vector<std::string> employee(int64_t shop, int64_t id) const;
   std::vector<std::string> bill_page(int64_t shop) const;
   std::vector<std::string> bill(int64_t shop, int64_t id) const;
-  std::vector<std::string> dashboard(int64_t shop, const std::vector<int64_t>& low_stock_ids) const;
+  // Not its low-stock products' tags: a write of a product that is or was low on stock drops the
+  // dashboard by its own tag (product_written), and a bill's or a void's keeps it up to date.
+  std::vector<std::string> dashboard(int64_t shop) const;
   std::vector<std::string> shop(int64_t shop) const;
   std::vector<std::string> session(int64_t shop, int64_t user_id) const;
 

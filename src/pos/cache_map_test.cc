@@ -56,7 +56,7 @@ std::vector<std::pair<std::string, Tags>> reads(const CacheMap& m) {
       {"bill 11", m.bill(kShop, 11)},
       {"bill 12", m.bill(kShop, 12)},
       {"bills page", m.bill_page(kShop)},
-      {"dashboard", m.dashboard(kShop, {8})},
+      {"dashboard", m.dashboard(kShop)},
       {"shop", m.shop(kShop)},
       {"session of user 21", m.session(kShop, 21)},
       {"session of user 22", m.session(kShop, 22)},
@@ -67,7 +67,7 @@ std::vector<std::pair<std::string, Tags>> reads(const CacheMap& m) {
       {"shop 2: employees page", m.employee_page(kOtherShop, {50})},
       {"shop 2: bill 110", m.bill(kOtherShop, 110)},
       {"shop 2: bills page", m.bill_page(kOtherShop)},
-      {"shop 2: dashboard", m.dashboard(kOtherShop, {70})},
+      {"shop 2: dashboard", m.dashboard(kOtherShop)},
       {"shop 2: shop", m.shop(kOtherShop)},
       {"shop 2: session of user 23", m.session(kOtherShop, 23)},
   };

@@ -77,9 +77,16 @@ Result<Shop> Pos::update_shop(const Principal& p, const ShopInput& in) {
     set.set_if("cashier_discount_limit_bp", in.cashier_discount_limit_bp);
     if (set.empty())
       set.set("id", p.shop_id);  // nothing to change: still the row, from this transaction
+    std::string sql = "UPDATE shops SET " + set.sql();
+    // A new time zone moves the dashboard's days: a change of the shop's sales figures, which
+    // cached dashboards must not be brought past (SalesChange). (The right-hand sides of SET
+    // read the row as it was.)
+    if (in.timezone) {
+      sql += ", change_seq = change_seq + CASE WHEN timezone = ? THEN 0 ELSE 1 END";
+      set.params().push_back(*in.timezone);
+    }
     set.params().push_back(p.shop_id);
-    auto rows = tx.query("UPDATE shops SET " + set.sql() + " WHERE id = ? RETURNING " +
-                             std::string(internal::kShopColumns),
+    auto rows = tx.query(sql + " WHERE id = ? RETURNING " + std::string(internal::kShopColumns),
                          set.params());
     if (!rows.ok()) return rows.status();
     if (rows->empty()) return NotFound("shop not found");

@@ -113,17 +113,23 @@ class Pos {
   // employee_id is kPermissionDenied), and a unit_price below the product's price or a discount
   // above the shop's cashier_discount_limit_bp is kPermissionDenied for a cashier. Amounts
   // past the limits of pos/money.h are kInvalidArgument naming the field.
+  // With `change`, a new bill's SalesChange goes there (not for a replay).
   Result<Bill> create_bill(const Principal& p, const BillInput& in,
                            const std::optional<std::string>& idempotency_key,
-                           bool* replayed = nullptr);
-  Result<Page<Bill>> list_bills(const Principal& p, const BillFilter& f, const PageRequest& page);
+                           bool* replayed = nullptr, SalesChange* change = nullptr);
+  // With `change_seq`, the shop's change number in the same snapshot goes there.
+  Result<Page<Bill>> list_bills(const Principal& p, const BillFilter& f, const PageRequest& page,
+                                int64_t* change_seq = nullptr);
   Result<Bill> bill(const Principal& p, int64_t id);
   // The bill, void. A bill that was void already is returned as it is, with `already_void` set
   // (the caller answers a conflict, after doing what any void's answer needs).
-  Result<Bill> void_bill(const Principal& p, int64_t id, bool& already_void);
+  // With `change`, the void's SalesChange goes there (not when it was void already).
+  Result<Bill> void_bill(const Principal& p, int64_t id, bool& already_void,
+                         SalesChange* change = nullptr);
 
   // --- dashboard ---
-  Result<Dashboard> dashboard(const Principal& p);
+  // As at `at` (unix ms; default: now), which is its generated_at.
+  Result<Dashboard> dashboard(const Principal& p, std::optional<int64_t> at = std::nullopt);
 
   // --- the cache's statistics history (cache_history.h, cache_history.cc) ---
   // Adds interval points to their hour's and day's rows, then drops the rows of the shops
@@ -147,6 +153,18 @@ class Pos {
   int hash_limit_;
   std::atomic<int> hashes_running_{0};
 };
+
+// --- what a bill or a void does to reads made before it ---
+// Each brings a read of the shop made at change c.seq - 1 to exactly what the same read gives
+// at change c.seq, and returns true; or returns false, having changed the read in part, when
+// the read and the change alone do not say what it becomes (a product that may now enter the
+// top five, the bill that moves up into a page when one leaves it).
+// The dashboard's generated_at is taken as known to the second only (as its JSON shows it).
+bool apply_change(const SalesChange& c, Dashboard& d);
+// A page of bills as list_bills() gives it for `f`; only first pages without from/to (see
+// maintainable()) can be brought up to date.
+bool apply_change(const SalesChange& c, const BillFilter& f, Page<Bill>& page);
+bool maintainable(const BillFilter& f, const PageRequest& page);
 
 // Current time, unix milliseconds UTC.
 int64_t now_ms();

@@ -1,3 +1,4 @@
+#include <date/date.h>
 #include <gtest/gtest.h>
 
 #include "pos/pos.h"
@@ -42,6 +43,23 @@ TEST(ParseTime, AMalformedOffsetIsRefusedWithoutUndefinedBehaviour) {
                           "2026-1-01",
                           "2026-01-01T00:00:00+01:00x"}) {
     EXPECT_EQ(parse_time(bad), std::nullopt) << bad;
+  }
+}
+
+TEST(FormatTime, WritesRfc3339InUtcToTheSecondAndReadsBack) {
+  EXPECT_EQ(format_time(kNov23), "2026-11-23T00:00:00Z");
+  EXPECT_EQ(format_time(kNov23 + (10 * 60 + 15) * 60'000 + 7'999), "2026-11-23T10:15:07Z");
+  EXPECT_EQ(format_time(0), "1970-01-01T00:00:00Z");
+  EXPECT_EQ(format_time(-1), "1969-12-31T23:59:59Z");
+  EXPECT_EQ(format_time(951'782'400'000), "2000-02-29T00:00:00Z");
+  EXPECT_EQ(format_time(253'402'300'799'000), "9999-12-31T23:59:59Z");
+  EXPECT_EQ(format_time(-62'167'219'200'000), "0000-01-01T00:00:00Z");
+  for (int64_t ms = -62'167'219'200'000; ms < 253'402'300'800'000; ms += 7'777'777'777) {
+    const date::sys_seconds t{std::chrono::seconds(ms / 1000 - (ms % 1000 < 0 ? 1 : 0))};
+    EXPECT_EQ(format_time(ms), date::format("%FT%TZ", t));  // what it was written with before
+    auto back = parse_time(format_time(ms));
+    ASSERT_TRUE(back.has_value()) << format_time(ms);
+    EXPECT_EQ(*back, ms - ((ms % 1000) + 1000) % 1000) << format_time(ms);
   }
 }
 

@@ -165,6 +165,26 @@ struct Dashboard {
   std::vector<Bill> recent_bills;  // summaries: without items
   int64_t generated_at = 0;
   int64_t valid_until = 0;  // the shop's next local midnight: "today" changes then
+  int64_t change_seq = 0;   // the shop's change it was read at (SalesChange::seq)
+  // Not shown, for apply_change: the products just below top_products (up to the 30th); the
+  // most revenue over the window any other product had when read (the 31st's; 0 when none);
+  // and what sales applied since gave such products (product id, revenue), each of which may
+  // have that much more.
+  std::vector<TopProduct> top_more;
+  int64_t top_ceiling = 0;
+  std::vector<std::pair<int64_t, int64_t>> top_gains;
+};
+
+// What a bill or a void did, as its own transaction left it: enough to bring the shop's
+// dashboard and first pages of bills, read at change seq - 1, to change seq without the
+// database (apply_change in pos.h). Every bill, void and change of the shop's time zone raises
+// the shop's change number (shops.change_seq) in its own transaction, under the shop row's
+// lock, so the number a read sees in its snapshot says which of them it reflects.
+struct SalesChange {
+  int64_t seq = 0;
+  std::string timezone;           // the shop's, at this change
+  Bill bill;                      // with its items: paid (a sale) or void (a void)
+  std::vector<Product> products;  // the bill's products, each once, as the change left them
 };
 
 }  // namespace tajir::pos

@@ -71,6 +71,10 @@ void Freshness::finish(std::string_view tag, const TagIndex::Invalidation& inv) 
   tags_.finish(tag, inv.seq);
 }
 
+bool Freshness::relink(std::string_view tag, std::string_view key, uint64_t seq) {
+  return tags_.relink(tag, key, seq);
+}
+
 size_t Freshness::collect_garbage(int64_t now_ns) {
   // Two horizons, not one: a version is aged from its invalidation's start, and a ticket taken
   // while that invalidation still erased may be used up to a horizon later (see the header).

@@ -54,6 +54,16 @@
 // waiter that joined after an invalidation returned would otherwise take a value read before
 // it (the leader's put may have come first, and been removed by it).
 //
+// Claim 4: an invalidation I of tag T that keeps an entry K instead of erasing it (a rewrite:
+// the caller brought K's value up to date with I's write) leaves the guarantees above as they
+// are. Fills are refused as before: take() raised T's version. K is linked to T again only if
+// no invalidation of T has taken T's keys since I's take (TagIndex::relink, under T's lock, in
+// the order of the takes): a later invalidation J either took its keys after the relink, and
+// finds K (and erases or rewrites it in turn), or took them before, and then the relink is
+// refused and K is dropped by I, before I's finish() and so before J's finish() returns. The
+// relink and the decision are made under K's shard lock, on the value and version the caller
+// saw (otherwise K is dropped), so nothing that replaced K in between is kept unseen.
+//
 // Horizon: a ticket older than the horizon is refused, so a tag's version need be kept only
 // about that long: TagIndex forgets a tag with no keys and no invalidation in progress once its
 // last invalidation is older than two horizons. Two, because the version is aged from the
@@ -154,6 +164,10 @@ class Freshness {
   // them all.
   TagIndex::Invalidation take(const Hold& hold, std::string_view tag, int64_t now_ns);
   void finish(std::string_view tag, const TagIndex::Invalidation& inv);
+  // Between take() and finish(): puts back the link of a key `inv` took, for an entry the
+  // invalidation keeps (Cache::rewrite_tags), unless another invalidation of the tag has taken
+  // its keys since (Claim 4). REQUIRES: the key's cache shard locked (lock order: TagIndex).
+  bool relink(std::string_view tag, std::string_view key, uint64_t seq);
   // `erase(keys)` erases the keys the tag carried and returns how many were live.
   template <typename Erase>
   size_t invalidate_tag(std::string_view tag, int64_t now_ns, Erase&& erase) {
