@@ -88,21 +88,23 @@ double random_unit() {
 
 // An entry and its key are one allocation: the key's bytes (and a NUL) follow the struct, so a
 // lookup's key comparison touches no second cache line far away. An entry with a wall deadline
-// or a version (or both) has it after them: the few that have one pay its bytes, the others a
-// flag in a padding hole.
+// or a version (or both) has it after them, from the next 8-byte boundary: the few that have one
+// pay its bytes, the others a flag in a padding hole. The boundary matters: the version's aside
+// is a pointer, and a leak checker (LSan) sees only the pointers that are aligned.
 struct Cache::Entry : PolicyNode {
   static Entry* make(std::string_view k, int64_t wall_deadline_ms = 0,
                      std::optional<Version> version = std::nullopt) {
     const size_t trailer =
         (wall_deadline_ms != 0 ? sizeof(int64_t) : 0) + (version ? sizeof(VersionSlot) : 0);
-    void* mem = ::operator new(sizeof(Entry) + k.size() + 1 + trailer);
+    const size_t after = trailer != 0 ? trailer_offset(k.size()) + trailer : k.size() + 1;
+    void* mem = ::operator new(sizeof(Entry) + after);
     Entry* e = new (mem) Entry();
     char* bytes = reinterpret_cast<char*>(e + 1);
     std::memcpy(bytes, k.data(), k.size());
     bytes[k.size()] = '\0';
     e->key_size = static_cast<uint32_t>(k.size());
     if (wall_deadline_ms != 0) {
-      std::memcpy(bytes + k.size() + 1, &wall_deadline_ms, sizeof wall_deadline_ms);
+      std::memcpy(bytes + trailer_offset(k.size()), &wall_deadline_ms, sizeof wall_deadline_ms);
       e->wall_bound = true;
     }
     if (version) {
@@ -126,7 +128,7 @@ struct Cache::Entry : PolicyNode {
   // REQUIRES: wall_bound.
   int64_t wall_deadline_ms() const {
     int64_t ms;
-    std::memcpy(&ms, key_cstr() + key_size + 1, sizeof ms);
+    std::memcpy(&ms, key_cstr() + trailer_offset(key_size), sizeof ms);
     return ms;
   }
   // What follows the key (and the wall deadline) of a versioned entry: the version's number
@@ -154,7 +156,13 @@ struct Cache::Entry : PolicyNode {
     return aside != nullptr ? aside->size() : 0;
   }
   char* version_at() const {
-    return const_cast<char*>(key_cstr()) + key_size + 1 + (wall_bound ? sizeof(int64_t) : 0);
+    return const_cast<char*>(key_cstr()) + trailer_offset(key_size) +
+           (wall_bound ? sizeof(int64_t) : 0);
+  }
+  // Where the trailer starts, from the key's first byte: past its NUL, at an 8-byte boundary
+  // (the struct's size is a multiple of 8, so the key starts on one).
+  static constexpr size_t trailer_offset(size_t key_size) {
+    return (key_size + 1 + 7) & ~size_t{7};
   }
   // REQUIRES: not yet published.
   void set_value(const Encoded& v) {
