@@ -19,8 +19,9 @@ std::array<std::span<const Route>, 8> all_routes() {
 
 Api::Api(pos::Pos& pos, ApiOptions options)
     : options_(std::move(options)),
-      reads_(options_.cache, pos::CacheMap(options_.invalidation), options_.redis,
-             [&pos] { return pos.shop_ids(); }),
+      reads_(
+          options_.cache, pos::CacheMap(options_.invalidation), options_.redis,
+          [&pos] { return pos.shop_ids(); }, options_.group),
       access_(pos, reads_, options_.admin_token, options_.db_statements_header),
       writes_(reads_, access_.internal_token(), options_.refill, options_.invalidation_delay),
       limits_(options_.auth_limits),

@@ -114,7 +114,7 @@ json optional_json(std::optional<uint64_t> x) { return x ? json(*x) : json(nullp
 
 }  // namespace
 
-json redis_json(const redis::Tier* tier, bool server_scope) {
+json redis_json(const redis::Tier* tier, bool server_scope, const redis::Group* group) {
   if (tier == nullptr) return {{"enabled", false}, {"connected", false}, {"state", "disabled"}};
   const redis::TierStats s = tier->stats();
   json out = {{"enabled", true},
@@ -136,6 +136,22 @@ json redis_json(const redis::Tier* tier, bool server_scope) {
               {"used_memory", optional_json(s.used_memory)},
               {"used_memory_bytes", optional_json(s.used_memory)},
               {"used_memory_peak", optional_json(s.used_memory_peak)}});
+  if (group != nullptr) {
+    const redis::GroupStats g = group->stats();
+    out["nodes"] = {
+        {"node", g.node},
+        {"serving", g.serving},
+        {"live", g.live_nodes},
+        {"lease_ms", group->options().lease.count()},
+        {"applied", g.applied},
+        {"entries_applied", g.entries},
+        {"published", g.published},
+        {"unpublished", g.unpublished},
+        {"lease_lost", g.lease_lost},
+        {"gaps", g.gaps},
+        {"write_wait_mean_us", g.waits != 0 ? json(g.wait_us / g.waits) : json(nullptr)},
+        {"write_wait_max_us", g.wait_max_us}};
+  }
   return out;
 }
 
@@ -209,7 +225,7 @@ json server_stats(const ReadCache& reads, pos::InvalidationMode mode) {
   out["by_type"] = std::move(by_type);
   out["tiers"] = tiers_json(st.total.hits, st.total.misses, st.total.keys, st.total.memory_bytes,
                             reads.shops().all_shops().latency_us(), st.total.load_errors,
-                            redis_json(reads.redis(), true));
+                            redis_json(reads.redis(), true, reads.group()));
   put_common(out, reads, st.memory_limit_bytes, 0, mode);
   return out;
 }
@@ -347,7 +363,7 @@ std::string hit_rate_text(uint64_t hits, uint64_t misses) {
 }
 
 std::string metrics_text(const cache::Cache* c, const RefillStats& refill, uint64_t db_statements,
-                         const redis::Tier* tier) {
+                         const redis::Tier* tier, const redis::Group* group) {
   std::string out;
   auto line = [&](const std::string& s) { out += s + "\n"; };
   if (tier != nullptr) {
@@ -377,6 +393,24 @@ std::string metrics_text(const cache::Cache* c, const RefillStats& refill, uint6
     if (s.used_memory)
       metric("tajir_redis_used_memory_bytes", "gauge", "Redis's used_memory (sampled).",
              *s.used_memory);
+    if (group != nullptr) {
+      const redis::GroupStats g = group->stats();
+      metric("tajir_node_serving", "gauge",
+             "Whether this node's lease holds (its local tier read).", g.serving);
+      metric("tajir_node_live", "gauge", "Nodes whose lease held at the last renewal.",
+             g.live_nodes);
+      metric("tajir_node_entries_applied_total", "counter", "Other nodes' invalidations applied.",
+             g.entries);
+      metric("tajir_node_unpublished_total", "counter",
+             "Writes whose invalidation could not reach the log (answered after a lease).",
+             g.unpublished);
+      metric("tajir_node_lease_lost_total", "counter",
+             "Times the lease came back after it was lost (local tier cleared).", g.lease_lost);
+      metric("tajir_node_write_wait_us_total", "counter",
+             "Time writes spent waiting for the other nodes to apply them.", g.wait_us);
+      metric("tajir_node_write_waits_total", "counter", "Writes that waited for the other nodes.",
+             g.waits);
+    }
   }
   if (c != nullptr) {
     cache::Stats st = c->stats();

@@ -43,11 +43,13 @@ std::string hit_rate_text(uint64_t hits, uint64_t misses);
 
 // The Prometheus text of /metrics; `c` may be null (caching off), `tier` (no Redis tier) too.
 std::string metrics_text(const cache::Cache* c, const RefillStats& refill, uint64_t db_statements,
-                         const redis::Tier* tier = nullptr);
+                         const redis::Tier* tier = nullptr, const redis::Group* group = nullptr);
 
 // tiers.redis of the stats: in the server scope with the tier's counters (every shop's),
-// in a shop's only whether it is enabled and up. `tier` null: disabled.
-nlohmann::json redis_json(const redis::Tier* tier, bool server_scope);
+// in a shop's only whether it is enabled and up. `tier` null: disabled. `group` (the server
+// scope only): the nodes on that Redis, as `nodes`.
+nlohmann::json redis_json(const redis::Tier* tier, bool server_scope,
+                          const redis::Group* group = nullptr);
 // The legacy redis_status: "disabled", "connected" or "disconnected".
 std::string redis_status(const redis::Tier* tier);
 

@@ -9,6 +9,7 @@
 #include "cache/cache.h"
 #include "pos/cache_history.h"
 #include "pos/cache_map.h"
+#include "redis/group.h"
 #include "redis/tier.h"
 
 namespace tajir::api {
@@ -18,6 +19,7 @@ struct ApiOptions {
   bool metrics_enabled = true;
   cache::Cache* cache = nullptr;  // null: every read goes to the database
   redis::Tier* redis = nullptr;   // the second tier behind `cache`; null: none
+  redis::Group* group = nullptr;  // the other nodes on that Redis (needs `cache`); null: none
   pos::InvalidationMode invalidation = pos::InvalidationMode::kPrecise;
   size_t warm_parallelism = 4;
   bool warm_on_login = true;  // warm the shop's essentials in the background at login

@@ -12,6 +12,7 @@
 
 #include "http/errors.h"
 #include "pos/pos.h"
+#include "util/blocking.h"
 
 namespace tajir::api {
 namespace {
@@ -68,10 +69,12 @@ http::Response with_cache_headers(http::Response r, bool hit, uint64_t fingerpri
 
 }  // namespace
 
-ReadCache::ReadCache(cache::Cache* cache, pos::CacheMap map, redis::Tier* redis, ShopList shops)
+ReadCache::ReadCache(cache::Cache* cache, pos::CacheMap map, redis::Tier* redis, ShopList shops,
+                     redis::Group* group)
     : cache_(cache),
       redis_(cache != nullptr ? redis : nullptr),
       shop_list_(std::move(shops)),
+      group_(cache != nullptr ? group : nullptr),
       map_(map),
       shops_(cache) {
   for (const pos::CacheType& t : pos::kCacheTypes) {
@@ -158,8 +161,26 @@ http::Response ReadCache::serve(const Query& query, int64_t shop, std::string_vi
   const ShopStats::Lookup counted = shops_.begin(shop);
   const std::string k = key(shop, type, query);
   Source source = Source::kUnknown;
-  auto lookup =
-      cache_->get_or_fill(k, [&] { return load_tiers(shop, k, fill, source); }, {.type = tid});
+  const redis::Group::Pass local = pass();
+  Result<cache::Lookup> lookup = Status(StatusCode::kUnavailable, "not read");
+  if (local.open()) {
+    lookup =
+        cache_->get_or_fill(k, [&] { return load_tiers(shop, k, fill, source); }, {.type = tid});
+  }
+  if (!local.open() || (lookup.ok() && lookup->hit && !still(local))) {
+    // The lease does not hold (or stopped holding while the hit was read): Redis and the
+    // database answer, as if there were no local tier.
+    util::blocking_point();
+    source = Source::kUnknown;
+    auto loaded = load_tiers(shop, k, fill, source);
+    if (loaded.ok()) {
+      const uint64_t fingerprint = cache::fingerprint_of(loaded->value);
+      lookup = cache::Lookup{std::make_shared<const std::string>(std::move(loaded->value)), false,
+                             fingerprint};
+    } else {
+      lookup = loaded.status();
+    }
+  }
   using enum ShopStats::Outcome;
   shops_.end(counted, tid, !lookup.ok() ? kError : lookup->hit ? kHit : kMiss);
   if (!lookup.ok()) return http::from_status(lookup.status());
@@ -244,18 +265,21 @@ int64_t parse_index(std::string_view v, std::vector<int64_t>& ids) {
 
 }  // namespace
 
-Result<Filled> ReadCache::page(const PageRecipe& r) {
-  if (cache_ == nullptr) {  // the whole page, as the database lists it
-    auto listed = r.list();
-    if (!listed.ok()) return listed.status();
-    std::vector<std::string_view> bodies;
-    std::vector<int64_t> ids;
-    for (const auto& item : listed->second) {
-      bodies.push_back(item.body);
-      ids.push_back(item.id);
-    }
-    return Filled{page_body(bodies, r, listed->first), r.page_tags(ids), std::nullopt};
+Result<Filled> ReadCache::whole_page(const PageRecipe& r) {
+  auto listed = r.list();
+  if (!listed.ok()) return listed.status();
+  std::vector<std::string_view> bodies;
+  std::vector<int64_t> ids;
+  for (const auto& item : listed->second) {
+    bodies.push_back(item.body);
+    ids.push_back(item.id);
   }
+  return Filled{page_body(bodies, r, listed->first), r.page_tags(ids), std::nullopt};
+}
+
+Result<Filled> ReadCache::page(const PageRecipe& r) {
+  const redis::Group::Pass local = pass();
+  if (cache_ == nullptr || !local.open()) return whole_page(r);
   std::unordered_map<int64_t, std::string> loaded_here;  // by the index's load, if it ran here
   std::vector<int64_t> ids;
   auto total = page_index(r, loaded_here, ids);
@@ -288,6 +312,7 @@ Result<Filled> ReadCache::page(const PageRecipe& r) {
     shown_items.push_back(items[i]);
     shown.push_back(ids[i]);
   }
+  if (!still(local)) return whole_page(r);  // the lease stopped holding meanwhile
   return Filled{page_body(shown_items, r, *total), r.page_tags(shown), std::nullopt};
 }
 
@@ -331,14 +356,15 @@ std::optional<cache::Ticket> ReadCache::ticket() {
 
 void ReadCache::store_detail(int64_t shop, std::string_view type, int64_t id, std::string body,
                              std::vector<std::string> tags, const cache::Ticket& ticket) {
-  if (cache_ == nullptr) return;
+  if (cache_ == nullptr || !pass().open()) return;
   cache_->put(detail_key(shop, type, id), std::move(body),
               {.tags = std::move(tags), .type = type_id(type)}, &ticket);
 }
 
 Result<pos::Principal> ReadCache::session(std::string_view token,
                                           const std::function<Result<pos::Principal>()>& load) {
-  if (cache_ == nullptr) return load();
+  const redis::Group::Pass local = pass();
+  if (cache_ == nullptr || !local.open()) return load();
   // The key holds a hash of the token, never the token.
   XXH128_hash_t h = XXH3_128bits(token.data(), token.size());
   char key[48];
@@ -362,6 +388,7 @@ Result<pos::Principal> ReadCache::session(std::string_view token,
       {.type = type_id("sessions")});
   if (!hit.ok()) return hit.status();
   if (fresh) return *fresh;
+  if (!still(local)) return load();  // the lease stopped holding meanwhile
   // "uid,sid,role,expires,username", as stored above: parsed without scanf (a hit's hot path).
   pos::Principal p;
   std::string_view rest = *hit->value;
@@ -406,6 +433,7 @@ size_t ReadCache::invalidate(const std::vector<std::string>& tags, cache::Invali
     redis_->invalidate(redis_groups(tags));
     n += local();
   }
+  if (group_ != nullptr) group_->publish_and_wait(tags, cause == cache::InvalidationCause::kClear);
   return n;
 }
 

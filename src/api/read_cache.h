@@ -21,6 +21,11 @@
 // refused or removed by the second pass. Sessions, page indexes, the items pages are built
 // from, and warming stay in the local tier.
 //
+// With several nodes (redis/group.h), the local tier is read only while this node's lease holds
+// (a read that took its pass before and finds it still good after; else the read goes to Redis
+// and the database as if there were no local tier), and a write's invalidate() answers only once
+// every other live node has applied it.
+//
 // Thread safety: thread-safe.
 #pragma once
 
@@ -36,6 +41,7 @@
 #include "cache/cache.h"
 #include "http/http.h"
 #include "pos/cache_map.h"
+#include "redis/group.h"
 #include "redis/tier.h"
 
 namespace tajir::api {
@@ -77,10 +83,11 @@ class ReadCache {
  public:
   // `cache` null: caching off; every read loads (and still answers X-Cache: MISS and ETags).
   // `redis` (needs `cache`): the second tier; `shops` lists every shop, for the invalidations
-  // that name a tag of every shop (a clear of a type everywhere).
+  // that name a tag of every shop (a clear of a type everywhere); `group` (needs `cache`): the
+  // other nodes, which every invalidation reaches before it returns.
   using ShopList = std::function<Result<std::vector<int64_t>>()>;
   ReadCache(cache::Cache* cache, pos::CacheMap map, redis::Tier* redis = nullptr,
-            ShopList shops = {});
+            ShopList shops = {}, redis::Group* group = nullptr);
 
   const pos::CacheMap& map() const { return map_; }
   // The engine itself, for the management endpoints (statistics, history, maintenance,
@@ -88,6 +95,8 @@ class ReadCache {
   cache::Cache* engine() const { return cache_; }
   // The Redis tier, or null.
   redis::Tier* redis() const { return redis_; }
+  // The nodes sharing Redis, or null.
+  redis::Group* group() const { return group_; }
   // Each shop's hits and misses of the GETs serve() answers, and its history (shop_stats.h).
   const ShopStats& shops() const { return shops_; }
   ShopStats& shops() { return shops_; }
@@ -170,12 +179,21 @@ class ReadCache {
   // serve()'s loader: Redis (if any), then `fill`, stored in Redis under its ticket.
   Result<cache::Loaded> load_tiers(int64_t shop, const std::string& key, const Filler& fill,
                                    Source& source);
+  // Whether the local tier may be read now (with a group: while the lease holds), and whether
+  // what was read of it after `pass` still counts.
+  redis::Group::Pass pass() const {
+    return group_ != nullptr ? group_->enter() : redis::Group::Pass{1};
+  }
+  bool still(redis::Group::Pass pass) const { return group_ == nullptr || group_->still(pass); }
+  // page() without the local tier: the whole page from the database.
+  Result<Filled> whole_page(const PageRecipe& recipe);
   // The Redis tier's part of invalidating `tags`, by shop.
   std::vector<redis::ShopTags> redis_groups(const std::vector<std::string>& tags);
 
   cache::Cache* cache_;
   redis::Tier* redis_;
   ShopList shop_list_;
+  redis::Group* group_;
   pos::CacheMap map_;
   std::vector<std::pair<std::string, cache::TypeId>> types_;
   ShopStats shops_;

@@ -280,7 +280,7 @@ Response page_file(Context&, Request& req, const pos::Principal&) { return web(r
 Response metrics(Context& c, Request&, const pos::Principal&) {
   if (!c.options.metrics_enabled) return http::error(404, "not_found", "metrics are turned off");
   std::string text = metrics_text(c.reads.engine(), c.writes.refill_stats(),
-                                  c.pos.database().statements(), c.reads.redis());
+                                  c.pos.database().statements(), c.reads.redis(), c.reads.group());
   text += c.limits.metrics_text();
   return Response::bytes(200, std::make_shared<const std::string>(std::move(text)),
                          "text/plain; version=0.0.4");

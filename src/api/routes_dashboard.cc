@@ -12,13 +12,18 @@ Response get(Context& c, Request& req, const pos::Principal& p) {
 Response healthz(Context& c, Request&, const pos::Principal&) {
   Status db = c.pos.database().ping();
   // Redis is a cache: without it the node answers from the database, degraded, not down.
+  // Without its lease a node reads through Redis and the database: degraded too.
   const redis::Tier* tier = c.reads.redis();
+  const redis::Group* group = c.reads.group();
   const bool redis_up = tier != nullptr && tier->stats().state == redis::TierState::kUp;
-  nlohmann::json body{{"status", db.ok() && (tier == nullptr || redis_up) ? "ok" : "degraded"},
-                      {"db", db.ok() ? "ok" : "down"},
-                      {"redis", tier == nullptr ? "disabled"
-                                : redis_up      ? "ok"
-                                                : "down"}};
+  const bool lease = group == nullptr || group->stats().serving;
+  nlohmann::json body{
+      {"status", db.ok() && (tier == nullptr || redis_up) && lease ? "ok" : "degraded"},
+      {"db", db.ok() ? "ok" : "down"},
+      {"redis", tier == nullptr ? "disabled"
+                : redis_up      ? "ok"
+                                : "down"}};
+  if (group != nullptr) body["lease"] = lease ? "held" : "lost";
   return reply(db.ok() ? 200 : 503, body);
 }
 

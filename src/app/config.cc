@@ -75,7 +75,8 @@ const std::vector<Setting>& settings() {
          c.db = v;
          return OkStatus();
        }},
-      {"redis", "redis://HOST:PORT: a second cache tier behind the local one (one node only)",
+      {"redis",
+       "redis://HOST:PORT: a second cache tier behind the local one, shared by every node on it",
        [](Config& c, const std::string& v) {
          if (!v.empty()) {
            if (auto ep = redis::parse_url(v); !ep.ok()) return ep.status();
@@ -90,6 +91,17 @@ const std::vector<Setting>& settings() {
       {"redis-timeout-ms", "the most a connect or a command to Redis may take",
        [](Config& c, const std::string& v) {
          return parse_int<int64_t>(v, c.redis_timeout_ms, 1, 60'000);
+       }},
+      {"lease-ms",
+       "with --redis: how long a node may serve its local tier without Redis; the longest a "
+       "write waits for a node that stopped answering",
+       [](Config& c, const std::string& v) {
+         return parse_int<int64_t>(v, c.lease_ms, 100, 60'000);
+       }},
+      {"node-id", "with --redis: this node's name among the nodes on that Redis (default: made up)",
+       [](Config& c, const std::string& v) {
+         c.node_id = v;
+         return OkStatus();
        }},
       {"cache-memory", "cache memory limit, e.g. 256MiB",
        [](Config& c, const std::string& v) { return parse_size_into(v, c.cache_memory); }},

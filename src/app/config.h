@@ -27,6 +27,8 @@ struct Config {
   std::string redis;                   // redis://HOST:PORT; empty: no second tier
   int64_t redis_timeout_ms = 250;      // connect and command timeout
   int64_t redis_store_delay_ms = 0;    // fault injection for tests: a fill's wait before its store
+  int64_t lease_ms = 2000;             // a node's lease on its local tier (redis::GroupOptions)
+  std::string node_id;                 // this node's name among those on the Redis; empty: made up
   uint64_t cache_memory = 256ull << 20;
   int64_t cache_ttl_s = 600;             // what /api/cache/optimize's TTL advice sets
   bool cache = true;                     // false: every read goes to the database

@@ -59,6 +59,7 @@ int serve(const Config& c) {
     cache = std::make_unique<cache::Cache>(cache::Options{
         .memory_limit_bytes = c.cache_memory, .default_ttl = std::chrono::seconds(c.cache_ttl_s)});
   std::unique_ptr<redis::Tier> second_tier;
+  std::unique_ptr<redis::Group> group;  // the other nodes on that Redis
   if (!c.redis.empty()) {
     if (!cache)
       return fail("redis", InvalidArgument("--redis needs the local cache (--cache true)"));
@@ -71,6 +72,19 @@ int serve(const Config& c) {
                    .connect_timeout = timeout,
                    .command_timeout = timeout},
         .store_delay = std::chrono::milliseconds(c.redis_store_delay_ms)});
+    cache::Cache* local = cache.get();
+    redis::GroupOptions nodes{.client = second_tier->options().client,
+                              .node = c.node_id,
+                              .lease = std::chrono::milliseconds(c.lease_ms),
+                              .invalidate =
+                                  [local](const std::vector<std::string>& tags, bool clear) {
+                                    std::vector<std::string_view> views(tags.begin(), tags.end());
+                                    local->invalidate_tags(
+                                        views, clear ? cache::InvalidationCause::kClear
+                                                     : cache::InvalidationCause::kWrite);
+                                  },
+                              .clear_all = [local] { local->clear(); }};
+    group = std::make_unique<redis::Group>(std::move(nodes));
   }
   http::Router router;  // before the Api: its background refill routes requests until it stops
   api::Api api(pos,
@@ -78,6 +92,7 @@ int serve(const Config& c) {
                 .metrics_enabled = c.metrics,
                 .cache = cache.get(),
                 .redis = second_tier.get(),
+                .group = group.get(),
                 .invalidation = c.invalidation == "coarse" ? pos::InvalidationMode::kCoarse
                                                            : pos::InvalidationMode::kPrecise,
                 .warm_on_login = c.warm,
@@ -129,13 +144,11 @@ int serve(const Config& c) {
   server.handle_signals();
   std::printf("tajir listening on http://%s:%u (database %s)\n", c.address.c_str(), server.port(),
               (*db)->describe().c_str());
-  if (second_tier) {
-    // Part 2 of issue 11 carries invalidations between nodes; until then a second node's local
-    // tier would keep what another node's write changed.
-    spdlog::warn(
-        "redis tier at {}: cross-node invalidation is not built yet, so only one tajir node may "
-        "use this Redis",
-        second_tier->options().client.endpoint.url());
+  if (group) {
+    std::printf("node %s on redis %s: lease %lld ms, %s\n", group->stats().node.c_str(),
+                second_tier->options().client.endpoint.url().c_str(),
+                static_cast<long long>(c.lease_ms),
+                group->stats().serving ? "serving its local tier" : "no lease yet");
   }
   std::fflush(stdout);
   {

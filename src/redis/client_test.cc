@@ -12,14 +12,7 @@ namespace {
 
 using std::chrono::milliseconds;
 
-ClientOptions fast(const RedisTestServer& s) {
-  return {.endpoint = s.endpoint(),
-          .pool_size = 2,
-          .connect_timeout = milliseconds(200),
-          .command_timeout = milliseconds(200),
-          .backoff_min = milliseconds(5),
-          .backoff_max = milliseconds(20)};
-}
+ClientOptions fast(const RedisTestServer& s) { return s.fast_client(); }
 
 // Calls until one succeeds (at most 2 s): past a reconnect's backoff.
 Result<Reply> until_ok(Client& c, const Command& cmd) {

@@ -39,6 +39,16 @@ class RedisTestServer {
 
   uint16_t port() const { return static_cast<uint16_t>(port_); }
   Endpoint endpoint() const { return {"127.0.0.1", port()}; }
+  // A client of it that gives up fast (200 ms) and tries again soon (5-20 ms).
+  ClientOptions fast_client() const {
+    using std::chrono::milliseconds;
+    return {.endpoint = endpoint(),
+            .pool_size = 2,
+            .connect_timeout = milliseconds(200),
+            .command_timeout = milliseconds(200),
+            .backoff_min = milliseconds(5),
+            .backoff_max = milliseconds(20)};
+  }
   std::string url() const { return endpoint().url(); }
 
   // Starts redis-server and waits (at most 5 s) until it answers PING.

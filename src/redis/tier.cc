@@ -4,6 +4,7 @@
 
 #include <charconv>
 
+#include "redis/text.h"
 #include "util/blocking.h"
 
 namespace tajir::redis {
@@ -88,27 +89,6 @@ int64_t wall_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
-}
-
-int64_t to_int(std::string_view s) {
-  int64_t v = 0;
-  std::from_chars(s.data(), s.data() + s.size(), v);
-  return v;
-}
-
-std::vector<std::string> split_lines(std::string_view s) {
-  std::vector<std::string> out;
-  for (size_t at = 0; at < s.size();) {
-    size_t nl = std::min(s.find('\n', at), s.size());
-    if (nl > at) out.emplace_back(s.substr(at, nl - at));
-    at = nl + 1;
-  }
-  return out;
-}
-
-// The counter's reply as text (a script returns Redis strings as they are).
-std::string as_text(const Reply& r) {
-  return r.type == Reply::Type::kInteger ? std::to_string(r.integer) : r.str;
 }
 
 // "used_memory:1234\r\n" in an INFO reply, or -1.

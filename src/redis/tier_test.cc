@@ -12,12 +12,7 @@ namespace {
 using std::chrono::milliseconds;
 
 TierOptions options(const RedisTestServer& s) {
-  return {.client = {.endpoint = s.endpoint(),
-                     .pool_size = 2,
-                     .connect_timeout = milliseconds(200),
-                     .command_timeout = milliseconds(200),
-                     .backoff_min = milliseconds(5),
-                     .backoff_max = milliseconds(20)},
+  return {.client = s.fast_client(),
           .sample_interval = milliseconds(0)};  // the tests call repair() and sample()
 }
 

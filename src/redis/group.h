@@ -1,0 +1,128 @@
+// redis::Group: the tajir nodes that share one Redis, and the invalidations they carry to each
+// other, so that a read on any node never shows less than a write acknowledged on another.
+// docs/CACHE.md ("Several nodes") has the whole argument; in short:
+//
+//   {tajir}:log      a Redis Stream: one entry per write's invalidation (its sequence number,
+//                    the node that wrote it, its tags), trimmed to about max_log entries
+//   {tajir}:seq      the last sequence number given out
+//   {tajir}:nodes    a sorted set: each node, scored by the end of its lease (Redis's clock, ms)
+//   {tajir}:applied  a hash: each node's last applied sequence number
+//   {tajir}:epoch    this Redis's identity and birth (ms): made anew if Redis lost its data
+//
+// - A node serves from its local tier only while its lease holds by its own clock, which ends
+//   it early: renewed at t_send, it holds until t_send + 0.9 * lease, while Redis keeps it until
+//   at least t_send + lease. One thread renews the lease and reads the log, so a node whose
+//   reader is stuck stops renewing, and its lease runs out.
+// - publish() (a write, after it committed and dropped its tags locally and in the Redis tier)
+//   appends the tags to the log; await() then waits until every other node whose lease holds
+//   has applied them. A node whose lease ran out is not waited for: it no longer serves locally.
+// - A node that gets its lease back after losing it, or finds a new epoch, first clears its
+//   local tier (invalidations may have passed it by) and reads the log from its end. A gap in
+//   the sequence numbers (the log trimmed past a slow reader) clears the local tier too.
+// - A write that cannot reach Redis waits a whole lease (and a tenth) by its own clock before
+//   it answers: by then every other node, which cannot renew either, has stopped serving
+//   locally. A write in the first lease of a new epoch waits for the rest of it: nodes of the
+//   old one may still think their leases hold.
+// What this does not cover: a node cut off from Redis while the others still reach it; its
+// writes answer after a lease, and the others may serve what they changed until its shops'
+// generations are raised (Tier::repair). docs/CACHE.md says more.
+//
+// Thread safety: thread-safe.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "redis/client.h"
+
+namespace tajir::redis {
+
+struct GroupOptions {
+  ClientOptions client;  // the log reader's own connection (pool_size is ignored)
+  std::string node;      // this node's name: unique among the nodes; empty: made up
+  std::chrono::milliseconds lease{2000};
+  std::chrono::milliseconds block{100};  // the longest XREAD waits before the lease is renewed
+  size_t max_log = 100'000;              // entries the log keeps (about: MAXLEN ~)
+  // What an entry of another node asks of the local tier, and a clear of all of it.
+  std::function<void(const std::vector<std::string>& tags, bool clear)> invalidate;
+  std::function<void()> clear_all;
+};
+
+struct GroupStats {
+  std::string node;
+  bool serving = false;      // the lease holds and the local tier may be read
+  uint64_t applied = 0;      // the last sequence number applied
+  uint64_t entries = 0;      // other nodes' entries applied
+  uint64_t published = 0;    // this node's writes put in the log
+  uint64_t unpublished = 0;  // writes that could not reach the log (waited a lease)
+  uint64_t lease_lost = 0;   // times the lease was got back after losing it (tier cleared)
+  uint64_t gaps = 0;         // entries missed by the reader (tier cleared)
+  uint64_t waits = 0;        // writes that waited for other nodes
+  uint64_t wait_us = 0;      // their time waiting, summed
+  uint64_t wait_max_us = 0;  // the longest
+  uint64_t live_nodes = 0;   // nodes whose lease held at the last renewal, this one included
+};
+
+class Group {
+ public:
+  // Starts the thread; the first lease is taken before serving() says yes.
+  explicit Group(GroupOptions options);
+  ~Group();
+  Group(const Group&) = delete;
+  Group& operator=(const Group&) = delete;
+
+  // Local reads: a Pass taken before the local tier is read is still good after it only if
+  // the lease held all along. Two atomic loads and a clock read.
+  struct Pass {
+    uint64_t state = 0;
+    bool open() const { return state % 2 == 1; }
+  };
+  Pass enter() const { return Pass{state_.load(std::memory_order_acquire)}; }
+  bool still(Pass p) const;
+
+  // Puts a write's invalidation in the log and waits until every other live node applied it
+  // (or its lease ran out); see above for when Redis cannot be reached. Calls
+  // util::blocking_point() first.
+  void publish_and_wait(const std::vector<std::string>& tags, bool clear);
+
+  GroupStats stats() const;
+  const GroupOptions& options() const { return options_; }
+
+ private:
+  struct Position {
+    std::string epoch;
+    uint64_t seq = 0;
+    std::string id;  // the stream entry's id, where XREAD goes on from
+  };
+  void run(std::stop_token stop);
+  // Renews the lease; when it was lost (or Redis is new), clears the local tier and moves the
+  // reader to the log's end. Returns whether the lease holds.
+  bool renew(Position& at);
+  // Reads and applies what the log has after `at` (waiting up to options_.block).
+  void read(Position& at);
+  void open(int64_t until_ns);
+  void close();
+  // Waits until no other live node lags `seq`, up to `limit`.
+  void await(uint64_t seq, std::chrono::steady_clock::time_point limit);
+
+  const GroupOptions options_;
+  const std::string node_;
+  Client reader_;  // the thread's: renewals, XREAD, acknowledgements
+  Client writer_;  // publish_and_wait()'s
+  // Odd while the local tier may be read, raised by each change; valid_until_ns_ ends it early.
+  std::atomic<uint64_t> state_{0};
+  std::atomic<int64_t> valid_until_ns_{0};
+  std::atomic<int64_t> failing_since_ns_{0};  // the first of the renewals failing now; 0: none
+  std::atomic<uint64_t> applied_{0}, entries_{0}, published_{0}, unpublished_{0}, lease_lost_{0},
+      gaps_{0}, waits_{0}, wait_us_{0}, wait_max_us_{0}, live_{0};
+  std::jthread thread_;  // last: stopped first
+};
+
+}  // namespace tajir::redis

@@ -1,0 +1,172 @@
+#include "redis/group.h"
+
+#include <gtest/gtest.h>
+
+#include <mutex>
+#include <thread>
+
+#include "redis/test_server.h"
+
+namespace tajir::redis {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+constexpr milliseconds kLease{800};
+
+ClientOptions client_of(const RedisTestServer& s) { return s.fast_client(); }
+
+// A node: a Group whose local tier is a record of what it was asked to drop.
+struct Node {
+  Node(const RedisTestServer& s, std::string name)
+      : group(GroupOptions{.client = client_of(s),
+                           .node = std::move(name),
+                           .lease = kLease,
+                           .block = milliseconds(50),
+                           .invalidate =
+                               [this](const std::vector<std::string>& tags, bool) {
+                                 std::lock_guard lock(mu);
+                                 dropped.insert(dropped.end(), tags.begin(), tags.end());
+                               },
+                           .clear_all =
+                               [this] {
+                                 std::lock_guard lock(mu);
+                                 ++clears;
+                               }}) {}
+  std::vector<std::string> seen() {
+    std::lock_guard lock(mu);
+    return dropped;
+  }
+  int cleared() {
+    std::lock_guard lock(mu);
+    return clears;
+  }
+  std::mutex mu;
+  std::vector<std::string> dropped;  // GUARDED_BY(mu)
+  int clears = 0;                    // GUARDED_BY(mu)
+  Group group;                       // last: its thread calls the above
+};
+
+bool wait_for(const std::function<bool()>& ok, milliseconds limit = milliseconds(5000)) {
+  for (auto end = Clock::now() + limit; Clock::now() < end;) {
+    if (ok()) return true;
+    std::this_thread::sleep_for(milliseconds(5));
+  }
+  return ok();
+}
+
+milliseconds since(Clock::time_point t) {
+  return std::chrono::duration_cast<milliseconds>(Clock::now() - t);
+}
+
+TEST(GroupTest, AWriteReturnsOnlyOnceEveryOtherNodeDroppedItsTags) {
+  RedisTestServer redis;
+  Node a(redis, "a"), b(redis, "b"), c(redis, "c");
+  ASSERT_TRUE(a.group.stats().serving && b.group.stats().serving && c.group.stats().serving);
+  for (int i = 0; i < 50; ++i) {
+    const std::string tag = "product:1:" + std::to_string(i);
+    a.group.publish_and_wait({tag, "plist:1"}, false);
+    // Returned: both others have it, not some time later.
+    for (Node* other : {&b, &c}) {
+      auto seen = other->seen();
+      ASSERT_GE(seen.size(), 2u);
+      EXPECT_EQ(seen[seen.size() - 2], tag);
+      EXPECT_EQ(seen.back(), "plist:1");
+    }
+  }
+  EXPECT_TRUE(a.seen().empty()) << "a writer does not apply its own entries again";
+  EXPECT_EQ(a.group.stats().published, 50u);
+  EXPECT_EQ(b.group.stats().entries, 50u);
+  EXPECT_EQ(b.group.stats().applied, 50u);
+  EXPECT_EQ(b.group.stats().live_nodes, 3u);
+  EXPECT_EQ(b.group.stats().gaps, 0u);
+}
+
+TEST(GroupTest, AWriteWaitsForASilentNodeOnlyUntilItsLeaseEnds) {
+  RedisTestServer redis;
+  Node a(redis, "a");
+  Client cli(client_of(redis));
+  // A node that took a lease and then stopped (paused, or dead): it never applies anything.
+  auto now = cli.command({"TIME"});
+  ASSERT_TRUE(now.ok());
+  const int64_t ms =
+      std::stoll(now->elements[0].str) * 1000 + std::stoll(now->elements[1].str) / 1000;
+  ASSERT_TRUE(cli.command({"ZADD", "{tajir}:nodes", std::to_string(ms + 1000), "ghost"}).ok());
+  const auto start = Clock::now();
+  a.group.publish_and_wait({"shop:1"}, false);
+  const milliseconds took = since(start);
+  EXPECT_GE(took.count(), 900) << "returned before the silent node's lease ended";
+  EXPECT_LE(took.count(), 1600);
+  // Once its lease is over, a write does not wait for it at all.
+  const auto again = Clock::now();
+  a.group.publish_and_wait({"shop:1"}, false);
+  EXPECT_LT(since(again).count(), 200);
+}
+
+TEST(GroupTest, ANodeThatCannotRenewStopsServingAndClearsItsTierWhenItIsBack) {
+  RedisTestServer redis;
+  Node a(redis, "a");
+  ASSERT_TRUE(a.group.stats().serving);
+  const Group::Pass pass = a.group.enter();
+  ASSERT_TRUE(a.group.still(pass));
+  const int clears_before = a.cleared();
+  redis.kill();
+  const auto killed = Clock::now();
+  ASSERT_TRUE(wait_for([&] { return !a.group.still(pass); }));
+  EXPECT_LE(since(killed).count(), kLease.count()) << "served past its lease";
+  EXPECT_FALSE(a.group.stats().serving);
+  // A write meanwhile cannot reach the log: it returns a lease (and a tenth) after the node
+  // lost Redis, when every node cut off as well has stopped serving...
+  auto start = Clock::now();
+  a.group.publish_and_wait({"shop:1"}, false);
+  EXPECT_GE(since(killed).count(), kLease.count() * 11 / 10);
+  EXPECT_LE(since(start).count(), kLease.count() * 11 / 10 + 200);
+  EXPECT_EQ(a.group.stats().unpublished, 1u);
+  // ...and once the node has been cut off a whole lease, at once.
+  start = Clock::now();
+  a.group.publish_and_wait({"shop:1"}, false);
+  EXPECT_LE(since(start).count(), 100);
+  redis.start();
+  ASSERT_TRUE(wait_for([&] { return a.group.stats().serving; }));
+  EXPECT_FALSE(a.group.still(pass)) << "a pass from before the loss is no good after";
+  EXPECT_EQ(a.cleared(), clears_before + 1);
+  EXPECT_EQ(a.group.stats().lease_lost, 1u);
+}
+
+TEST(GroupTest, AWriteToARedisThatLostItsDataWaitsOutTheOldLeases) {
+  RedisTestServer redis;
+  Node a(redis, "a");
+  Client cli(client_of(redis));
+  ASSERT_TRUE(cli.command({"FLUSHALL"}).ok());
+  // Nodes that renewed before the flush still think their leases hold, and Redis no longer
+  // knows them: the write waits a lease.
+  const auto start = Clock::now();
+  a.group.publish_and_wait({"shop:1"}, false);
+  EXPECT_GE(since(start).count(), kLease.count() - 50);
+  // Then a's own renewal finds the new epoch and clears its tier.
+  ASSERT_TRUE(wait_for([&] { return a.group.stats().lease_lost == 1; }));
+}
+
+TEST(GroupTest, AnEntryTheReaderMissedClearsItsTier) {
+  RedisTestServer redis;
+  Node a(redis, "a"), b(redis, "b");
+  a.group.publish_and_wait({"shop:1"}, false);
+  const int before = b.cleared();
+  // An entry whose predecessors were trimmed away before b read them.
+  Client cli(client_of(redis));
+  ASSERT_TRUE(cli.command({"SET", "{tajir}:seq", "10"}).ok());
+  ASSERT_TRUE(
+      cli.command({"XADD", "{tajir}:log", "*", "s", "10", "n", "a", "t", "shop:2\n", "c", "0"})
+          .ok());
+  ASSERT_TRUE(wait_for([&] { return b.group.stats().applied == 10; }));
+  EXPECT_EQ(b.cleared(), before + 1);
+  EXPECT_EQ(b.group.stats().gaps, 1u);
+  // It goes on from there.
+  a.group.publish_and_wait({"shop:3"}, false);
+  EXPECT_EQ(b.seen().back(), "shop:3");
+  EXPECT_EQ(b.group.stats().applied, 11u);
+}
+
+}  // namespace
+}  // namespace tajir::redis
