@@ -10,6 +10,7 @@ PostgreSQL stopped and started under a node, and three nodes migrating one empty
 once.
 """
 import collections
+import contextlib
 import dataclasses
 import http.client
 import math
@@ -26,7 +27,7 @@ import uuid
 import pytest
 
 import sql
-from conftest import ADMIN_TOKEN, Postgres, Redis, Server
+from conftest import Postgres, Redis, Server
 
 # Flags every node gets, after --redis: cross-node invalidation will add its own here (e.g.
 # "--lease-ms", "1000"). The server refuses a flag it does not know.
@@ -39,6 +40,7 @@ SECONDS = 40  # a run stops at this time even short of OPERATIONS
 # Added to each test's seed: TAJIR_CHECKER_SEED=7 runs other histories.
 SEED = int(os.environ.get("TAJIR_CHECKER_SEED", "0"))
 WRITE_PATIENCE = 20  # seconds a write is retried, on other nodes, before it is given up
+RECOVERY = 5  # seconds after a fault ends in which reads may still fail (a 503, a lost connection)
 
 
 class Node(Server):
@@ -208,6 +210,8 @@ class Checker:
         self.errors = []
         self.started_ops = 0
         self.token = None
+        self.outages = []  # [began, ended] of each fault
+        self.failed_reads = []  # (node, path, began, ended, what) of reads not answered
 
     def now(self):
         return time.monotonic()
@@ -371,6 +375,20 @@ class Checker:
             self.acknowledge(v)
         return True
 
+    @contextlib.contextmanager
+    def outage(self):
+        """Marks the time something is down: reads may fail then (and for RECOVERY after)."""
+        window = [self.now(), math.inf]
+        with self.lock:
+            self.outages.append(window)
+        try:
+            yield
+        finally:
+            window[1] = self.now()
+
+    def read_failed_with_nothing_down(self, began, ended):
+        return not any(began <= end + RECOVERY and ended >= start for start, end in self.outages)
+
     def begin(self, entity, state):
         with self.lock:
             version = Version(state, self.now())
@@ -388,6 +406,9 @@ class Checker:
         began = self.now()
         r = self.call(node, "GET", path)
         ended = self.now()
+        if r is None or r.status == 503:
+            with self.lock:
+                self.failed_reads.append((node.name, path, began, ended, r and r.text))
         if r is None:
             self.count("read lost connection")
         elif r.status == 503:
@@ -424,6 +445,17 @@ class Checker:
             expected += f" (or one of the {len(allowed) - 1} written while it ran)"
         read.expect(entity.key, expected, f"version {old[-1]} {seen}" if old else f"{seen}, never written")
 
+    def check_items(self, read, entities, state_of, acked):
+        """Each item of a page against its entity (by id), and the page's total against the
+        count of those `acked` before the read began."""
+        body = read.reply.json
+        for item in body["items"]:
+            entity = entities.get(item["id"])
+            if entity is not None:  # else one whose creation was not answered yet
+                self.check_entity(read, entity, state_of(item))
+        if body["total"] < acked:
+            read.expect("total", f">= {acked}", body["total"])
+
     def read_product(self, node, pid):
         read = self.read(node, f"/api/products/{pid}")
         if read:
@@ -436,14 +468,9 @@ class Checker:
         if not read or read.reply.status != 200:
             return
         body = read.reply.json
-        for item in body["items"]:
-            entity = self.products.get(item["id"])
-            if entity is not None:  # else one whose creation was not answered yet
-                self.check_entity(read, entity, product_state(item))
         with self.lock:
             acked = sorted(p for p, e in self.products.items() if e.versions[0].acked <= read.began)
-        if body["total"] < len(acked):
-            read.expect("total", f">= {len(acked)}", body["total"])
+        self.check_items(read, self.products, product_state, len(acked))
         ids = [item["id"] for item in body["items"]]
         if ids:
             last = math.inf if len(ids) < per_page else ids[-1]
@@ -463,14 +490,10 @@ class Checker:
         if not read or read.reply.status != 200:
             return
         body = read.reply.json
-        for item in body["items"]:
-            sale = self.bills.get(item["id"])
-            if sale is not None:
-                self.check_entity(read, sale.entity, item["status"])
         with self.lock:
             acked = [s for s in self.sales if s.entity.versions[0].acked <= read.began]
-        if body["total"] < len(acked):
-            read.expect("total", f">= {len(acked)}", body["total"])
+            entities = {i: sale.entity for i, sale in self.bills.items()}
+        self.check_items(read, entities, lambda item: item["status"], len(acked))
         numbers = [item["number"] for item in body["items"]]
         lowest = numbers[-1] if len(numbers) == per_page else 0
         missing = sorted(s.number for s in acked if s.number > lowest and s.number not in numbers)
@@ -618,19 +641,22 @@ class Report:
         numbers = sorted(s.number for s in self.checker.sales if s.number is not None)
         if numbers != list(range(1, len(numbers) + 1)):
             problems.append(f"bill numbers {numbers}: not 1..{len(numbers)} (one made twice?)")
+        unexpected = [f for f in self.checker.failed_reads
+                      if self.checker.read_failed_with_nothing_down(f[2], f[3])]
+        if unexpected:
+            problems.append(f"{len(unexpected)} reads failed with nothing down: " + "; ".join(
+                f"{n} GET {p} at {self.checker.since(b)}: {t or 'connection lost'}" for n, p, b, _, t in unexpected[:5]))
         if self.counts.get("write given up"):
             problems.append(f"{self.counts['write given up']} writes given up")
         return problems
 
 
-def check(checker, fault=None, allow_503=False, verify=None):
+def check(checker, fault=None, verify=None):
     """Runs the checker (with `fault`), then fails on stale reads, errors, writes given up, and
     whatever `verify` (a function of the report: a list of problems) finds."""
     report = checker.run(fault)
     print(f"\n{os.environ.get('PYTEST_CURRENT_TEST', '').split(' ')[0]}: {report.summary()}")
     problems = (verify(report) if verify else []) + report.problems()
-    if not allow_503 and report.counts.get("read 503"):
-        problems.append(f"{report.counts['read 503']} reads answered 503 with nothing down")
     assert not problems, report.summary() + "\n" + "\n".join(problems)
     return report
 
@@ -654,14 +680,15 @@ def test_no_read_is_stale_when_redis_is_killed_and_restarted_with_its_data(make_
 
     def kill_redis(checker):
         time.sleep(0.5)
-        cluster.redis.kill()
-        time.sleep(2)  # writes go on, their invalidations cannot reach Redis
-        cluster.redis.start()
+        with checker.outage():
+            cluster.redis.kill()
+            time.sleep(2)  # writes go on, their invalidations cannot reach Redis
+            cluster.redis.start()
         time.sleep(3)  # long enough for each node's repair (every 2 s) to use Redis again
         for node in cluster.nodes:
             checker.sweep(node)
 
-    check(Checker(cluster, seed=2), kill_redis, allow_503=True)
+    check(Checker(cluster, seed=2), kill_redis)
 
 
 def test_no_read_is_stale_when_a_node_is_paused_longer_than_a_lease(make_cluster):
@@ -670,13 +697,14 @@ def test_no_read_is_stale_when_a_node_is_paused_longer_than_a_lease(make_cluster
 
     def pause(checker):
         cluster.writers.remove(paused)  # the others' writes go on; reads still go to it
-        paused.signal(signal.SIGSTOP)
-        time.sleep(3)
-        paused.signal(signal.SIGCONT)
+        with checker.outage():
+            paused.signal(signal.SIGSTOP)
+            time.sleep(3)
+            paused.signal(signal.SIGCONT)
         checker.sweep(paused)  # at once: what it kept from before the pause is out of date
         cluster.writers.append(paused)
 
-    check(Checker(cluster, seed=3), pause, allow_503=True)
+    check(Checker(cluster, seed=3), pause)
 
 
 def redis_connections(redis, node):
@@ -692,18 +720,19 @@ def test_no_read_is_stale_when_a_nodes_redis_connections_are_killed(make_cluster
     killed = []
 
     def kill_connections(checker):
-        for _ in range(8):
-            for address in redis_connections(cluster.redis, victim):
-                if cluster.redis.cli("CLIENT", "KILL", "ADDR", address) == "1":
-                    killed.append(address)
-            time.sleep(0.25)
+        with checker.outage():
+            for _ in range(8):
+                for address in redis_connections(cluster.redis, victim):
+                    if cluster.redis.cli("CLIENT", "KILL", "ADDR", address) == "1":
+                        killed.append(address)
+                time.sleep(0.25)
         checker.sweep(victim)
 
     def verify(report):
         print(f"killed {len(killed)} of {victim.name}'s Redis connections")
         return [] if killed else ["the node had no connection to Redis to kill"]
 
-    check(Checker(cluster, seed=4), kill_connections, allow_503=True, verify=verify)
+    check(Checker(cluster, seed=4), kill_connections, verify=verify)
 
 
 def test_a_bill_retried_on_another_node_after_its_node_was_killed_is_the_same_bill(make_cluster):
@@ -733,14 +762,16 @@ def test_a_bill_retried_on_another_node_after_its_node_was_killed_is_the_same_bi
             outcome["body"], outcome["key"] = body, key
             return sent["r"]
 
-        outcome["retry"] = checker.sell(rng, len(checker.owned) - 1, products, send_then_kill)
-        victim.proc.wait()
-        # Once more, on the other node: still the one bill.
-        outcome["again"] = checker.call(cluster.nodes[0], "POST", "/api/bills", outcome["body"], outcome["key"])
-        for node in cluster.readers:
-            checker.sweep(node)
-        victim.start()
-        cluster.readers.append(victim)
+        with checker.outage():
+            outcome["retry"] = checker.sell(rng, len(checker.owned) - 1, products, send_then_kill)
+            victim.proc.wait()
+            # Once more, on the other node: still the one bill.
+            outcome["again"] = checker.call(cluster.nodes[0], "POST", "/api/bills", outcome["body"],
+                                            outcome["key"])
+            for node in cluster.readers:
+                checker.sweep(node)
+            victim.start()
+            cluster.readers.append(victim)
         checker.sweep(victim)
 
     def verify(report):
@@ -757,7 +788,7 @@ def test_a_bill_retried_on_another_node_after_its_node_was_killed_is_the_same_bi
         print(f"the retry answered {retry and retry.status}: bill {retry and retry.json['id']}")
         return problems
 
-    check(Checker(cluster, seed=5), kill_mid_bill, allow_503=True, verify=verify)
+    check(Checker(cluster, seed=5), kill_mid_bill, verify=verify)
 
 
 # ---------------------------------------------------------------------------------------------
