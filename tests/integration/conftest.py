@@ -179,6 +179,45 @@ class Reply:
         return self.json["error"] if self.json and "error" in self.json else None
 
 
+class Redis:
+    """A redis-server on a free loopback port; append_only keeps its data across a kill."""
+
+    def __init__(self, append_only=False):
+        self.port = free_port()
+        self.dir = tempfile.mkdtemp(prefix="tajir-redis-")
+        self.append_only = append_only
+        self.proc = None
+        self.start()
+
+    @property
+    def url(self):
+        return f"redis://127.0.0.1:{self.port}"
+
+    def start(self):
+        self.proc = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--dir", self.dir, "--save", "",
+             "--appendonly", "yes" if self.append_only else "no", "--appendfsync", "always"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for _ in range(500):
+            if self.cli("PING") == "PONG":
+                return
+            time.sleep(0.01)
+        raise RuntimeError("redis-server did not start")
+
+    def cli(self, *args):
+        r = subprocess.run(["redis-cli", "-p", str(self.port), *args], capture_output=True, text=True)
+        return r.stdout.strip()
+
+    def kill(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait()
+
+    def stop(self):
+        self.kill()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
 @pytest.fixture(params=["sqlite", "postgres"])
 def backend(request):
     return request.param
