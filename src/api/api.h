@@ -57,6 +57,9 @@ class Api {
   std::vector<std::string> hot_keys(size_t max) const;
   cache::WarmReport warm_keys(const std::vector<std::string>& keys);
 
+  // The cached reads, for another node's invalidations (ReadCache::apply_remote).
+  ReadCache& reads() { return reads_; }
+
  private:
   ApiOptions options_;
   ReadCache reads_;

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <map>
 #include <random>
+#include <thread>
 #include <unordered_map>
 
 #include "http/errors.h"
@@ -418,6 +419,19 @@ size_t ReadCache::invalidate(const std::vector<std::string>& tags, cache::Invali
                              std::vector<cache::DroppedKey>* dropped,
                              const cache::Rewriter* rewrite) {
   if (cache_ == nullptr || tags.empty()) return 0;
+  const size_t n = drop(tags, cause, dropped, rewrite);
+  if (group_ != nullptr) group_->publish_and_wait(tags, cause == cache::InvalidationCause::kClear);
+  return n;
+}
+
+void ReadCache::apply_remote(const std::vector<std::string>& tags, bool clear) {
+  if (cache_ == nullptr || tags.empty()) return;
+  drop(tags, clear ? cache::InvalidationCause::kClear : cache::InvalidationCause::kWrite, nullptr,
+       nullptr);
+}
+
+size_t ReadCache::drop(const std::vector<std::string>& tags, cache::InvalidationCause cause,
+                       std::vector<cache::DroppedKey>* dropped, const cache::Rewriter* rewrite) {
   std::vector<std::string_view> views(tags.begin(), tags.end());
   // A write's Rewriter keeps what it can bring up to date; the second pass (after Redis) runs it
   // again: it keeps as they are the entries the first pass brought to the change's version, and
@@ -430,11 +444,20 @@ size_t ReadCache::invalidate(const std::vector<std::string>& tags, cache::Invali
   };
   size_t n = local();
   if (redis_ != nullptr) {
-    redis_->invalidate(redis_groups(tags));
+    drop_in_redis(tags);
     n += local();
   }
-  if (group_ != nullptr) group_->publish_and_wait(tags, cause == cache::InvalidationCause::kClear);
   return n;
+}
+
+void ReadCache::drop_in_redis(const std::vector<std::string>& tags) {
+  if (redis_->invalidate(redis_groups(tags)) || group_ == nullptr) return;
+  // Alone, a missed invalidation only stops this node reading Redis until the repair; other
+  // nodes would go on reading what it should have dropped.
+  const auto limit =
+      std::chrono::steady_clock::now() + group_->options().lease + group_->options().lease / 10;
+  while (!redis_->repair() && std::chrono::steady_clock::now() < limit)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
 }
 
 std::vector<redis::ShopTags> ReadCache::redis_groups(const std::vector<std::string>& tags) {

@@ -165,6 +165,12 @@ class ReadCache {
                     std::vector<cache::DroppedKey>* dropped = nullptr,
                     const cache::Rewriter* rewrite = nullptr);
 
+  // Another node's write, from the log (redis::Group): drops `tags` as invalidate() does here
+  // (the local tier, Redis, the local tier again), without publishing it. The Redis pass is not
+  // redundant: a fill on this node may have built a value from local entries the write had not
+  // yet dropped here, and stored it in Redis after the writer raised the versions.
+  void apply_remote(const std::vector<std::string>& tags, bool clear);
+
   cache::TypeId type_id(std::string_view type) const;
 
  private:
@@ -187,6 +193,13 @@ class ReadCache {
   bool still(redis::Group::Pass pass) const { return group_ == nullptr || group_->still(pass); }
   // page() without the local tier: the whole page from the database.
   Result<Filled> whole_page(const PageRecipe& recipe);
+  // invalidate() but for the log: the local tier, Redis, the local tier again.
+  size_t drop(const std::vector<std::string>& tags, cache::InvalidationCause cause,
+              std::vector<cache::DroppedKey>* dropped, const cache::Rewriter* rewrite);
+  // Raises the versions of `tags` in Redis. With other nodes, an invalidation that missed is
+  // repaired (the shops' generations raised) before this returns, or until Redis has been out
+  // of reach for a lease: the other nodes read Redis too.
+  void drop_in_redis(const std::vector<std::string>& tags);
   // The Redis tier's part of invalidating `tags`, by shop.
   std::vector<redis::ShopTags> redis_groups(const std::vector<std::string>& tags);
 

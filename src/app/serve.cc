@@ -2,6 +2,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdio>
 #include <memory>
 #include <thread>
@@ -59,7 +60,8 @@ int serve(const Config& c) {
     cache = std::make_unique<cache::Cache>(cache::Options{
         .memory_limit_bytes = c.cache_memory, .default_ttl = std::chrono::seconds(c.cache_ttl_s)});
   std::unique_ptr<redis::Tier> second_tier;
-  std::unique_ptr<redis::Group> group;  // the other nodes on that Redis
+  std::unique_ptr<redis::Group> group;          // the other nodes on that Redis
+  std::atomic<api::ReadCache*> reads{nullptr};  // the group's way in, once the API exists
   if (!c.redis.empty()) {
     if (!cache)
       return fail("redis", InvalidArgument("--redis needs the local cache (--cache true)"));
@@ -73,17 +75,22 @@ int serve(const Config& c) {
                    .command_timeout = timeout},
         .store_delay = std::chrono::milliseconds(c.redis_store_delay_ms)});
     cache::Cache* local = cache.get();
-    redis::GroupOptions nodes{.client = second_tier->options().client,
-                              .node = c.node_id,
-                              .lease = std::chrono::milliseconds(c.lease_ms),
-                              .invalidate =
-                                  [local](const std::vector<std::string>& tags, bool clear) {
-                                    std::vector<std::string_view> views(tags.begin(), tags.end());
-                                    local->invalidate_tags(
-                                        views, clear ? cache::InvalidationCause::kClear
-                                                     : cache::InvalidationCause::kWrite);
-                                  },
-                              .clear_all = [local] { local->clear(); }};
+    redis::GroupOptions nodes{
+        .client = second_tier->options().client,
+        .node = c.node_id,
+        .lease = std::chrono::milliseconds(c.lease_ms),
+        .invalidate =
+            [local, &reads](const std::vector<std::string>& tags, bool clear) {
+              if (api::ReadCache* r = reads.load(std::memory_order_acquire)) {
+                r->apply_remote(tags, clear);
+                return;
+              }
+              // Before the API exists nothing fills Redis from this node's local tier.
+              std::vector<std::string_view> views(tags.begin(), tags.end());
+              local->invalidate_tags(views, clear ? cache::InvalidationCause::kClear
+                                                  : cache::InvalidationCause::kWrite);
+            },
+        .clear_all = [local] { local->clear(); }};
     group = std::make_unique<redis::Group>(std::move(nodes));
   }
   http::Router router;  // before the Api: its background refill routes requests until it stops
@@ -103,6 +110,14 @@ int serve(const Config& c) {
                 .stored_history = c.stats_history,
                 .history_limits = {.hours = c.stats_history_hours, .days = c.stats_history_days}});
   api.register_routes(router);
+  reads.store(&api.reads(), std::memory_order_release);
+  // The group's thread calls into the API: stopped before the API goes.
+  struct StopGroup {
+    redis::Group* group;
+    ~StopGroup() {
+      if (group != nullptr) group->stop();
+    }
+  } stop_group{group.get()};
   if (cache && c.warm) {
     auto shops = pos.shop_ids();
     if (!shops.ok()) return fail("warming", shops.status());

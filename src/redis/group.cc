@@ -131,6 +131,12 @@ Group::Group(GroupOptions options)
 
 Group::~Group() = default;
 
+void Group::stop() {
+  thread_.request_stop();
+  if (thread_.joinable()) thread_.join();
+  close();
+}
+
 bool Group::still(Pass p) const {
   if (!p.open()) return false;
   std::atomic_thread_fence(std::memory_order_acquire);  // the reads of the local tier before

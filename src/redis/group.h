@@ -92,6 +92,10 @@ class Group {
   // util::blocking_point() first.
   void publish_and_wait(const std::vector<std::string>& tags, bool clear);
 
+  // Stops the thread (the destructor does too): no callback runs after this returns, and the
+  // local tier is no longer served (the lease is given up locally).
+  void stop();
+
   GroupStats stats() const;
   const GroupOptions& options() const { return options_; }
 

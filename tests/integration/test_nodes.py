@@ -31,7 +31,7 @@ from conftest import Postgres, Redis, Server
 
 # Flags every node gets, after --redis: cross-node invalidation will add its own here (e.g.
 # "--lease-ms", "1000"). The server refuses a flag it does not know.
-NODE_ARGS = []
+NODE_ARGS = ["--lease-ms", "1000"]
 BASE_ARGS = ["--hot-keys", "off", "--redis-timeout-ms", "200"]
 NODES = 3
 WORKERS = 4
