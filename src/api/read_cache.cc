@@ -173,7 +173,10 @@ http::Response ReadCache::serve(const Query& query, int64_t shop, std::string_vi
     // database answer, as if there were no local tier.
     util::blocking_point();
     source = Source::kUnknown;
-    auto loaded = load_tiers(shop, k, fill, source);
+    // Without the lease, not Redis either: a value there may predate a write whose
+    // invalidation missed it, until this node's lease comes back (forget_all()).
+    auto loaded = local.open() ? load_tiers(shop, k, fill, source) : load(fill);
+    if (loaded.ok() && !local.open()) source = Source::kDatabase;
     if (loaded.ok()) {
       const uint64_t fingerprint = cache::fingerprint_of(loaded->value);
       lookup = cache::Lookup{std::make_shared<const std::string>(std::move(loaded->value)), false,
@@ -422,6 +425,18 @@ size_t ReadCache::invalidate(const std::vector<std::string>& tags, cache::Invali
   const size_t n = drop(tags, cause, dropped, rewrite);
   if (group_ != nullptr) group_->publish_and_wait(tags, cause == cache::InvalidationCause::kClear);
   return n;
+}
+
+void ReadCache::forget_all() {
+  if (cache_ == nullptr) return;
+  cache_->clear();
+  if (redis_ == nullptr || !shop_list_) return;
+  auto shops = shop_list_();
+  if (shops.ok()) {
+    redis_->raise_generations(*shops);
+  } else {
+    spdlog::warn("redis: cannot list the shops to forget: {}", shops.status().message());
+  }
 }
 
 void ReadCache::apply_remote(const std::vector<std::string>& tags, bool clear) {

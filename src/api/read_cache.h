@@ -170,6 +170,10 @@ class ReadCache {
   // redundant: a fill on this node may have built a value from local entries the write had not
   // yet dropped here, and stored it in Redis after the writer raised the versions.
   void apply_remote(const std::vector<std::string>& tags, bool clear);
+  // When this node's lease comes back after it was lost (redis::Group): empties the local tier
+  // and raises every shop's generation in Redis, so that no value stored while some node's
+  // invalidation could not reach Redis is read again by anyone.
+  void forget_all();
 
   cache::TypeId type_id(std::string_view type) const;
 

@@ -90,7 +90,13 @@ int serve(const Config& c) {
               local->invalidate_tags(views, clear ? cache::InvalidationCause::kClear
                                                   : cache::InvalidationCause::kWrite);
             },
-        .clear_all = [local] { local->clear(); }};
+        .clear_all =
+            [local, &reads] {
+              if (api::ReadCache* r = reads.load(std::memory_order_acquire))
+                r->forget_all();
+              else
+                local->clear();
+            }};
     group = std::make_unique<redis::Group>(std::move(nodes));
   }
   http::Router router;  // before the Api: its background refill routes requests until it stops

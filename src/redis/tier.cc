@@ -211,6 +211,13 @@ void Tier::make_pending(const std::vector<ShopTags>& groups) {
   any_pending_.store(!pending_.empty());
 }
 
+bool Tier::raise_generations(const std::vector<int64_t>& shops) {
+  std::vector<ShopTags> groups;
+  for (int64_t s : shops) groups.push_back({s, {}});
+  if (!groups.empty()) make_pending(groups);
+  return repair();
+}
+
 bool Tier::invalidate(const std::vector<ShopTags>& groups) {
   if (groups.empty()) return true;
   util::blocking_point();

@@ -142,6 +142,9 @@ class Tier {
   bool invalidate(const std::vector<ShopTags>& groups);
   // Raises the generation of every pending shop; returns whether none is left.
   bool repair();
+  // Makes these shops pending and repairs them: every value stored for them before is
+  // unreadable once this returns true (else they stay pending, and Redis unused, until then).
+  bool raise_generations(const std::vector<int64_t>& shops);
   // Samples INFO memory.
   void sample();
 
