@@ -108,6 +108,9 @@ Group::Group(GroupOptions options)
       node_(options_.node.empty() ? default_name() : options_.node),
       reader_(one_connection(options_.client, options_.block)),
       writer_(options_.client) {
+  // spdlog's registry is made on first use; made here, before the thread, so that its first
+  // use is not on two threads at once (TSan sees no guard in the uninstrumented library).
+  spdlog::default_logger_raw();
   Position at;
   // The first lease before anything is served (or warmed): a tier filled before it would be
   // cleared when it comes.
