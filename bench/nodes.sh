@@ -56,6 +56,7 @@ start_nodes() {  # $1 count, rest: settings for tajir serve
       > "$work/node$run-$i.log" 2>&1 &
     nodes+=($!); pids+=($!)
     for _ in $(seq 200); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
+    curl -sf "http://127.0.0.1:$port/healthz" >/dev/null || { cat "$work/node$run-$i.log"; echo "node $i did not start" >&2; exit 1; }
     urls="${urls:+$urls,}http://127.0.0.1:$port"
   done
 }
@@ -71,7 +72,7 @@ loadgen() {  # $1 label, $2 urls, rest: more for tajir-loadgen
 }
 # The writer's wait for the other nodes, from node 1's stats.
 waits() {
-  curl -s -H "Authorization: Bearer bench-admin" "${urls%%,*}/api/cache/stats" |
+  curl -s -H "Authorization: Bearer bench-admin-token-0000" "${urls%%,*}/api/cache/stats" |
     python3 -c 'import json,sys; n=json.load(sys.stdin)["tiers"]["redis"].get("nodes") or {}; print(n.get("write_wait_mean_us"), n.get("write_wait_max_us"), n.get("live"))'
 }
 
@@ -81,7 +82,7 @@ echo "tajir-loadgen: $shops shops (1,000 products, 2,000 customers, 2,000 bills 
 echo "over all nodes, ${warmup} s warm-up then ${secs} s measured per row; lease ${lease_ms} ms; every"
 echo "process on this one machine"
 echo
-admin=(--admin-token bench-admin)
+admin=(--admin-token bench-admin-token-0000)
 start_nodes 1 "${admin[@]}"; loadgen "1-node-no-redis" "$urls"; stop_nodes
 declare -A wait_of
 for n in 1 2 3; do
