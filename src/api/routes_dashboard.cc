@@ -17,14 +17,21 @@ Response healthz(Context& c, Request&, const pos::Principal&) {
   const redis::Group* group = c.reads.group();
   const bool redis_up = tier != nullptr && tier->stats().state == redis::TierState::kUp;
   const bool lease = group == nullptr || group->stats().serving;
-  nlohmann::json body{
-      {"status", db.ok() && (tier == nullptr || redis_up) && lease ? "ok" : "degraded"},
-      {"db", db.ok() ? "ok" : "down"},
-      {"redis", tier == nullptr ? "disabled"
-                : redis_up      ? "ok"
-                                : "down"}};
+  // Without its database it answers nothing that is not cached: down, and a balancer should
+  // ask again soon (a database that comes back is picked up without a restart).
+  const char* status = !db.ok()                                 ? "down"
+                       : (tier == nullptr || redis_up) && lease ? "ok"
+                                                                : "degraded";
+  nlohmann::json body{{"status", status},
+                      {"db", db.ok() ? "ok" : "down"},
+                      {"redis", tier == nullptr ? "disabled"
+                                : redis_up      ? "ok"
+                                                : "down"}};
   if (group != nullptr) body["lease"] = lease ? "held" : "lost";
-  return reply(db.ok() ? 200 : 503, body);
+  if (db.ok()) return reply(200, body);
+  Response r = reply(503, body);
+  r.set_header("Retry-After", "1");
+  return r;
 }
 
 constexpr Route kRoutes[] = {

@@ -193,7 +193,9 @@ def test_postgres_stopped_refuses_with_503_and_tajir_recovers_when_it_is_back():
         assert server.get(f"/api/bills/{bill_id}", shop.token).status == 200
         assert_unavailable(server.get("/api/bills?per_page=7", shop.token), "database_unavailable",
                            "cannot be reached")
-        assert server.get("/healthz").json["db"] == "down"
+        health = server.get("/healthz")
+        assert (health.status, health.json["status"], health.json["db"]) == (503, "down", "down")
+        assert health.headers.get("Retry-After") == "1"  # a balancer knows when to ask again
         assert server.proc.poll() is None
 
         pg.ctl("start")
