@@ -49,7 +49,7 @@ pid_of() { cat "$run/$1.pid" 2> /dev/null || true; }
 alive() { # NAME
   local pid
   pid=$(pid_of "$1")
-  [ -n "$pid" ] && kill -0 "$pid" 2> /dev/null &&
+  [ -n "$pid" ] && running "$pid" &&
     tr '\0' ' ' < "/proc/$pid/cmdline" 2> /dev/null | grep -F "$dir/" > /dev/null
 }
 
@@ -66,14 +66,21 @@ launch() { # NAME LOG CMD...
   started+=("$name")
 }
 
+# Whether PID runs: a zombie (exited, waiting for init, whose child it became, to reap it) does not.
+running() {
+  local stat
+  stat=$(cat "/proc/$1/stat" 2> /dev/null) || return 1
+  [ "$(echo "${stat##*)}" | cut -d' ' -f2)" != Z ]
+}
+
 stop() { # NAME: SIGTERM, then SIGKILL after 10 s
   local pid
   if alive "$1"; then
     pid=$(pid_of "$1")
     kill "$pid" 2> /dev/null || true
-    for _ in $(seq 100); do
-      kill -0 "$pid" 2> /dev/null || break
-      sleep 0.1
+    for _ in $(seq 200); do
+      running "$pid" || break
+      sleep 0.05
     done
     kill -KILL "$pid" 2> /dev/null || true
   fi
@@ -200,9 +207,11 @@ all_up() {
 
 # --- up ---------------------------------------------------------------------------------------
 
-# Whether tajir's list of settings mentions redis-cluster:// (as the tests detect it too).
+# Whether tajir's list of settings (`tajir` alone, or `tajir serve --help`) mentions
+# redis-cluster://; tests/integration/test_cluster_demo.py asks the same.
 supports_cluster() {
-  { timeout 5 "$tajir" serve --help || true; } 2>&1 | grep -F redis-cluster > /dev/null
+  { timeout 5 "$tajir" || true; timeout 5 "$tajir" serve --help || true; } 2>&1 |
+    grep -F redis-cluster > /dev/null
 }
 
 preflight() {
@@ -346,7 +355,8 @@ summary() {
   for i in 1 2 3; do echo "  node$i (its own port):          http://127.0.0.1:${node_ports[$((i - 1))]}"; done
   echo "PostgreSQL:  $(db_url)"
   if [ "$mode" = cluster ]; then
-    echo "Redis Cluster: 127.0.0.1:${redis_ports[*]} (3 masters, a replica each); nodes use $(redis_url)"
+    echo "Redis Cluster: 127.0.0.1, ports ${redis_ports[*]} (3 masters, a replica each)"
+    echo "             the nodes' --redis $(redis_url)"
   else
     echo "Redis:       $(redis_url)"
   fi
