@@ -404,6 +404,7 @@ up() {
   [ -d "$dir" ] || made_dir=true
   [ -f "$state" ] || fresh=true
   trap undo EXIT
+  trap 'exit 130' INT TERM # through undo too
   mkdir -p "$dir" "$run" "$logs"
   chmod 755 "$dir"
   if [ "$(id -u)" = 0 ] && ! runuser -u postgres -- test -x "$dir"; then
