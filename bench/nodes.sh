@@ -16,21 +16,16 @@ lease_ms=${LEASE_MS:-2000}
 work=$(mktemp -d)
 chmod 755 "$work"
 pids=()
-pg_bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
-as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+source "$(dirname "$0")/../scripts/lib/postgres.sh"
 cleanup() {
   for p in "${pids[@]}"; do kill -CONT "$p" 2>/dev/null || true; kill "$p" 2>/dev/null || true; done
-  as_pg "$pg_bin/pg_ctl" -D "$work/pg" -m immediate stop >/dev/null 2>&1 || true
+  pg_stop "$work/pg" immediate
   rm -rf "$work"
 }
 trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 pg_port=$(free_port)
-mkdir -p "$work/pg" && [ "$(id -u)" = 0 ] && chown postgres "$work/pg"
-as_pg "$pg_bin/initdb" -D "$work/pg" -A trust -U tajir -E UTF8 --no-sync >/dev/null
-as_pg "$pg_bin/pg_ctl" -D "$work/pg" -w -l "$work/pg/log" \
-  -o "-p $pg_port -k $work/pg -c listen_addresses=127.0.0.1 -c max_connections=200" start >/dev/null
+pg_start "$work/pg" "$pg_port" -c max_connections=200
 pg="postgresql://tajir@127.0.0.1:$pg_port"
 as_pg "$pg_bin/createdb" -h "$work/pg" -p "$pg_port" -U tajir base
 "$build/tajir" seed --db "$pg/base" --shops "$shops" --products 1000 --customers 2000 \

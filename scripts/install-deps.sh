@@ -19,6 +19,8 @@ packages=(
   # tests and benchmarks: a real PostgreSQL the tests start themselves, wrk for load
   libgtest-dev libgmock-dev libbenchmark-dev python3 python3-pytest postgresql wrk curl
   nginx-light
+  # scripts/cluster-demo.sh: redis-cli (also for its Redis Cluster), with the above
+  redis-tools
   # the browser test of the cache page (tests/e2e), and a font for its screenshots
   chromium fonts-dejavu-core
   # the Flask + Redis peer of the HTTP benchmark (bench/peers/flask_redis)
