@@ -253,8 +253,8 @@ class RedisCluster:
                             *[f"127.0.0.1:{n.port}" for n in self.nodes],
                             "--cluster-replicas", "1", "--cluster-yes"],
                            check=True, capture_output=True, timeout=30)
-            if not self.wait_ok():
-                raise RuntimeError("the Redis Cluster did not reach cluster_state:ok")
+            if not self.wait_ok() or not self.wait_replicated():
+                raise RuntimeError("the Redis Cluster did not reach cluster_state:ok, or never synced")
         except Exception:
             self.stop()
             raise
@@ -268,6 +268,16 @@ class RedisCluster:
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
             if all("cluster_state:ok" in n.cli("CLUSTER", "INFO") for n in self.nodes if n.running()):
+                return True
+            time.sleep(0.05)
+        return False
+
+    def wait_replicated(self, seconds=20):
+        """Whether every master has a replica in sync (state=online) within `seconds`."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            infos = [n.cli("INFO", "replication") for n in self.nodes if n.running()]
+            if all("role:master" not in i or "state=online" in i for i in infos):
                 return True
             time.sleep(0.05)
         return False
