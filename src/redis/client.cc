@@ -570,6 +570,7 @@ Result<std::vector<Reply>> Client::run_cluster(const std::vector<Command>& comma
         }
       }
     }
+    redirects_.fetch_add(again.size(), std::memory_order_relaxed);
     if (moved) refresh();
     if (busy) {
       std::this_thread::sleep_for(pause);
@@ -670,6 +671,7 @@ ClientStats Client::stats() const {
   s.connected = reached_.load();
   s.cluster = true;
   s.masters = masters_.size();
+  s.redirects = redirects_.load(std::memory_order_relaxed);
   return s;
 }
 

@@ -111,7 +111,8 @@ struct ClientStats {
   uint64_t total_us = 0;    // time in the calls that reached Redis, summed
   bool connected = false;   // the last call reached Redis
   bool cluster = false;
-  size_t masters = 1;  // cluster: masters in the slot table
+  size_t masters = 1;      // cluster: masters in the slot table
+  uint64_t redirects = 0;  // cluster: -MOVED, -ASK and -TRYAGAIN replies followed
 };
 
 // "redis://HOST:PORT" or "redis://HOST" (port 6379): one Redis; "redis-cluster://HOST:PORT,
@@ -191,6 +192,7 @@ class Client {
   std::chrono::steady_clock::time_point refreshed_at_{};  // GUARDED_BY(mu_)
   std::mutex refresh_mu_;                                 // one refresh at a time
   std::atomic<bool> reached_{false};                      // cluster: the last call reached
+  std::atomic<uint64_t> redirects_{0};
 };
 
 }  // namespace tajir::redis

@@ -339,6 +339,7 @@ TierStats Tier::stats() const {
   s.connected = c.connected;
   s.cluster = c.cluster;
   s.masters = c.masters;
+  s.redirects = c.redirects;
   s.state = !s.connected          ? TierState::kDown
             : evicting_.load()    ? TierState::kEvicting
             : s.pending_shops > 0 ? TierState::kRepairing

@@ -122,8 +122,9 @@ struct TierStats {
   uint64_t reads_timed = 0;
   size_t pending_shops = 0;
   bool connected = false;
-  bool cluster = false;  // a Redis Cluster (else one Redis)
-  size_t masters = 1;    // its masters
+  bool cluster = false;    // a Redis Cluster (else one Redis)
+  size_t masters = 1;      // its masters
+  uint64_t redirects = 0;  // Cluster redirections (-MOVED, -ASK, -TRYAGAIN) followed
   TierState state = TierState::kDown;
   std::optional<uint64_t> used_memory, used_memory_peak;  // INFO memory, last sample
   std::optional<double> latency_us() const {

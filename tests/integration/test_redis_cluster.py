@@ -64,6 +64,10 @@ def test_no_read_is_stale_while_the_shops_and_the_groups_slots_migrate(make_clus
 
     check(checker(cluster, seed=12), migrate, verify=verify)
     assert keys_in_slot(redis, slots[0]) > 0
+    redirects = [n.get("/api/cache/stats", ADMIN_TOKEN).json["tiers"]["redis"]["redirects"]
+                 for n in cluster.nodes]
+    print(f"redirects followed by each node's tier: {redirects}")
+    assert sum(redirects) > 0, "the nodes' calls met the migrations"
 
 
 def test_no_read_is_stale_when_a_master_is_killed_and_its_replica_takes_over(make_cluster):
