@@ -121,7 +121,10 @@ json redis_json(const redis::Tier* tier, bool server_scope, const redis::Group* 
               {"connected", s.connected},
               {"state", std::string(redis::to_string(s.state))}};
   if (!server_scope) return out;  // its counters are every shop's
-  out.update({{"latency_us", rounded(s.latency_us())},
+  out.update({{"mode", s.cluster ? "cluster" : "single"},
+              {"masters", s.masters},
+              {"redirects", s.redirects},
+              {"latency_us", rounded(s.latency_us())},
               {"latency_ms", rounded(s.latency_us(), 0.001)},
               {"hits", s.hits},
               {"misses", s.misses},

@@ -76,7 +76,8 @@ const std::vector<Setting>& settings() {
          return OkStatus();
        }},
       {"redis",
-       "redis://HOST:PORT: a second cache tier behind the local one, shared by every node on it",
+       "redis://HOST:PORT, or redis-cluster://HOST:PORT,HOST:PORT,... (a Redis Cluster's seed "
+       "nodes): a second cache tier behind the local one, shared by every node on it",
        [](Config& c, const std::string& v) {
          if (!v.empty()) {
            if (auto ep = redis::parse_url(v); !ep.ok()) return ep.status();

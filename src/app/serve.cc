@@ -65,15 +65,15 @@ int serve(const Config& c) {
   if (!c.redis.empty()) {
     if (!cache)
       return fail("redis", InvalidArgument("--redis needs the local cache (--cache true)"));
-    auto ep = redis::parse_url(c.redis);
-    if (!ep.ok()) return fail("redis", ep.status());
+    auto client = redis::parse_url(c.redis);
+    if (!client.ok()) return fail("redis", client.status());
     const std::chrono::milliseconds timeout(c.redis_timeout_ms);
-    second_tier = std::make_unique<redis::Tier>(redis::TierOptions{
-        .client = {.endpoint = *ep,
-                   .pool_size = std::max<size_t>(4, 2 * std::thread::hardware_concurrency()),
-                   .connect_timeout = timeout,
-                   .command_timeout = timeout},
-        .store_delay = std::chrono::milliseconds(c.redis_store_delay_ms)});
+    client->pool_size = std::max<size_t>(4, 2 * std::thread::hardware_concurrency());
+    client->connect_timeout = timeout;
+    client->command_timeout = timeout;
+    second_tier = std::make_unique<redis::Tier>(
+        redis::TierOptions{.client = std::move(*client),
+                           .store_delay = std::chrono::milliseconds(c.redis_store_delay_ms)});
     cache::Cache* local = cache.get();
     redis::GroupOptions nodes{
         .client = second_tier->options().client,

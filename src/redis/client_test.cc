@@ -27,11 +27,11 @@ Result<Reply> until_ok(Client& c, const Command& cmd) {
 TEST(RedisUrl, ParsesHostAndPort) {
   auto ep = parse_url("redis://10.0.0.5:6380");
   ASSERT_TRUE(ep.ok());
-  EXPECT_EQ(ep->host, "10.0.0.5");
-  EXPECT_EQ(ep->port, 6380);
+  EXPECT_EQ(ep->endpoint.host, "10.0.0.5");
+  EXPECT_EQ(ep->endpoint.port, 6380);
   auto plain = parse_url("redis://cache.local");
   ASSERT_TRUE(plain.ok());
-  EXPECT_EQ(plain->port, 6379);
+  EXPECT_EQ(plain->endpoint.port, 6379);
   for (const char* bad : {"", "http://x:1", "redis://", "redis://h:0", "redis://h:70000",
                           "redis://h:12x", "redis://user@h:1", "redis://h:1/2"}) {
     EXPECT_EQ(parse_url(bad).status().code(), StatusCode::kInvalidArgument) << bad;

@@ -159,7 +159,8 @@ void Group::close() {
 bool Group::renew(Position& at) {
   const int64_t sent = now_ns();
   const std::string lease_ms = std::to_string(options_.lease.count());
-  auto r = reader_.eval(kRenew, {kEpoch, kNodes, kSeq, kLog}, {node_, lease_ms, random_hex()});
+  auto r = reader_.eval(kRenew, {kEpoch, kNodes, kSeq, kLog}, {node_, lease_ms, random_hex()},
+                        /*durable=*/true);
   const int64_t received = now_ns();
   const int64_t held_until = valid_until_ns_.load(std::memory_order_relaxed);
   if (!r.ok() || r->elements.size() != 4) {
@@ -190,7 +191,7 @@ bool Group::renew(Position& at) {
                 as_text(r->elements[2])};
   applied_.store(at.seq, std::memory_order_relaxed);
   const std::string seq = std::to_string(at.seq);
-  auto acked = reader_.eval(kAck, {kEpoch, kApplied}, {at.epoch, node_, seq});
+  auto acked = reader_.eval(kAck, {kEpoch, kApplied}, {at.epoch, node_, seq}, /*durable=*/true);
   if (!acked.ok() || until <= now_ns()) return false;
   open(until);
   return true;
@@ -236,7 +237,7 @@ void Group::read(Position& at) {
   if (!moved) return;
   applied_.store(at.seq, std::memory_order_relaxed);
   const std::string seq = std::to_string(at.seq);
-  (void)reader_.eval(kAck, {kEpoch, kApplied}, {at.epoch, node_, seq});
+  (void)reader_.eval(kAck, {kEpoch, kApplied}, {at.epoch, node_, seq}, /*durable=*/true);
 }
 
 void Group::publish_and_wait(const std::vector<std::string>& tags, bool clear) {
@@ -256,7 +257,8 @@ void Group::publish_and_wait(const std::vector<std::string>& tags, bool clear) {
   Result<Reply> r = Status(StatusCode::kUnavailable, "not tried");
   while (true) {
     r = writer_.eval(kPublish, {kEpoch, kSeq, kLog},
-                     {node_, joined, max_log, lease_ms, clear ? "1" : "0", random_hex()});
+                     {node_, joined, max_log, lease_ms, clear ? "1" : "0", random_hex()},
+                     /*durable=*/true);
     if (r.ok() || Clock::now() >= unreachable_limit) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }

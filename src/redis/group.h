@@ -23,6 +23,9 @@
 //   it answers: by then every other node, which cannot renew either, has stopped serving
 //   locally. A write in the first lease of a new epoch waits for the rest of it: nodes of the
 //   old one may still think their leases hold.
+// In a Redis Cluster every key has the hash tag {tajir} (one slot, one master), and what the
+// others rely on (a renewal, an entry, an acknowledgement) is replicated before it counts
+// (WAIT, redis/client.h): a failover's new master still has it.
 // What this does not cover: a node cut off from Redis while the others still reach it; its
 // writes answer after a lease, and the others may serve what they changed until its shops'
 // generations are raised (Tier::repair). docs/CACHE.md says more.

@@ -19,8 +19,9 @@ ClientOptions client_of(const RedisTestServer& s) { return s.fast_client(); }
 
 // A node: a Group whose local tier is a record of what it was asked to drop.
 struct Node {
-  Node(const RedisTestServer& s, std::string name)
-      : group(GroupOptions{.client = client_of(s),
+  Node(const RedisTestServer& s, std::string name) : Node(client_of(s), std::move(name)) {}
+  Node(ClientOptions client, std::string name)
+      : group(GroupOptions{.client = std::move(client),
                            .node = std::move(name),
                            .lease = kLease,
                            .block = milliseconds(50),
@@ -166,6 +167,25 @@ TEST(GroupTest, AnEntryTheReaderMissedClearsItsTier) {
   a.group.publish_and_wait({"shop:3"}, false);
   EXPECT_EQ(b.seen().back(), "shop:3");
   EXPECT_EQ(b.group.stats().applied, 11u);
+}
+
+TEST(GroupTest, NodesOnAClusterAcknowledgeEachOthersWrites) {
+  RedisTestCluster cluster;
+  ASSERT_TRUE(cluster.ok());
+  Node a(cluster.fast_client(), "a"), b(cluster.fast_client(), "b");
+  ASSERT_TRUE(wait_for([&] { return a.group.stats().serving && b.group.stats().serving; }));
+  for (int i = 0; i < 20; ++i) {
+    const std::string tag = "product:1:" + std::to_string(i);
+    Node& writer = i % 2 == 0 ? a : b;
+    Node& other = i % 2 == 0 ? b : a;
+    writer.group.publish_and_wait({tag}, false);
+    ASSERT_FALSE(other.seen().empty());
+    EXPECT_EQ(other.seen().back(), tag);  // applied before the write returned
+  }
+  EXPECT_EQ(a.group.stats().published, 10u);
+  EXPECT_EQ(b.group.stats().entries, 10u);
+  EXPECT_EQ(a.group.stats().unpublished + b.group.stats().unpublished, 0u);
+  EXPECT_EQ(a.group.stats().live_nodes, 2u);
 }
 
 }  // namespace

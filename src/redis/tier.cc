@@ -235,7 +235,7 @@ bool Tier::invalidate(const std::vector<ShopTags>& groups) {
     views[i].assign(keys[i].begin(), keys[i].end());
     evals.push_back({&kInvalidate, views[i], {keep}});
   }
-  auto r = client_.eval_pipeline(evals);
+  auto r = client_.eval_pipeline(evals, /*durable=*/true);
   bool ok = r.ok();
   for (size_t i = 0; ok && i < r->size(); ++i) ok = !(*r)[i].is_error();
   if (!ok) {
@@ -267,7 +267,7 @@ bool Tier::repair() {
   std::vector<Client::Eval> evals;
   for (size_t i = 0; i < shops.size(); ++i)
     evals.push_back({&kInvalidate, {keys[2 * i], keys[2 * i + 1]}, {keep}});
-  auto r = client_.eval_pipeline(evals);
+  auto r = client_.eval_pipeline(evals, /*durable=*/true);
   std::lock_guard lock(pending_mu_);
   if (!r.ok()) {
     count(errors_);
@@ -287,25 +287,35 @@ bool Tier::repair() {
 void Tier::check_policy() {
   // An allkeys-* policy may evict a version key or a counter, which could make an old value
   // current again: such a Redis is not used. A Redis that does not answer CONFIG (renamed in
-  // some managed services) is trusted as documented.
-  auto r = client_.command({"CONFIG", "GET", "maxmemory-policy"});
-  if (!r.ok() || r->elements.size() != 2) return;
-  const bool evicting = r->elements[1].str.starts_with("allkeys");
-  if (evicting && !evicting_.exchange(true))
-    spdlog::error("redis: maxmemory-policy is {}, which may evict tag versions: not using Redis",
-                  r->elements[1].str);
+  // some managed services) is trusted as documented. In a Cluster, every master must hold it.
+  auto r = client_.on_every_master({"CONFIG", "GET", "maxmemory-policy"});
+  if (!r.ok()) return;
+  bool evicting = false;
+  for (const Reply& m : *r) {
+    if (m.elements.size() != 2 || !m.elements[1].str.starts_with("allkeys")) continue;
+    evicting = true;
+    if (!evicting_.exchange(true))
+      spdlog::error("redis: maxmemory-policy is {}, which may evict tag versions: not using Redis",
+                    m.elements[1].str);
+  }
   if (!evicting) evicting_.store(false);
 }
 
 void Tier::sample() {
   check_policy();
-  auto r = client_.command({"INFO", "memory"});
+  auto r = client_.on_every_master({"INFO", "memory"});  // a Cluster's: summed
   if (!r.ok()) {
     count(errors_);
     return;
   }
-  used_memory_.store(info_field(r->str, "used_memory"));
-  used_memory_peak_.store(info_field(r->str, "used_memory_peak"));
+  int64_t used = 0, peak = 0;
+  for (const Reply& m : *r) {
+    const int64_t u = info_field(m.str, "used_memory"), p = info_field(m.str, "used_memory_peak");
+    used = used < 0 || u < 0 ? -1 : used + u;
+    peak = peak < 0 || p < 0 ? -1 : peak + p;
+  }
+  used_memory_.store(used);
+  used_memory_peak_.store(peak);
 }
 
 TierStats Tier::stats() const {
@@ -325,7 +335,11 @@ TierStats Tier::stats() const {
     std::lock_guard lock(pending_mu_);
     s.pending_shops = pending_.size();
   }
-  s.connected = client_.stats().connected;
+  const ClientStats c = client_.stats();
+  s.connected = c.connected;
+  s.cluster = c.cluster;
+  s.masters = c.masters;
+  s.redirects = c.redirects;
   s.state = !s.connected          ? TierState::kDown
             : evicting_.load()    ? TierState::kEvicting
             : s.pending_shops > 0 ? TierState::kRepairing

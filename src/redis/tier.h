@@ -30,6 +30,11 @@
 // with an allkeys-* maxmemory-policy the tier is not used (state evicting), checked at start
 // and with every sample.
 //
+// In a Redis Cluster (ClientOptions::cluster), one shop's scripts touch one slot; what makes
+// an old value unreadable (invalidate(), repair()) is replicated before it counts (WAIT, see
+// redis/client.h), so that a replica promoted by a failover has it; INFO memory is summed over
+// the masters, and the maxmemory-policy must hold on each.
+//
 // Errors never reach the caller: a Redis that is down or slow makes get() a bypass and put()
 // a no-op, and is counted.
 //
@@ -117,6 +122,9 @@ struct TierStats {
   uint64_t reads_timed = 0;
   size_t pending_shops = 0;
   bool connected = false;
+  bool cluster = false;    // a Redis Cluster (else one Redis)
+  size_t masters = 1;      // its masters
+  uint64_t redirects = 0;  // Cluster redirections (-MOVED, -ASK, -TRYAGAIN) followed
   TierState state = TierState::kDown;
   std::optional<uint64_t> used_memory, used_memory_peak;  // INFO memory, last sample
   std::optional<double> latency_us() const {

@@ -200,5 +200,41 @@ TEST(RedisTier, SamplesRedisMemory) {
   EXPECT_GE(*t.stats().used_memory_peak, *t.stats().used_memory);
 }
 
+TEST(RedisTier, OnAClusterEachShopIsServedByItsMasterAndInvalidatedAcrossMasters) {
+  RedisTestCluster cluster;
+  ASSERT_TRUE(cluster.ok());
+  Tier t({.client = cluster.fast_client(), .sample_interval = milliseconds(0)});
+  constexpr int kShops = 40;
+  for (int shop = 1; shop <= kShops; ++shop) {
+    Lookup l = t.get(shop, "k");
+    ASSERT_TRUE(l.ticket.has_value()) << shop;
+    t.put(*l.ticket, "k", fill_of("body" + std::to_string(shop)));
+  }
+  for (int shop = 1; shop <= kShops; ++shop) {
+    Lookup l = t.get(shop, "k");
+    ASSERT_TRUE(l.found.has_value()) << shop;
+    EXPECT_EQ(l.found->body, "body" + std::to_string(shop));
+  }
+  // One invalidation of every even shop: one pipeline, split over the masters.
+  std::vector<ShopTags> groups;
+  for (int shop = 2; shop <= kShops; shop += 2) groups.push_back({shop, {"product:1:7"}});
+  ASSERT_TRUE(t.invalidate(groups));
+  for (int shop = 1; shop <= kShops; ++shop)
+    EXPECT_EQ(t.get(shop, "k").found.has_value(), shop % 2 == 1) << shop;
+  EXPECT_EQ(t.stats().pending_shops, 0u);
+  t.sample();
+  const TierStats s = t.stats();
+  EXPECT_TRUE(s.cluster);
+  EXPECT_EQ(s.masters, 3u);
+  EXPECT_EQ(s.state, TierState::kUp);
+  ASSERT_TRUE(s.used_memory.has_value());
+  // Three masters' memory, summed: more than any one of them uses.
+  Client one(cluster.node(0).fast_client());
+  auto info = one.command({"INFO", "memory"});
+  ASSERT_TRUE(info.ok());
+  EXPECT_GT(*s.used_memory, 2u * static_cast<uint64_t>(std::stoll(
+                                     info->str.substr(info->str.find("used_memory:") + 12))));
+}
+
 }  // namespace
 }  // namespace tajir::redis

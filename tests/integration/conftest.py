@@ -8,6 +8,7 @@ import glob
 import json
 import os
 import pwd
+import random
 import re
 import shutil
 import signal
@@ -39,6 +40,20 @@ def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def free_cluster_port():
+    """A port for a Redis Cluster node: at most 55535, free with its bus port (10000 above)."""
+    for _ in range(1000):
+        port = random.randint(20000, 49999)
+        try:
+            for p in (port, port + 10000):
+                with socket.socket() as s:
+                    s.bind(("127.0.0.1", p))
+            return port
+        except OSError:
+            continue
+    raise RuntimeError("no free port pair for a Redis Cluster node")
 
 
 class Postgres:
@@ -182,10 +197,11 @@ class Reply:
 class Redis:
     """A redis-server on a free loopback port; append_only keeps its data across a kill."""
 
-    def __init__(self, append_only=False):
-        self.port = free_port()
+    def __init__(self, append_only=False, extra=(), port=None):
+        self.port = port or free_port()
         self.dir = tempfile.mkdtemp(prefix="tajir-redis-")
         self.append_only = append_only
+        self.extra = list(extra)  # more redis-server arguments
         self.proc = None
         self.start()
 
@@ -196,7 +212,8 @@ class Redis:
     def start(self):
         self.proc = subprocess.Popen(
             ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--dir", self.dir, "--save", "",
-             "--appendonly", "yes" if self.append_only else "no", "--appendfsync", "always"],
+             "--appendonly", "yes" if self.append_only else "no", "--appendfsync", "always",
+             *self.extra],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         for _ in range(500):
             if self.cli("PING") == "PONG":
@@ -213,9 +230,102 @@ class Redis:
             self.proc.send_signal(signal.SIGKILL)
             self.proc.wait()
 
+    def running(self):
+        return self.proc is not None and self.proc.poll() is None
+
     def stop(self):
         self.kill()
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class RedisCluster:
+    """A Redis Cluster on loopback: `masters` masters and a replica each (Redis instances with
+    cluster mode on and a node timeout of 1 s, joined by `redis-cli --cluster create`)."""
+
+    def __init__(self, masters=3):
+        self.nodes = []
+        try:
+            for _ in range(2 * masters):
+                self.nodes.append(Redis(extra=["--cluster-enabled", "yes", "--cluster-config-file",
+                                               "nodes.conf", "--cluster-node-timeout", "1000"],
+                                        port=free_cluster_port()))
+            subprocess.run(["redis-cli", "--cluster", "create",
+                            *[f"127.0.0.1:{n.port}" for n in self.nodes],
+                            "--cluster-replicas", "1", "--cluster-yes"],
+                           check=True, capture_output=True, timeout=30)
+            if not self.wait_ok() or not self.wait_replicated():
+                raise RuntimeError("the Redis Cluster did not reach cluster_state:ok, or never synced")
+        except Exception:
+            self.stop()
+            raise
+
+    @property
+    def url(self):
+        return "redis-cluster://" + ",".join(f"127.0.0.1:{n.port}" for n in self.nodes)
+
+    def wait_ok(self, seconds=20):
+        """Whether every running node says cluster_state:ok within `seconds`."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            if all("cluster_state:ok" in n.cli("CLUSTER", "INFO") for n in self.nodes if n.running()):
+                return True
+            time.sleep(0.05)
+        return False
+
+    def wait_replicated(self, seconds=20):
+        """Whether every master has a replica in sync (state=online) within `seconds`."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            infos = [n.cli("INFO", "replication") for n in self.nodes if n.running()]
+            if all("role:master" not in i or "state=online" in i for i in infos):
+                return True
+            time.sleep(0.05)
+        return False
+
+    def slot(self, key):
+        return int(self.nodes[0].cli("CLUSTER", "KEYSLOT", key))
+
+    def node_id(self, node):
+        return node.cli("CLUSTER", "MYID")
+
+    def masters(self):
+        """{node: [(first, last) slot ranges]} of the masters not failed, as a running node sees
+        them."""
+        seen = next(n for n in self.nodes if n.running())
+        by_port = {n.port: n for n in self.nodes}
+        out = {}
+        for line in seen.cli("CLUSTER", "NODES").splitlines():
+            words = line.split()
+            if "master" not in words[2] or "fail" in words[2]:
+                continue
+            port = int(words[1].split("@")[0].split(":")[1])
+            ranges = [tuple(int(x) for x in (r.split("-") * 2)[:2]) for r in words[8:] if not r.startswith("[")]
+            out[by_port[port]] = ranges
+        return out
+
+    def master_of(self, slot):
+        return next((n for n, ranges in self.masters().items() if any(a <= slot <= b for a, b in ranges)), None)
+
+    def migrate_slot(self, slot, target):
+        """Moves `slot` with its keys to the master `target` (IMPORTING, MIGRATING, MIGRATE,
+        SETSLOT NODE), as `redis-cli --cluster reshard` does."""
+        source = self.master_of(slot)
+        if source is target:
+            return
+        target_id, source_id = self.node_id(target), self.node_id(source)
+        target.cli("CLUSTER", "SETSLOT", str(slot), "IMPORTING", source_id)
+        source.cli("CLUSTER", "SETSLOT", str(slot), "MIGRATING", target_id)
+        for _ in range(1000):
+            keys = source.cli("CLUSTER", "GETKEYSINSLOT", str(slot), "100").split()
+            if not keys:
+                break
+            source.cli("MIGRATE", "127.0.0.1", str(target.port), "", "0", "5000", "REPLACE", "KEYS", *keys)
+        for n in [target, source] + [m for m in self.masters() if m not in (target, source)]:
+            n.cli("CLUSTER", "SETSLOT", str(slot), "NODE", target_id)
+
+    def stop(self):
+        for n in self.nodes:
+            n.stop()
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

@@ -100,8 +100,9 @@ class Cluster:
 def make_cluster(postgres):
     made = []
 
-    def make(count=NODES, append_only=False, extra=None):
-        redis = Redis(append_only=append_only)
+    def make(count=NODES, append_only=False, extra=None, redis_class=None):
+        """`redis_class`: what to start instead of one Redis (test_redis_cluster.py's cluster)."""
+        redis = redis_class() if redis_class else Redis(append_only=append_only)
         try:
             cluster = Cluster(postgres.new_database(), redis, count, extra)
         except Exception:
