@@ -33,6 +33,8 @@ bench: build
 	bash bench/run.sh $(BUILD)
 	bash bench/http_bench.sh $(BUILD)
 	bash bench/posday.sh $(BUILD)
+	bash bench/tiers.sh $(BUILD)
+	bash bench/nodes.sh $(BUILD)
 
 # ASan+UBSan, then TSan, each a build of its own.
 test-sanitize: deps
