@@ -29,6 +29,17 @@ Result<Reply> until_ok(Client& c, const Command& cmd, milliseconds limit = milli
   return r;
 }
 
+// Writes `value` under `key` durably (just after the start a replica may still be catching
+// up: retried for 5 s); the index of the key's master.
+size_t write_durably(RedisTestCluster& cluster, Client& c, const std::string& key,
+                     std::string_view value) {
+  auto first = until_ok(c, {"SET", key, value}, milliseconds(5000), /*durable=*/true);
+  EXPECT_TRUE(first.ok()) << first.status().message();
+  const size_t m = cluster.master_of(key_slot(key));
+  EXPECT_LT(m, cluster.size());
+  return m;
+}
+
 // The replica (an index) of the master at index m.
 size_t replica_of(RedisTestCluster& cluster, size_t m) {
   for (size_t i = 0; i < cluster.size(); ++i) {
@@ -186,10 +197,7 @@ TEST_F(RedisCluster, ASlotMovedDuringAndAfterItsMigrationIsFollowed) {
 TEST_F(RedisCluster, ADurableWriteThatNoReplicaAcknowledgedFails) {
   Client c(cluster.fast_client());
   const std::string key = shop_key(3, "k");
-  // Just after the start, a replica may still be catching up.
-  auto first = until_ok(c, {"SET", key, "1"}, milliseconds(5000), /*durable=*/true);
-  ASSERT_TRUE(first.ok()) << first.status().message();
-  const size_t m = cluster.master_of(key_slot(key));
+  const size_t m = write_durably(cluster, c, key, "1");
   ASSERT_LT(m, cluster.size());
   const size_t replica = replica_of(cluster, m);
   ASSERT_LT(replica, cluster.size());
@@ -206,10 +214,7 @@ TEST_F(RedisCluster, ADurableWriteThatNoReplicaAcknowledgedFails) {
 TEST_F(RedisCluster, AKilledMasterFailsFastThenItsReplicaServes) {
   Client c(cluster.fast_client());
   const std::string key = shop_key(9, "k");
-  // Just after the start, a replica may still be catching up.
-  auto first = until_ok(c, {"SET", key, "v"}, milliseconds(5000), /*durable=*/true);
-  ASSERT_TRUE(first.ok()) << first.status().message();
-  const size_t m = cluster.master_of(key_slot(key));
+  const size_t m = write_durably(cluster, c, key, "v");
   ASSERT_LT(m, cluster.size());
   std::vector<std::string> elsewhere;  // keys of the other masters
   for (int s = 0; s < 50; ++s)
