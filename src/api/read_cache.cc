@@ -422,8 +422,10 @@ size_t ReadCache::invalidate(const std::vector<std::string>& tags, cache::Invali
                              std::vector<cache::DroppedKey>* dropped,
                              const cache::Rewriter* rewrite) {
   if (cache_ == nullptr || tags.empty()) return 0;
-  const size_t n = drop(tags, cause, dropped, rewrite);
-  if (group_ != nullptr) group_->publish_and_wait(tags, cause == cache::InvalidationCause::kClear);
+  const auto committed = std::chrono::steady_clock::now();
+  const size_t n = drop(tags, cause, dropped, rewrite, committed);
+  if (group_ != nullptr)
+    group_->publish_and_wait(tags, cause == cache::InvalidationCause::kClear, committed);
   return n;
 }
 
@@ -442,11 +444,12 @@ void ReadCache::forget_all() {
 void ReadCache::apply_remote(const std::vector<std::string>& tags, bool clear) {
   if (cache_ == nullptr || tags.empty()) return;
   drop(tags, clear ? cache::InvalidationCause::kClear : cache::InvalidationCause::kWrite, nullptr,
-       nullptr);
+       nullptr, std::chrono::steady_clock::now());
 }
 
 size_t ReadCache::drop(const std::vector<std::string>& tags, cache::InvalidationCause cause,
-                       std::vector<cache::DroppedKey>* dropped, const cache::Rewriter* rewrite) {
+                       std::vector<cache::DroppedKey>* dropped, const cache::Rewriter* rewrite,
+                       std::chrono::steady_clock::time_point since) {
   std::vector<std::string_view> views(tags.begin(), tags.end());
   // A write's Rewriter keeps what it can bring up to date; the second pass (after Redis) runs it
   // again: it keeps as they are the entries the first pass brought to the change's version, and
@@ -459,18 +462,18 @@ size_t ReadCache::drop(const std::vector<std::string>& tags, cache::Invalidation
   };
   size_t n = local();
   if (redis_ != nullptr) {
-    drop_in_redis(tags);
+    drop_in_redis(tags, since);
     n += local();
   }
   return n;
 }
 
-void ReadCache::drop_in_redis(const std::vector<std::string>& tags) {
+void ReadCache::drop_in_redis(const std::vector<std::string>& tags,
+                              std::chrono::steady_clock::time_point since) {
   if (redis_->invalidate(redis_groups(tags)) || group_ == nullptr) return;
   // Alone, a missed invalidation only stops this node reading Redis until the repair; other
   // nodes would go on reading what it should have dropped.
-  const auto limit =
-      std::chrono::steady_clock::now() + group_->options().lease + group_->options().lease / 10;
+  const auto limit = since + group_->options().lease + group_->options().lease / 10;
   while (!redis_->repair() && std::chrono::steady_clock::now() < limit)
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
 }

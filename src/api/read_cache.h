@@ -199,11 +199,15 @@ class ReadCache {
   Result<Filled> whole_page(const PageRecipe& recipe);
   // invalidate() but for the log: the local tier, Redis, the local tier again.
   size_t drop(const std::vector<std::string>& tags, cache::InvalidationCause cause,
-              std::vector<cache::DroppedKey>* dropped, const cache::Rewriter* rewrite);
+              std::vector<cache::DroppedKey>* dropped, const cache::Rewriter* rewrite,
+              std::chrono::steady_clock::time_point since);
   // Raises the versions of `tags` in Redis. With other nodes, an invalidation that missed is
   // repaired (the shops' generations raised) before this returns, or until Redis has been out
-  // of reach for a lease: the other nodes read Redis too.
-  void drop_in_redis(const std::vector<std::string>& tags);
+  // of reach for a lease (and a tenth) after `since`, the write's commit: the other nodes read
+  // Redis too, and by then each has either stopped serving or got its lease back, and with it
+  // raised every generation, after the commit (forget_all()).
+  void drop_in_redis(const std::vector<std::string>& tags,
+                     std::chrono::steady_clock::time_point since);
   // The Redis tier's part of invalidating `tags`, by shop.
   std::vector<redis::ShopTags> redis_groups(const std::vector<std::string>& tags);
 

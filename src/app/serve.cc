@@ -71,6 +71,9 @@ int serve(const Config& c) {
     client->pool_size = std::max<size_t>(4, 2 * std::thread::hardware_concurrency());
     client->connect_timeout = timeout;
     client->command_timeout = timeout;
+    // A write whose Redis invalidation missed retries its repair through this client until a
+    // lease after its commit: it must not sit out a long backoff while Redis is back.
+    *client = redis::prompt(std::move(*client), std::chrono::milliseconds(c.lease_ms));
     second_tier = std::make_unique<redis::Tier>(
         redis::TierOptions{.client = std::move(*client),
                            .store_delay = std::chrono::milliseconds(c.redis_store_delay_ms)});

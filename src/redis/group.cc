@@ -11,7 +11,7 @@
 namespace tajir::redis {
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using Clock = Group::Clock;
 
 constexpr std::string_view kLog = "{tajir}:log", kSeq = "{tajir}:seq", kNodes = "{tajir}:nodes",
                            kApplied = "{tajir}:applied", kEpoch = "{tajir}:epoch";
@@ -74,6 +74,16 @@ end
 return lag
 )lua");
 
+}  // namespace
+
+ClientOptions prompt(ClientOptions o, std::chrono::milliseconds lease) {
+  o.backoff_max = std::max(std::chrono::milliseconds(1), std::min(o.backoff_max, lease / 10));
+  o.backoff_min = std::min(o.backoff_min, o.backoff_max);
+  return o;
+}
+
+namespace {
+
 int64_t now_ns() { return Clock::now().time_since_epoch().count(); }
 
 std::string random_hex() {
@@ -89,7 +99,9 @@ std::string default_name() {
   return std::string(host) + ":" + std::to_string(getpid()) + ":" + random_hex().substr(0, 8);
 }
 
-ClientOptions one_connection(ClientOptions o, std::chrono::milliseconds block) {
+ClientOptions one_connection(ClientOptions o, std::chrono::milliseconds lease,
+                             std::chrono::milliseconds block) {
+  o = prompt(std::move(o), lease);
   o.pool_size = 1;
   o.command_timeout += block;  // XREAD BLOCK waits that long before it answers
   return o;
@@ -106,8 +118,8 @@ void raise_max(std::atomic<uint64_t>& m, uint64_t v) {
 Group::Group(GroupOptions options)
     : options_(std::move(options)),
       node_(options_.node.empty() ? default_name() : options_.node),
-      reader_(one_connection(options_.client, options_.block)),
-      writer_(options_.client) {
+      reader_(one_connection(options_.client, options_.lease, options_.block)),
+      writer_(prompt(options_.client, options_.lease)) {
   // spdlog's registry is made on first use; made here, before the thread, so that its first
   // use is not on two threads at once (TSan sees no guard in the uninstrumented library).
   spdlog::default_logger_raw();
@@ -140,6 +152,12 @@ void Group::stop() {
   close();
 }
 
+Group::Pass Group::enter() const {
+  const uint64_t state = state_.load(std::memory_order_acquire);
+  if (now_ns() >= valid_until_ns_.load(std::memory_order_acquire)) return Pass{};
+  return Pass{state};
+}
+
 bool Group::still(Pass p) const {
   if (!p.open()) return false;
   std::atomic_thread_fence(std::memory_order_acquire);  // the reads of the local tier before
@@ -165,11 +183,8 @@ bool Group::renew(Position& at) {
   const int64_t held_until = valid_until_ns_.load(std::memory_order_relaxed);
   if (!r.ok() || r->elements.size() != 4) {
     if (!r.ok()) spdlog::debug("redis group: lease not renewed: {}", r.status().message());
-    int64_t none = 0;
-    failing_since_ns_.compare_exchange_strong(none, sent, std::memory_order_relaxed);
     return received < held_until;
   }
-  failing_since_ns_.store(0, std::memory_order_relaxed);
   const int64_t until =
       sent + std::chrono::duration_cast<std::chrono::nanoseconds>(options_.lease).count() * 9 / 10;
   live_.store(static_cast<uint64_t>(r->elements[3].integer), std::memory_order_relaxed);
@@ -240,20 +255,17 @@ void Group::read(Position& at) {
   (void)reader_.eval(kAck, {kEpoch, kApplied}, {at.epoch, node_, seq}, /*durable=*/true);
 }
 
-void Group::publish_and_wait(const std::vector<std::string>& tags, bool clear) {
+void Group::publish_and_wait(const std::vector<std::string>& tags, bool clear,
+                             Clock::time_point committed) {
   util::blocking_point();
   const auto start = Clock::now();
   std::string joined;
   for (const std::string& t : tags) (joined += t) += '\n';
   const std::string max_log = std::to_string(options_.max_log);
   const std::string lease_ms = std::to_string(options_.lease.count());
-  // Past a lease (and a tenth) after this node lost Redis, every other node that cannot reach
-  // it either has stopped serving locally: a long outage costs a write one failed call.
-  const int64_t failing_since = failing_since_ns_.load(std::memory_order_relaxed);
-  const auto lost_at = failing_since != 0
-                           ? std::min(start, Clock::time_point(Clock::duration(failing_since)))
-                           : start;
-  const auto unreachable_limit = lost_at + options_.lease + options_.lease / 10;
+  // Past a lease (and a tenth) after the commit, every other node still serving locally has
+  // renewed since the commit, and any that could not renew in between cleared its tier then.
+  const auto unreachable_limit = committed + options_.lease + options_.lease / 10;
   Result<Reply> r = Status(StatusCode::kUnavailable, "not tried");
   while (true) {
     r = writer_.eval(kPublish, {kEpoch, kSeq, kLog},

@@ -19,10 +19,14 @@
 // - A node that gets its lease back after losing it, or finds a new epoch, first clears its
 //   local tier (invalidations may have passed it by) and reads the log from its end. A gap in
 //   the sequence numbers (the log trimmed past a slow reader) clears the local tier too.
-// - A write that cannot reach Redis waits a whole lease (and a tenth) by its own clock before
-//   it answers: by then every other node, which cannot renew either, has stopped serving
-//   locally. A write in the first lease of a new epoch waits for the rest of it: nodes of the
-//   old one may still think their leases hold.
+// - A write that cannot reach Redis tries again until a whole lease (and a tenth) after its
+//   commit, by its own clock, before it answers: by then every other node that could not renew
+//   either has stopped serving locally, and one that got its lease back since did so after the
+//   commit, and cleared its local tier. Counted from the commit, not from when this node lost
+//   Redis: Redis may be back for the others already. The clients' reconnect backoff is capped
+//   at a tenth of the lease, so "could not reach" means Redis was not there, not that it was
+//   not tried. A write in the first lease of a new epoch waits for the rest of it: nodes of
+//   the old one may still think their leases hold.
 // In a Redis Cluster every key has the hash tag {tajir} (one slot, one master), and what the
 // others rely on (a renewal, an entry, an acknowledgement) is replicated before it counts
 // (WAIT, redis/client.h): a failover's new master still has it.
@@ -46,6 +50,11 @@
 #include "redis/client.h"
 
 namespace tajir::redis {
+
+// `o` with its reconnect backoff capped at a tenth of `lease`, so that while Redis is away it is
+// tried at least that often: what a Group's own clients use, and what a client whose failures
+// a Group's writes rely on (the Redis tier's) must use.
+ClientOptions prompt(ClientOptions o, std::chrono::milliseconds lease);
 
 struct GroupOptions {
   ClientOptions client;  // the log reader's own connection (pool_size is ignored)
@@ -82,18 +91,21 @@ class Group {
   Group& operator=(const Group&) = delete;
 
   // Local reads: a Pass taken before the local tier is read is still good after it only if
-  // the lease held all along. Two atomic loads and a clock read.
+  // the lease held all along. Each is two atomic loads and a clock read: a lease that ran out
+  // by the clock gives a closed Pass before the thread has noticed.
   struct Pass {
     uint64_t state = 0;
     bool open() const { return state % 2 == 1; }
   };
-  Pass enter() const { return Pass{state_.load(std::memory_order_acquire)}; }
+  Pass enter() const;
   bool still(Pass p) const;
 
+  using Clock = std::chrono::steady_clock;
   // Puts a write's invalidation in the log and waits until every other live node applied it
-  // (or its lease ran out); see above for when Redis cannot be reached. Calls
-  // util::blocking_point() first.
-  void publish_and_wait(const std::vector<std::string>& tags, bool clear);
+  // (or its lease ran out); when Redis cannot be reached, until a lease and a tenth after
+  // `committed` (see above). Calls util::blocking_point() first.
+  void publish_and_wait(const std::vector<std::string>& tags, bool clear,
+                        Clock::time_point committed = Clock::now());
 
   // Stops the thread (the destructor does too): no callback runs after this returns, and the
   // local tier is no longer served (the lease is given up locally).
@@ -117,7 +129,7 @@ class Group {
   void open(int64_t until_ns);
   void close();
   // Waits until no other live node lags `seq`, up to `limit`.
-  void await(uint64_t seq, std::chrono::steady_clock::time_point limit);
+  void await(uint64_t seq, Clock::time_point limit);
 
   const GroupOptions options_;
   const std::string node_;
@@ -126,7 +138,6 @@ class Group {
   // Odd while the local tier may be read, raised by each change; valid_until_ns_ ends it early.
   std::atomic<uint64_t> state_{0};
   std::atomic<int64_t> valid_until_ns_{0};
-  std::atomic<int64_t> failing_since_ns_{0};  // the first of the renewals failing now; 0: none
   std::atomic<uint64_t> applied_{0}, entries_{0}, published_{0}, unpublished_{0}, lease_lost_{0},
       gaps_{0}, waits_{0}, wait_us_{0}, wait_max_us_{0}, live_{0};
   std::jthread thread_;  // last: stopped first
