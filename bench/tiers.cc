@@ -7,6 +7,7 @@
 // Per round, each hop's latency per operation (p50, p99, mean), single-threaded, one request in
 // flight, so that the figures are the hops' own and not a queue's:
 //   local hit    cache::Cache::get of a value of that size (timed per batch of 1,000)
+//   leased hit   the same, with a node's lease checked before and after (Group::enter, still)
 //   redis hit    redis::Tier::get of the same value (one EVALSHA: versions checked in Redis)
 //   redis GET    a plain GET of the same bytes through redis::Client (hiredis): the peer
 //   sqlite row   a product read by primary key from a SQLite file (WAL), one read transaction
@@ -192,6 +193,16 @@ int main(int argc, char** argv) {
   for (auto& k : keys)
     if (!plain.command({"SET", "plain:" + k, value}).ok()) die("SET", Internal("redis"));
 
+  // A node's local hit as ReadCache makes it with other nodes: the lease checked before and
+  // after (redis::Group::enter() and still()). Its Redis is its own, so that its lease is not
+  // among those the write waits below wait for.
+  redis::RedisTestServer lease_server;
+  redis::Group leased(
+      redis::GroupOptions{.client = lease_server.fast_client(),
+                          .node = "bench-leased",
+                          .lease = std::chrono::milliseconds(2000),
+                          .invalidate = [](const std::vector<std::string>&, bool) {},
+                          .clear_all = [] {}});
   std::printf("value %zu bytes, %d keys; redis-server on 127.0.0.1:%u, PostgreSQL %s\n", bytes,
               kKeys, redis_server.port(), pg_url->c_str());
   std::printf("%-14s %5s %10s %10s %10s %10s\n", "hop", "round", "p50 us", "p99 us", "mean us",
@@ -200,6 +211,11 @@ int main(int argc, char** argv) {
   for (int r = 1; r <= rounds; ++r) {
     row("local hit", r, time_batches(200, [&](int i) {
           if (!local.get(keys[i % kKeys])) die("local", Internal("miss"));
+        }));
+    row("leased hit", r, time_batches(200, [&](int i) {
+          const redis::Group::Pass pass = leased.enter();
+          if (!pass.open() || !local.get(keys[i % kKeys]) || !leased.still(pass))
+            die("leased", Internal("miss, or the lease does not hold"));
         }));
     row("redis hit", r, time_each(5000, [&](int i) {
           if (!tier.get(1, keys[i % kKeys]).found) die("redis tier", Internal("miss"));
