@@ -473,7 +473,7 @@ void ReadCache::drop_in_redis(const std::vector<std::string>& tags,
   if (redis_->invalidate(redis_groups(tags)) || group_ == nullptr) return;
   // Alone, a missed invalidation only stops this node reading Redis until the repair; other
   // nodes would go on reading what it should have dropped.
-  const auto limit = since + group_->options().lease + group_->options().lease / 10;
+  const auto limit = group_->give_up_at(since);
   while (!redis_->repair() && std::chrono::steady_clock::now() < limit)
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
 }

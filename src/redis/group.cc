@@ -265,7 +265,7 @@ void Group::publish_and_wait(const std::vector<std::string>& tags, bool clear,
   const std::string lease_ms = std::to_string(options_.lease.count());
   // Past a lease (and a tenth) after the commit, every other node still serving locally has
   // renewed since the commit, and any that could not renew in between cleared its tier then.
-  const auto unreachable_limit = committed + options_.lease + options_.lease / 10;
+  const auto unreachable_limit = give_up_at(committed);
   Result<Reply> r = Status(StatusCode::kUnavailable, "not tried");
   while (true) {
     r = writer_.eval(kPublish, {kEpoch, kSeq, kLog},

@@ -106,6 +106,11 @@ class Group {
   // `committed` (see above). Calls util::blocking_point() first.
   void publish_and_wait(const std::vector<std::string>& tags, bool clear,
                         Clock::time_point committed = Clock::now());
+  // When a write committed at `committed` stops trying to reach Redis and answers: a lease and
+  // a tenth later. What else such a write tries first (its Redis tier repair) keeps to it too.
+  Clock::time_point give_up_at(Clock::time_point committed) const {
+    return committed + options_.lease + options_.lease / 10;
+  }
 
   // Stops the thread (the destructor does too): no callback runs after this returns, and the
   // local tier is no longer served (the lease is given up locally).
