@@ -135,7 +135,7 @@ Summary write_waits(const redis::RedisTestServer& server, int nodes, int n,
                             .node = "bench-" + std::to_string(i),
                             .lease = std::chrono::milliseconds(2000),
                             .invalidate = [](const std::vector<std::string>&, bool) {},
-                            .clear_all = [] {}}));
+                            .clear_all = [] { return true; }}));
   for (int i = 0; i < 500; ++i) {  // every node holds its lease and sees the others
     bool all = true;
     for (auto& g : groups) {
@@ -202,7 +202,7 @@ int main(int argc, char** argv) {
                           .node = "bench-leased",
                           .lease = std::chrono::milliseconds(2000),
                           .invalidate = [](const std::vector<std::string>&, bool) {},
-                          .clear_all = [] {}});
+                          .clear_all = [] { return true; }});
   std::printf("value %zu bytes, %d keys; redis-server on 127.0.0.1:%u, PostgreSQL %s\n", bytes,
               kKeys, redis_server.port(), pg_url->c_str());
   std::printf("%-14s %5s %10s %10s %10s %10s\n", "hop", "round", "p50 us", "p99 us", "mean us",

@@ -429,16 +429,19 @@ size_t ReadCache::invalidate(const std::vector<std::string>& tags, cache::Invali
   return n;
 }
 
-void ReadCache::forget_all() {
-  if (cache_ == nullptr) return;
+bool ReadCache::forget_all() {
+  if (cache_ == nullptr) return true;
   cache_->clear();
-  if (redis_ == nullptr || !shop_list_) return;
+  if (redis_ == nullptr || !shop_list_) return true;
   auto shops = shop_list_();
-  if (shops.ok()) {
-    redis_->raise_generations(*shops);
-  } else {
-    spdlog::warn("redis: cannot list the shops to forget: {}", shops.status().message());
+  if (!shops.ok()) {
+    spdlog::warn("redis: cannot list the shops to forget ({}): not serving locally until then",
+                 shops.status().message());
+    return false;
   }
+  // Unreached, the shops stay pending: the tier is not read until they are raised.
+  redis_->raise_generations(*shops);
+  return true;
 }
 
 void ReadCache::apply_remote(const std::vector<std::string>& tags, bool clear) {

@@ -172,8 +172,9 @@ class ReadCache {
   void apply_remote(const std::vector<std::string>& tags, bool clear);
   // When this node's lease comes back after it was lost (redis::Group): empties the local tier
   // and raises every shop's generation in Redis, so that no value stored while some node's
-  // invalidation could not reach Redis is read again by anyone.
-  void forget_all();
+  // invalidation could not reach Redis is read again by anyone. False when the shops cannot be
+  // listed (the database is away): the group does not serve locally until a later call works.
+  bool forget_all();
 
   cache::TypeId type_id(std::string_view type) const;
 

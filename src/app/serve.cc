@@ -95,10 +95,9 @@ int serve(const Config& c) {
             },
         .clear_all =
             [local, &reads] {
-              if (api::ReadCache* r = reads.load(std::memory_order_acquire))
-                r->forget_all();
-              else
-                local->clear();
+              if (api::ReadCache* r = reads.load(std::memory_order_acquire)) return r->forget_all();
+              local->clear();
+              return true;
             }};
     group = std::make_unique<redis::Group>(std::move(nodes));
   }

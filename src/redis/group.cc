@@ -201,13 +201,15 @@ bool Group::renew(Position& at) {
     spdlog::warn("redis group: node {} lost its lease (or Redis its data): local tier cleared",
                  node_);
   }
-  if (options_.clear_all) options_.clear_all();
+  const bool cleared = !options_.clear_all || options_.clear_all();
   at = Position{epoch, static_cast<uint64_t>(to_int(as_text(r->elements[1]))),
                 as_text(r->elements[2])};
   applied_.store(at.seq, std::memory_order_relaxed);
   const std::string seq = std::to_string(at.seq);
   auto acked = reader_.eval(kAck, {kEpoch, kApplied}, {at.epoch, node_, seq}, /*durable=*/true);
-  if (!acked.ok() || until <= now_ns()) return false;
+  // Not cleared: acknowledged all the same (writers need not wait for a node that serves
+  // nothing locally), and tried again at the next renewal, which finds the node closed.
+  if (!cleared || !acked.ok() || until <= now_ns()) return false;
   open(until);
   return true;
 }
@@ -240,7 +242,7 @@ void Group::read(Position& at) {
       gaps_.fetch_add(1, std::memory_order_relaxed);
       spdlog::warn("redis group: node {} missed log entries {}..{}: local tier cleared", node_,
                    at.seq + 1, seq);
-      if (options_.clear_all) options_.clear_all();
+      if (options_.clear_all && !options_.clear_all()) close();  // cleared at the next renewal
     } else if (from != node_ && options_.invalidate) {
       options_.invalidate(split_lines(tags), clear == "1");  // the writer applied its own
       entries_.fetch_add(1, std::memory_order_relaxed);

@@ -62,9 +62,10 @@ struct GroupOptions {
   std::chrono::milliseconds lease{2000};
   std::chrono::milliseconds block{100};  // the longest XREAD waits before the lease is renewed
   size_t max_log = 100'000;              // entries the log keeps (about: MAXLEN ~)
-  // What an entry of another node asks of the local tier, and a clear of all of it.
+  // What an entry of another node asks of the local tier, and a clear of all of it; clear_all
+  // says whether it finished (false: the node does not serve locally until a later one does).
   std::function<void(const std::vector<std::string>& tags, bool clear)> invalidate;
-  std::function<void()> clear_all;
+  std::function<bool()> clear_all;
 };
 
 struct GroupStats {

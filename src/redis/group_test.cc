@@ -19,9 +19,12 @@ ClientOptions client_of(const RedisTestServer& s) { return s.fast_client(); }
 
 // A node: a Group whose local tier is a record of what it was asked to drop.
 struct Node {
-  Node(const RedisTestServer& s, std::string name) : Node(client_of(s), std::move(name)) {}
-  Node(ClientOptions client, std::string name)
-      : group(GroupOptions{.client = std::move(client),
+  // The first `failing` clears do not finish (as when the database cannot list the shops).
+  Node(const RedisTestServer& s, std::string name, int failing = 0)
+      : Node(client_of(s), std::move(name), failing) {}
+  Node(ClientOptions client, std::string name, int failing = 0)
+      : failing_clears(failing),
+        group(GroupOptions{.client = std::move(client),
                            .node = std::move(name),
                            .lease = kLease,
                            .block = milliseconds(50),
@@ -33,7 +36,7 @@ struct Node {
                            .clear_all =
                                [this] {
                                  std::lock_guard lock(mu);
-                                 ++clears;
+                                 return ++clears > failing_clears;
                                }}) {}
   std::vector<std::string> seen() {
     std::lock_guard lock(mu);
@@ -46,7 +49,8 @@ struct Node {
   std::mutex mu;
   std::vector<std::string> dropped;  // GUARDED_BY(mu)
   int clears = 0;                    // GUARDED_BY(mu)
-  Group group;                       // last: its thread calls the above
+  const int failing_clears;
+  Group group;  // last: its thread calls the above
 };
 
 bool wait_for(const std::function<bool()>& ok, milliseconds limit = milliseconds(5000)) {
@@ -134,6 +138,19 @@ TEST(GroupTest, ANodeThatCannotRenewStopsServingAndClearsItsTierWhenItIsBack) {
   EXPECT_FALSE(a.group.still(pass)) << "a pass from before the loss is no good after";
   EXPECT_EQ(a.cleared(), clears_before + 1);
   EXPECT_EQ(a.group.stats().lease_lost, 1u);
+}
+
+TEST(GroupTest, ANodeWhoseClearDidNotFinishDoesNotServeUntilOneDoes) {
+  RedisTestServer redis;
+  Node a(redis, "a", /*failing=*/2);
+  EXPECT_FALSE(a.group.stats().serving) << "served after a clear that did not finish";
+  EXPECT_FALSE(a.group.enter().open());
+  ASSERT_TRUE(wait_for([&] { return a.group.stats().serving; }));
+  EXPECT_EQ(a.cleared(), 3) << "serves from the first clear that finished, not before";
+  // And it reads the log from where it cleared: another node's write reaches it.
+  Node b(redis, "b");
+  b.group.publish_and_wait({"shop:1"}, false);
+  EXPECT_EQ(a.seen(), std::vector<std::string>{"shop:1"});
 }
 
 TEST(GroupTest, AfterAnOutageAWriteReachesTheNodesBackOnRedisBeforeItAnswers) {
