@@ -207,8 +207,9 @@ bool Group::renew(Position& at) {
   applied_.store(at.seq, std::memory_order_relaxed);
   const std::string seq = std::to_string(at.seq);
   auto acked = reader_.eval(kAck, {kEpoch, kApplied}, {at.epoch, node_, seq}, /*durable=*/true);
-  // Not cleared: acknowledged all the same (writers need not wait for a node that serves
-  // nothing locally), and tried again at the next renewal, which finds the node closed.
+  // Not cleared: acknowledged all the same, so no write before now waits on this node (it
+  // serves nothing locally); tried again at the next renewal, which finds the node closed. It
+  // does not read the log meanwhile: a later write waits for it until await()'s limit.
   if (!cleared || !acked.ok() || until <= now_ns()) return false;
   open(until);
   return true;
