@@ -150,6 +150,8 @@ json redis_json(const redis::Tier* tier, bool server_scope, const redis::Group* 
         {"entries_applied", g.entries},
         {"published", g.published},
         {"unpublished", g.unpublished},
+        {"refused", g.refused},
+        {"beats_missed", g.beats_missed},
         {"lease_lost", g.lease_lost},
         {"gaps", g.gaps},
         {"write_wait_mean_us", g.waits != 0 ? json(g.wait_us / g.waits) : json(nullptr)},
@@ -405,8 +407,13 @@ std::string metrics_text(const cache::Cache* c, const RefillStats& refill, uint6
       metric("tajir_node_entries_applied_total", "counter", "Other nodes' invalidations applied.",
              g.entries);
       metric("tajir_node_unpublished_total", "counter",
-             "Writes whose invalidation could not reach the log (answered after a lease).",
+             "Writes whose invalidation could not reach the log, answered all the same.",
              g.unpublished);
+      metric("tajir_node_refused_total", "counter",
+             "Writes whose invalidation could not reach the log while other nodes beat (503).",
+             g.refused);
+      metric("tajir_node_beats_missed_total", "counter",
+             "Renewals whose beat in the database (the witness) failed.", g.beats_missed);
       metric("tajir_node_lease_lost_total", "counter",
              "Times the lease came back after it was lost (local tier cleared).", g.lease_lost);
       metric("tajir_node_write_wait_us_total", "counter",

@@ -19,13 +19,14 @@ Invalidator::~Invalidator() {
   refiller_.reset();  // its thread routes requests: stopped before anything else goes
 }
 
-void Invalidator::after_write(const std::vector<std::string>& tags,
-                              const Maintenance* maintenance) {
+Status Invalidator::after_write(const std::vector<std::string>& tags,
+                                const Maintenance* maintenance) {
   if (delay_.count() > 0) std::this_thread::sleep_for(delay_);
   std::vector<cache::DroppedKey> dropped;
   std::vector<cache::DroppedKey>* reported = refiller_ ? &dropped : nullptr;
+  Status told;
   if (maintenance == nullptr) {
-    reads_->invalidate(tags, cache::InvalidationCause::kWrite, reported);
+    told = reads_->invalidate(tags, cache::InvalidationCause::kWrite, reported).status();
   } else {
     Sequence& seq = sequences_[static_cast<uint64_t>(maintenance->shop) % sequences_.size()];
     std::unique_lock lock(seq.mu);
@@ -33,13 +34,15 @@ void Invalidator::after_write(const std::vector<std::string>& tags,
       auto it = seq.done.find(maintenance->shop);
       return it == seq.done.end() || it->second + 1 >= maintenance->seq;
     });
-    reads_->invalidate(tags, cache::InvalidationCause::kWrite, reported, &maintenance->rewrite);
+    told =
+        reads_->invalidate(tags, cache::InvalidationCause::kWrite, reported, &maintenance->rewrite)
+            .status();
     int64_t& done = seq.done[maintenance->shop];
     done = std::max(done, maintenance->seq);
     lock.unlock();
     seq.advanced.notify_all();
   }
-  if (!refiller_) return;
+  if (!refiller_) return told;
   std::lock_guard lock(credits_mu_);
   if (credits_.size() > kMaxPendingRefills * 16) credits_.clear();  // keys evicted meanwhile
   for (auto& d : dropped) {
@@ -55,6 +58,7 @@ void Invalidator::after_write(const std::vector<std::string>& tags,
     }
     refiller_->request(d.key);
   }
+  return told;
 }
 
 bool Invalidator::replay(const std::string& key) const {

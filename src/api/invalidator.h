@@ -59,7 +59,9 @@ class Invalidator {
   // that took the tags' keys while another was bringing them up to date would make it drop
   // them, and change n applies only to reads at change n - 1. Change n waits for change n - 1
   // at most kPatience (that may be a change without a Rewriter: a new time zone).
-  void after_write(const std::vector<std::string>& tags, const Maintenance* maintenance = nullptr);
+  // Not OK (ReadCache::invalidate): the write must not be acknowledged.
+  [[nodiscard]] Status after_write(const std::vector<std::string>& tags,
+                                   const Maintenance* maintenance = nullptr);
 
   // Sends again, on this thread, the GET that filled `key` (ReadCache::read_of), as its shop's
   // operator: it loads like any read, with a ticket. Returns false for keys that are no

@@ -418,14 +418,20 @@ Result<pos::Principal> ReadCache::session(std::string_view token,
   return p;
 }
 
-size_t ReadCache::invalidate(const std::vector<std::string>& tags, cache::InvalidationCause cause,
-                             std::vector<cache::DroppedKey>* dropped,
-                             const cache::Rewriter* rewrite) {
-  if (cache_ == nullptr || tags.empty()) return 0;
+Result<size_t> ReadCache::invalidate(const std::vector<std::string>& tags,
+                                     cache::InvalidationCause cause,
+                                     std::vector<cache::DroppedKey>* dropped,
+                                     const cache::Rewriter* rewrite) {
+  if (cache_ == nullptr || tags.empty()) return size_t{0};
   const auto committed = std::chrono::steady_clock::now();
   const size_t n = drop(tags, cause, dropped, rewrite, committed);
-  if (group_ != nullptr)
-    group_->publish_and_wait(tags, cause == cache::InvalidationCause::kClear, committed);
+  if (group_ != nullptr &&
+      !group_->publish_and_wait(tags, cause == cache::InvalidationCause::kClear, committed)) {
+    return Status(StatusCode::kUnavailable,
+                  "committed, but other nodes that reach Redis could not be told (this node "
+                  "cannot): not acknowledged")
+        .with_reason("not_acknowledged");
+  }
   return n;
 }
 

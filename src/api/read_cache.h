@@ -157,13 +157,15 @@ class ReadCache {
   Result<pos::Principal> session(std::string_view token,
                                  const std::function<Result<pos::Principal>()>& load);
 
-  // Drops what a write changed (or, with kClear, what a clear names). Returns how many went.
+  // Drops what a write changed (or, with kClear, what a clear names). Returns how many went,
+  // or Unavailable (reason not_acknowledged) when other nodes could not be told and may still
+  // serve what went (redis::Group::publish_and_wait): the write must not be acknowledged.
   // With `dropped`, appends what went and whether it had been read (Cache::invalidate_tags).
   // With `rewrite` (a write's), what it keeps stays, brought up to date (Cache::rewrite_tags).
-  size_t invalidate(const std::vector<std::string>& tags,
-                    cache::InvalidationCause cause = cache::InvalidationCause::kWrite,
-                    std::vector<cache::DroppedKey>* dropped = nullptr,
-                    const cache::Rewriter* rewrite = nullptr);
+  Result<size_t> invalidate(const std::vector<std::string>& tags,
+                            cache::InvalidationCause cause = cache::InvalidationCause::kWrite,
+                            std::vector<cache::DroppedKey>* dropped = nullptr,
+                            const cache::Rewriter* rewrite = nullptr);
 
   // Another node's write, from the log (redis::Group): drops `tags` as invalidate() does here
   // (the local tier, Redis, the local tier again), without publishing it. The Redis pass is not

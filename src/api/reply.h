@@ -26,6 +26,14 @@ http::Response reply(int status, const Result<T>& r) {
   return reply(status, to_json(*r));
 }
 
+// A committed write's answer, unless its invalidation could not be acknowledged by every node
+// (`told`, Invalidator::after_write): then 503, and the client sends it again.
+template <typename T>
+http::Response reply(int status, const Result<T>& r, const Status& told) {
+  if (!told.ok()) return http::from_status(told);
+  return reply(status, r);
+}
+
 // 204, or the error response.
 inline http::Response reply_empty(const Status& st) {
   return st.ok() ? http::Response::empty(204) : http::from_status(st);

@@ -29,7 +29,7 @@ Response login(Context& c, Request& req, const pos::Principal&) {
 
 Response logout(Context& c, Request& req, const pos::Principal& p) {
   Status st = c.pos.logout(*http::bearer_token(req.header("Authorization")));  // guard() found one
-  if (st.ok()) c.writes.after_write(c.reads.map().user_sessions_ended(p.user_id));
+  if (st.ok()) st = c.writes.after_write(c.reads.map().user_sessions_ended(p.user_id));
   return reply_empty(st);
 }
 

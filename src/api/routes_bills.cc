@@ -11,12 +11,12 @@ namespace {
 
 // What a committed bill or void (or one found committed: `change` null) drops, or keeps up to
 // date (maintained.h), before it is answered.
-void after_sale(Context& c, const pos::Principal& p, const pos::Bill& bill,
-                const pos::SalesChange* change) {
+Status after_sale(Context& c, const pos::Principal& p, const pos::Bill& bill,
+                  const pos::SalesChange* change) {
   auto tags = c.reads.map().bill_written(p.shop_id, bill);
   std::optional<Maintenance> maintenance;
   if (change != nullptr) maintenance = maintain(c.reads, p.shop_id, *change);
-  c.writes.after_write(tags, maintenance ? &*maintenance : nullptr);
+  return c.writes.after_write(tags, maintenance ? &*maintenance : nullptr);
 }
 
 Response list(Context& c, Request& req, const pos::Principal& p) {
@@ -39,14 +39,15 @@ Response create(Context& c, Request& req, const pos::Principal& p) {
   // A replay answers about a committed bill too, perhaps while the first request is still
   // invalidating: it drops the same tags itself before it answers (dropping twice is harmless;
   // it has no change to bring the dashboard and bill pages up to date with).
-  if (bill.ok()) after_sale(c, p, *bill, replayed ? nullptr : &change);
-  if (bill.ok() && !replayed && ticket) {
+  if (!bill.ok()) return http::from_status(bill.status());
+  const Status told = after_sale(c, p, *bill, replayed ? nullptr : &change);
+  if (told.ok() && !replayed && ticket) {
     // A new bill is read at once (the receipt, the back office): store what GET would load.
     // The ticket refuses it if a void of it was acknowledged meanwhile.
     c.reads.store_detail(p.shop_id, "bills", bill->id, dump(to_json(*bill)),
                          c.reads.map().bill(p.shop_id, bill->id), *ticket);
   }
-  return reply(replayed ? 200 : 201, bill);
+  return reply(replayed ? 200 : 201, bill, told);
 }
 
 Response get(Context& c, Request& req, const pos::Principal& p, int64_t id) {
@@ -61,7 +62,8 @@ Response void_bill(Context& c, Request&, const pos::Principal& p, int64_t id) {
   auto r = c.pos.void_bill(p, id, already_void, &change);
   if (!r.ok()) return http::from_status(r.status());
   // "Already void" reports a committed void too, perhaps one still invalidating: drop first.
-  after_sale(c, p, *r, already_void ? nullptr : &change);
+  const Status told = after_sale(c, p, *r, already_void ? nullptr : &change);
+  if (!told.ok()) return http::from_status(told);
   if (already_void) {
     return http::from_status(Status(StatusCode::kFailedPrecondition, "bill is already void")
                                  .with_reason("already_void"));

@@ -111,7 +111,9 @@ Response clear(Context& c, Request& req, const pos::Principal& p) {
       for (const auto& t : *types) tags.push_back(pos::CacheMap::type_tag(t, s));
     }
   }
-  return reply(200, {{"cleared", c.reads.invalidate(tags, cache::InvalidationCause::kClear)}});
+  auto cleared = c.reads.invalidate(tags, cache::InvalidationCause::kClear);
+  if (!cleared.ok()) return http::from_status(cleared.status());
+  return reply(200, {{"cleared", *cleared}});
 }
 
 Response stats(Context& c, Request&, const pos::Principal& p) {

@@ -19,8 +19,9 @@ Response create(Context& c, Request& req, const pos::Principal& p) {
   auto in = customer_input(req);
   if (!in.ok()) return http::from_status(in.status());
   auto r = c.pos.create_customer(p, *in);
-  if (r.ok()) c.writes.after_write(c.reads.map().customer_written(p.shop_id, r->id, true, true));
-  return reply(201, r);
+  if (!r.ok()) return http::from_status(r.status());
+  return reply(201, r,
+               c.writes.after_write(c.reads.map().customer_written(p.shop_id, r->id, true, true)));
 }
 
 Response get(Context& c, Request& req, const pos::Principal& p, int64_t id) {
@@ -33,16 +34,16 @@ Response update(Context& c, Request& req, const pos::Principal& p, int64_t id) {
   auto in = customer_input(req);
   if (!in.ok()) return http::from_status(in.status());
   auto r = c.pos.update_customer(p, id, *in);
-  if (r.ok()) {
-    bool searchable = in->name.has_value() || in->phone.has_value() || in->email.has_value();
-    c.writes.after_write(c.reads.map().customer_written(p.shop_id, id, false, searchable));
-  }
-  return reply(200, r);
+  if (!r.ok()) return http::from_status(r.status());
+  bool searchable = in->name.has_value() || in->phone.has_value() || in->email.has_value();
+  return reply(
+      200, r,
+      c.writes.after_write(c.reads.map().customer_written(p.shop_id, id, false, searchable)));
 }
 
 Response remove(Context& c, Request&, const pos::Principal& p, int64_t id) {
   Status st = c.pos.delete_customer(p, id);
-  if (st.ok()) c.writes.after_write(c.reads.map().customer_written(p.shop_id, id, true, true));
+  if (st.ok()) st = c.writes.after_write(c.reads.map().customer_written(p.shop_id, id, true, true));
   return reply_empty(st);
 }
 

@@ -24,8 +24,9 @@ Response create(Context& c, Request& req, const pos::Principal& p) {
   auto in = employee_input(req);
   if (!in.ok()) return http::from_status(in.status());
   auto r = c.pos.create_employee(p, *in);
-  if (r.ok()) c.writes.after_write(c.reads.map().employee_written(p.shop_id, r->id, true, false));
-  return reply(201, r);
+  if (!r.ok()) return http::from_status(r.status());
+  return reply(201, r,
+               c.writes.after_write(c.reads.map().employee_written(p.shop_id, r->id, true, false)));
 }
 
 Response get(Context& c, Request& req, const pos::Principal& p, int64_t id) {
@@ -40,14 +41,15 @@ Response update(Context& c, Request& req, const pos::Principal& p, int64_t id) {
   auto r = c.pos.update_employee(p, id, *in);
   // (De)activating an employee or changing its password ends its sessions: the cached ones too.
   bool logins_changed = in->active.has_value() || in->password.has_value();
-  if (r.ok())
-    c.writes.after_write(c.reads.map().employee_written(p.shop_id, id, false, logins_changed));
-  return reply(200, r);
+  if (!r.ok()) return http::from_status(r.status());
+  return reply(
+      200, r,
+      c.writes.after_write(c.reads.map().employee_written(p.shop_id, id, false, logins_changed)));
 }
 
 Response remove(Context& c, Request&, const pos::Principal& p, int64_t id) {
   Status st = c.pos.delete_employee(p, id);
-  if (st.ok()) c.writes.after_write(c.reads.map().employee_written(p.shop_id, id, true, true));
+  if (st.ok()) st = c.writes.after_write(c.reads.map().employee_written(p.shop_id, id, true, true));
   return reply_empty(st);
 }
 

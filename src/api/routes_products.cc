@@ -20,8 +20,9 @@ Response create(Context& c, Request& req, const pos::Principal& p) {
   auto in = product_input(req);
   if (!in.ok()) return http::from_status(in.status());
   auto r = c.pos.create_product(p, *in);
-  if (r.ok()) c.writes.after_write(c.reads.map().product_written(p.shop_id, nullptr, &*r));
-  return reply(201, r);
+  if (!r.ok()) return http::from_status(r.status());
+  return reply(201, r,
+               c.writes.after_write(c.reads.map().product_written(p.shop_id, nullptr, &*r)));
 }
 
 Response get(Context& c, Request& req, const pos::Principal& p, int64_t id) {
@@ -35,16 +36,17 @@ Response update(Context& c, Request& req, const pos::Principal& p, int64_t id) {
   if (!in.ok()) return http::from_status(in.status());
   auto r = c.pos.update_product(p, id, *in);
   if (!r.ok()) return http::from_status(r.status());
-  c.writes.after_write(c.reads.map().product_written(p.shop_id, &r->before, &*r->after));
+  Status told =
+      c.writes.after_write(c.reads.map().product_written(p.shop_id, &r->before, &*r->after));
+  if (!told.ok()) return http::from_status(told);
   return reply(200, to_json(*r->after));
 }
 
 Response remove(Context& c, Request&, const pos::Principal& p, int64_t id) {
   auto r = c.pos.delete_product(p, id);
   if (!r.ok()) return http::from_status(r.status());
-  c.writes.after_write(
-      c.reads.map().product_written(p.shop_id, &r->before, r->after ? &*r->after : nullptr));
-  return Response::empty(204);
+  return reply_empty(c.writes.after_write(
+      c.reads.map().product_written(p.shop_id, &r->before, r->after ? &*r->after : nullptr)));
 }
 
 constexpr Route kRoutes[] = {

@@ -15,8 +15,10 @@ Response update(Context& c, Request& req, const pos::Principal& p) {
   auto in = shop_input(req);
   if (!in.ok()) return http::from_status(in.status());
   auto r = c.pos.update_shop(p, *in);
-  if (r.ok()) c.writes.after_write(c.reads.map().shop_written(p.shop_id, in->timezone.has_value()));
-  return reply(200, r);
+  if (!r.ok()) return http::from_status(r.status());
+  return reply(
+      200, r,
+      c.writes.after_write(c.reads.map().shop_written(p.shop_id, in->timezone.has_value())));
 }
 
 constexpr Route kRoutes[] = {

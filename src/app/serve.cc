@@ -98,7 +98,20 @@ int serve(const Config& c) {
               if (api::ReadCache* r = reads.load(std::memory_order_acquire)) return r->forget_all();
               local->clear();
               return true;
-            }};
+            },
+        // The second lease, in the database every node shares: what lets a write that cannot
+        // reach Redis tell an outage for everyone from its own partition (docs/CACHE.md).
+        .witness =
+            redis::Witness{
+                .beat = [&pos](const std::string& node) { return pos.beat_node(node).ok(); },
+                .resign = [&pos](const std::string& node) { return pos.resign_node(node).ok(); },
+                .beats = [&pos]() -> std::optional<std::vector<redis::Beat>> {
+                  auto rows = pos.node_beats();
+                  if (!rows.ok()) return std::nullopt;
+                  std::vector<redis::Beat> out;
+                  for (auto& r : *rows) out.push_back({std::move(r.node), r.beats, r.resigned});
+                  return out;
+                }}};
     group = std::make_unique<redis::Group>(std::move(nodes));
   }
   http::Router router;  // before the Api: its background refill routes requests until it stops

@@ -256,6 +256,14 @@ const std::vector<Migration>& migrations() {
       // reflects, so that the cache can apply a change to a cached read exactly once.
       {.version = 8,
        .statements = {"ALTER TABLE shops ADD COLUMN change_seq BIGINT NOT NULL DEFAULT 0"}},
+      // The nodes' second lease (redis::Witness, pos/node_beats.cc): each node's beats while it
+      // holds its Redis lease, and whether it resigned since. updated_ms (the node's clock)
+      // only lets rows of long-dead nodes go.
+      {.version = 9, .statements = {R"(CREATE TABLE node_beats (
+                node TEXT PRIMARY KEY,
+                beats BIGINT NOT NULL,
+                resigned INTEGER NOT NULL,
+                updated_ms BIGINT NOT NULL))"}},
   };
   return kMigrations;
 }

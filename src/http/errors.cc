@@ -52,6 +52,9 @@ constexpr Unavailable kUnavailable[] = {
     {"database_read_only", "the database is read-only: writes fail; reads still work"},
     {"database_unavailable", "the database cannot be reached: retry later"},
     {"busy", "too many password checks at once: retry in a moment"},
+    {"not_acknowledged",
+     "the change was saved, but not every server could be told of it yet: send it again "
+     "(a bill with the same Idempotency-Key), on this server or another"},
 };
 
 const Unavailable* find_unavailable(std::string_view reason) {

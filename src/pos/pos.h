@@ -140,6 +140,17 @@ class Pos {
   Result<std::vector<CacheHistoryPoint>> cache_history(int64_t shop_id, CacheRollup rollup,
                                                        int64_t max_rows);
 
+  // --- the nodes' beats in the database (node_beats.cc): redis::Witness's store ---
+  // Counts a beat of `node` (and forgets nodes silent for a day); marks it resigned.
+  Status beat_node(const std::string& node);
+  Status resign_node(const std::string& node);
+  struct NodeBeat {
+    std::string node;
+    int64_t beats = 0;
+    bool resigned = false;
+  };
+  Result<std::vector<NodeBeat>> node_beats();
+
   db::Database& database() { return db_; }
 
  private:

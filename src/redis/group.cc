@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <map>
 #include <random>
 
 #include "redis/text.h"
@@ -132,6 +133,7 @@ Group::Group(GroupOptions options)
     while (!stop.stop_requested()) {
       if (Clock::now() >= next_renewal) {
         held = renew(at);
+        if (!held) resign();
         // Without a lease, tried again sooner: the local tier is closed meanwhile.
         next_renewal = Clock::now() + (held ? options_.lease / 4 : options_.lease / 16);
       }
@@ -149,7 +151,14 @@ Group::~Group() = default;
 void Group::stop() {
   thread_.request_stop();
   if (thread_.joinable()) thread_.join();
+  resign();
+}
+
+void Group::resign() {
   close();
+  if (!options_.witness || resigned_) return;
+  resigned_ = options_.witness->resign(node_);
+  if (!resigned_) spdlog::debug("redis group: node {} could not resign in the witness", node_);
 }
 
 Group::Pass Group::enter() const {
@@ -179,11 +188,20 @@ bool Group::renew(Position& at) {
   const std::string lease_ms = std::to_string(options_.lease.count());
   auto r = reader_.eval(kRenew, {kEpoch, kNodes, kSeq, kLog}, {node_, lease_ms, random_hex()},
                         /*durable=*/true);
-  const int64_t received = now_ns();
   const int64_t held_until = valid_until_ns_.load(std::memory_order_relaxed);
   if (!r.ok() || r->elements.size() != 4) {
     if (!r.ok()) spdlog::debug("redis group: lease not renewed: {}", r.status().message());
-    return received < held_until;
+    return now_ns() < held_until;
+  }
+  // The second lease, in the same renewal: only a node that holds Redis's beats, so a write
+  // cut off from Redis can tell whether others still reach it.
+  const bool beat = !options_.witness || options_.witness->beat(node_);
+  const int64_t received = now_ns();
+  if (beat) {
+    resigned_ = false;
+  } else {
+    beats_missed_.fetch_add(1, std::memory_order_relaxed);
+    spdlog::debug("redis group: node {} could not beat in the witness", node_);
   }
   const int64_t until =
       sent + std::chrono::duration_cast<std::chrono::nanoseconds>(options_.lease).count() * 9 / 10;
@@ -191,27 +209,34 @@ bool Group::renew(Position& at) {
   const std::string epoch = as_text(r->elements[0]);
   const bool lost = epoch != at.epoch || received >= held_until || !enter().open();
   if (!lost) {
-    valid_until_ns_.store(until, std::memory_order_release);
+    // Without a beat the local tier lapses by the clock, and the renewal after the next beat
+    // clears it; the log is still read meanwhile, so writers do not wait on this node.
+    if (beat) valid_until_ns_.store(until, std::memory_order_release);
     return true;
   }
   // Invalidations may have passed this node by: start again from an empty tier at the log's end.
   close();
-  if (!at.epoch.empty()) {
+  if (!at.epoch.empty() && !lapse_told_) {  // once per lapse, not per retried clear
+    lapse_told_ = true;
     lease_lost_.fetch_add(1, std::memory_order_relaxed);
-    spdlog::warn("redis group: node {} lost its lease (or Redis its data): local tier cleared",
-                 node_);
+    spdlog::warn(
+        "redis group: node {} lost its lease (in Redis or the database, or Redis its data): "
+        "local tier cleared",
+        node_);
   }
-  const bool cleared = !options_.clear_all || options_.clear_all();
+  const bool cleared = beat && (!options_.clear_all || options_.clear_all());
   at = Position{epoch, static_cast<uint64_t>(to_int(as_text(r->elements[1]))),
                 as_text(r->elements[2])};
   applied_.store(at.seq, std::memory_order_relaxed);
   const std::string seq = std::to_string(at.seq);
   auto acked = reader_.eval(kAck, {kEpoch, kApplied}, {at.epoch, node_, seq}, /*durable=*/true);
-  // Not cleared: acknowledged all the same, so no write before now waits on this node (it
-  // serves nothing locally); tried again at the next renewal, which finds the node closed. It
-  // does not read the log meanwhile: a later write waits for it until await()'s limit.
+  // Not cleared (or no beat): acknowledged all the same, so no write before now waits on this
+  // node (it serves nothing locally); tried again at the next renewal, which finds the node
+  // closed. It does not read the log meanwhile: a later write waits for it until await()'s
+  // limit.
   if (!cleared || !acked.ok() || until <= now_ns()) return false;
   open(until);
+  lapse_told_ = false;
   return true;
 }
 
@@ -258,7 +283,42 @@ void Group::read(Position& at) {
   (void)reader_.eval(kAck, {kEpoch, kApplied}, {at.epoch, node_, seq}, /*durable=*/true);
 }
 
-void Group::publish_and_wait(const std::vector<std::string>& tags, bool clear,
+// A write's view of the witness while it cannot reach Redis: a node is out once it resigned,
+// or once its count stood still across a whole lease, from the answer of the look that saw
+// that count first to the question of this one (what the database saw lies in between).
+class Group::Watch {
+ public:
+  explicit Watch(const Group& g) : group_(g) {}
+  // Whether every other node is out.
+  bool all_out() {
+    const auto asked = Clock::now();
+    auto rows = group_.options_.witness->beats();
+    const auto answered = Clock::now();
+    if (!rows) return false;
+    bool out = true;
+    for (const Beat& b : *rows) {
+      if (b.node == group_.node_ || b.resigned) continue;
+      auto [it, first] = seen_.try_emplace(b.node, Seen{b.count, answered});
+      if (!first && it->second.count != b.count) {
+        it->second = Seen{b.count, answered};
+      } else if (!first && asked - it->second.since >= group_.options_.lease) {
+        continue;
+      }
+      out = false;
+    }
+    return out;
+  }
+
+ private:
+  struct Seen {
+    int64_t count;
+    Clock::time_point since;
+  };
+  const Group& group_;
+  std::map<std::string, Seen> seen_;
+};
+
+bool Group::publish_and_wait(const std::vector<std::string>& tags, bool clear,
                              Clock::time_point committed) {
   util::blocking_point();
   const auto start = Clock::now();
@@ -268,22 +328,50 @@ void Group::publish_and_wait(const std::vector<std::string>& tags, bool clear,
   const std::string lease_ms = std::to_string(options_.lease.count());
   // Past a lease (and a tenth) after the commit, every other node still serving locally has
   // renewed since the commit, and any that could not renew in between cleared its tier then.
+  // With a witness, only it can say that no other node serves what the write changed: nodes
+  // that reach Redis while this one cannot go on beating.
   const auto unreachable_limit = give_up_at(committed);
+  std::optional<Watch> watch;
+  if (options_.witness) watch.emplace(*this);
+  auto next_look = start;
+  bool acknowledge = true;
   Result<Reply> r = Status(StatusCode::kUnavailable, "not tried");
   while (true) {
     r = writer_.eval(kPublish, {kEpoch, kSeq, kLog},
                      {node_, joined, max_log, lease_ms, clear ? "1" : "0", random_hex()},
                      /*durable=*/true);
-    if (r.ok() || Clock::now() >= unreachable_limit) break;
+    if (r.ok()) break;
+    const auto now = Clock::now();
+    if (!watch) {
+      if (now >= unreachable_limit) break;
+    } else {
+      if (now >= next_look) {
+        if (watch->all_out()) break;
+        next_look = now + options_.lease / 16;
+      }
+      if (now >= refuse_at(committed)) {
+        acknowledge = false;
+        break;
+      }
+    }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   if (!r.ok() || r->elements.size() != 2) {
+    const std::string why = r.ok() ? "bad reply" : r.status().message();
+    if (!acknowledge) {
+      refused_.fetch_add(1, std::memory_order_relaxed);
+      spdlog::error(
+          "redis group: a write's invalidation did not reach the log ({}) while other nodes "
+          "still beat: not acknowledged",
+          why);
+      return false;
+    }
     unpublished_.fetch_add(1, std::memory_order_relaxed);
-    spdlog::warn(
-        "redis group: a write's invalidation did not reach the log ({}); answered after "
-        "a lease",
-        r.ok() ? "bad reply" : r.status().message());
-    return;
+    spdlog::warn("redis group: a write's invalidation did not reach the log ({}); answered: {}",
+                 why,
+                 watch ? "the witness shows no other node serving locally"
+                       : "a lease has passed since its commit");
+    return true;
   }
   published_.fetch_add(1, std::memory_order_relaxed);
   if (const int64_t young = r->elements[1].integer; young > 0)
@@ -294,6 +382,7 @@ void Group::publish_and_wait(const std::vector<std::string>& tags, bool clear,
   waits_.fetch_add(1, std::memory_order_relaxed);
   wait_us_.fetch_add(us, std::memory_order_relaxed);
   raise_max(wait_max_us_, us);
+  return true;
 }
 
 void Group::await(uint64_t seq, Clock::time_point limit) {
@@ -320,6 +409,8 @@ GroupStats Group::stats() const {
                     .entries = get(entries_),
                     .published = get(published_),
                     .unpublished = get(unpublished_),
+                    .refused = get(refused_),
+                    .beats_missed = get(beats_missed_),
                     .lease_lost = get(lease_lost_),
                     .gaps = get(gaps_),
                     .waits = get(waits_),

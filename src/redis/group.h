@@ -19,20 +19,26 @@
 // - A node that gets its lease back after losing it, or finds a new epoch, first clears its
 //   local tier (invalidations may have passed it by) and reads the log from its end. A gap in
 //   the sequence numbers (the log trimmed past a slow reader) clears the local tier too.
-// - A write that cannot reach Redis tries again until a whole lease (and a tenth) after its
-//   commit, by its own clock, before it answers: by then every other node that could not renew
-//   either has stopped serving locally, and one that got its lease back since did so after the
-//   commit, and cleared its local tier. Counted from the commit, not from when this node lost
-//   Redis: Redis may be back for the others already. The clients' reconnect backoff is capped
-//   at a tenth of the lease, so "could not reach" means Redis was not there, not that it was
-//   not tried. A write in the first lease of a new epoch waits for the rest of it: nodes of
-//   the old one may still think their leases hold.
+// - Without a witness (below), a write that cannot reach Redis tries again until a whole lease
+//   (and a tenth) after its commit, by its own clock, before it answers: by then every other node
+//   that could not renew either has stopped serving locally, and one that got its lease back since
+//   did so after the commit, and cleared its local tier. Counted from the commit, not from when
+//   this node lost Redis: Redis may be back for the others already. The clients' reconnect backoff
+//   is capped at a tenth of the lease, so "could not reach" means Redis was not there, not that it
+//   was not tried. A write in the first lease of a new epoch waits for the rest of it: nodes of the
+//   old one may still think their leases hold.
 // In a Redis Cluster every key has the hash tag {tajir} (one slot, one master), and what the
 // others rely on (a renewal, an entry, an acknowledgement) is replicated before it counts
 // (WAIT, redis/client.h): a failover's new master still has it.
-// What this does not cover: a node cut off from Redis while the others still reach it; its
-// writes answer after a lease, and the others may serve what they changed until its shops'
-// generations are raised (Tier::repair). docs/CACHE.md says more.
+// - A node cut off from Redis while the others reach it cannot tell them; only a second lease
+//   held elsewhere (GroupOptions::witness: a table in the database) lets its write tell that
+//   case from an outage for everyone. With a witness, a node beats there at each renewal and
+//   serves locally only while both hold (one renewal: counted from the send of the first);
+//   a node whose lease ran out resigns there. A write that cannot reach Redis answers once
+//   every other node has resigned or not beaten for a whole lease (they all stopped serving
+//   locally, and clear before they serve again), and otherwise is refused two leases and a
+//   half after its commit: committed, but not acknowledged (publish_and_wait() says false).
+//   docs/CACHE.md ("A node cut off from Redis") has the argument.
 //
 // Thread safety: thread-safe.
 #pragma once
@@ -42,6 +48,7 @@
 #include <cstdint>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -56,6 +63,21 @@ namespace tajir::redis {
 // a Group's writes rely on (the Redis tier's) must use.
 ClientOptions prompt(ClientOptions o, std::chrono::milliseconds lease);
 
+// A node's row in the witness: how many times it beat, and whether it resigned since.
+struct Beat {
+  std::string node;
+  int64_t count = 0;
+  bool resigned = false;
+};
+
+// The second lease's store (the database's node_beats table in tajir serve). Each call may
+// block; false or an error: not done.
+struct Witness {
+  std::function<bool(const std::string& node)> beat;    // count + 1, not resigned
+  std::function<bool(const std::string& node)> resign;  // resigned
+  std::function<std::optional<std::vector<Beat>>()> beats;
+};
+
 struct GroupOptions {
   ClientOptions client;  // the log reader's own connection (pool_size is ignored)
   std::string node;      // this node's name: unique among the nodes; empty: made up
@@ -66,21 +88,24 @@ struct GroupOptions {
   // says whether it finished (false: the node does not serve locally until a later one does).
   std::function<void(const std::vector<std::string>& tags, bool clear)> invalidate;
   std::function<bool()> clear_all;
+  std::optional<Witness> witness;  // none: a write that cannot reach Redis answers after a lease
 };
 
 struct GroupStats {
   std::string node;
-  bool serving = false;      // the lease holds and the local tier may be read
-  uint64_t applied = 0;      // the last sequence number applied
-  uint64_t entries = 0;      // other nodes' entries applied
-  uint64_t published = 0;    // this node's writes put in the log
-  uint64_t unpublished = 0;  // writes that could not reach the log (waited a lease)
-  uint64_t lease_lost = 0;   // times the lease was got back after losing it (tier cleared)
-  uint64_t gaps = 0;         // entries missed by the reader (tier cleared)
-  uint64_t waits = 0;        // writes that waited for other nodes
-  uint64_t wait_us = 0;      // their time waiting, summed
-  uint64_t wait_max_us = 0;  // the longest
-  uint64_t live_nodes = 0;   // nodes whose lease held at the last renewal, this one included
+  bool serving = false;       // the lease holds and the local tier may be read
+  uint64_t applied = 0;       // the last sequence number applied
+  uint64_t entries = 0;       // other nodes' entries applied
+  uint64_t published = 0;     // this node's writes put in the log
+  uint64_t unpublished = 0;   // writes that could not reach the log, answered all the same
+  uint64_t refused = 0;       // writes that could not reach the log while others beat: refused
+  uint64_t beats_missed = 0;  // renewals whose beat in the witness failed
+  uint64_t lease_lost = 0;    // lapses of the lease (each cleared the tier before serving again)
+  uint64_t gaps = 0;          // entries missed by the reader (tier cleared)
+  uint64_t waits = 0;         // writes that waited for other nodes
+  uint64_t wait_us = 0;       // their time waiting, summed
+  uint64_t wait_max_us = 0;   // the longest
+  uint64_t live_nodes = 0;    // nodes whose lease held at the last renewal, this one included
 };
 
 class Group {
@@ -104,17 +129,23 @@ class Group {
   using Clock = std::chrono::steady_clock;
   // Puts a write's invalidation in the log and waits until every other live node applied it
   // (or its lease ran out); when Redis cannot be reached, until a lease and a tenth after
-  // `committed` (see above). Calls util::blocking_point() first.
-  void publish_and_wait(const std::vector<std::string>& tags, bool clear,
-                        Clock::time_point committed = Clock::now());
+  // `committed`, or with a witness until it shows every other node out (see above). False:
+  // the write must not be acknowledged (others may still serve what it changed). Calls
+  // util::blocking_point() first.
+  [[nodiscard]] bool publish_and_wait(const std::vector<std::string>& tags, bool clear,
+                                      Clock::time_point committed = Clock::now());
   // When a write committed at `committed` stops trying to reach Redis and answers: a lease and
   // a tenth later. What else such a write tries first (its Redis tier repair) keeps to it too.
   Clock::time_point give_up_at(Clock::time_point committed) const {
     return committed + options_.lease + options_.lease / 10;
   }
+  // With a witness, when such a write that still sees other nodes beat is refused.
+  Clock::time_point refuse_at(Clock::time_point committed) const {
+    return committed + 2 * options_.lease + options_.lease / 2;
+  }
 
   // Stops the thread (the destructor does too): no callback runs after this returns, and the
-  // local tier is no longer served (the lease is given up locally).
+  // local tier is no longer served (the lease is given up locally, and in the witness).
   void stop();
 
   GroupStats stats() const;
@@ -136,6 +167,10 @@ class Group {
   void close();
   // Waits until no other live node lags `seq`, up to `limit`.
   void await(uint64_t seq, Clock::time_point limit);
+  // Closes the local tier and resigns in the witness, once per lapse.
+  void resign();
+  // What the witness says of the nodes that may still serve locally (publish_and_wait()).
+  class Watch;
 
   const GroupOptions options_;
   const std::string node_;
@@ -144,9 +179,11 @@ class Group {
   // Odd while the local tier may be read, raised by each change; valid_until_ns_ ends it early.
   std::atomic<uint64_t> state_{0};
   std::atomic<int64_t> valid_until_ns_{0};
-  std::atomic<uint64_t> applied_{0}, entries_{0}, published_{0}, unpublished_{0}, lease_lost_{0},
-      gaps_{0}, waits_{0}, wait_us_{0}, wait_max_us_{0}, live_{0};
-  std::jthread thread_;  // last: stopped first
+  std::atomic<uint64_t> applied_{0}, entries_{0}, published_{0}, unpublished_{0}, refused_{0},
+      beats_missed_{0}, lease_lost_{0}, gaps_{0}, waits_{0}, wait_us_{0}, wait_max_us_{0}, live_{0};
+  bool resigned_ = false;    // the thread's: resigned in the witness since the last beat
+  bool lapse_told_ = false;  // the thread's: this lapse was logged and counted
+  std::jthread thread_;      // last: stopped first
 };
 
 }  // namespace tajir::redis

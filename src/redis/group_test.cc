@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
 #include <mutex>
 #include <thread>
 
@@ -17,12 +18,56 @@ constexpr milliseconds kLease{800};
 
 ClientOptions client_of(const RedisTestServer& s) { return s.fast_client(); }
 
+// The database's node_beats table (pos/node_beats.cc), in memory; `down` fails every call.
+struct FakeWitness {
+  Witness witness() {
+    return Witness{.beat =
+                       [this](const std::string& node) {
+                         std::lock_guard lock(mu);
+                         if (down) return false;
+                         Beat& b = rows[node];
+                         b.node = node;
+                         ++b.count;
+                         b.resigned = false;
+                         return true;
+                       },
+                   .resign =
+                       [this](const std::string& node) {
+                         std::lock_guard lock(mu);
+                         if (down) return false;
+                         if (auto it = rows.find(node); it != rows.end())
+                           it->second.resigned = true;
+                         return true;
+                       },
+                   .beats = [this]() -> std::optional<std::vector<Beat>> {
+                     std::lock_guard lock(mu);
+                     if (down) return std::nullopt;
+                     std::vector<Beat> out;
+                     for (const auto& [node, b] : rows) out.push_back(b);
+                     return out;
+                   }};
+  }
+  void set_down(bool d) {
+    std::lock_guard lock(mu);
+    down = d;
+  }
+  Beat row(const std::string& node) {
+    std::lock_guard lock(mu);
+    return rows[node];
+  }
+  std::mutex mu;
+  std::map<std::string, Beat> rows;  // GUARDED_BY(mu)
+  bool down = false;                 // GUARDED_BY(mu)
+};
+
 // A node: a Group whose local tier is a record of what it was asked to drop.
 struct Node {
   // The first `failing` clears do not finish (as when the database cannot list the shops).
-  Node(const RedisTestServer& s, std::string name, int failing = 0)
-      : Node(client_of(s), std::move(name), failing) {}
-  Node(ClientOptions client, std::string name, int failing = 0)
+  Node(const RedisTestServer& s, std::string name, int failing = 0, FakeWitness* w = nullptr)
+      : Node(client_of(s), std::move(name), failing, w) {}
+  Node(const RedisTestServer& s, std::string name, FakeWitness& w)
+      : Node(client_of(s), std::move(name), 0, &w) {}
+  Node(ClientOptions client, std::string name, int failing = 0, FakeWitness* w = nullptr)
       : failing_clears(failing),
         group(GroupOptions{.client = std::move(client),
                            .node = std::move(name),
@@ -37,7 +82,8 @@ struct Node {
                                [this] {
                                  std::lock_guard lock(mu);
                                  return ++clears > failing_clears;
-                               }}) {}
+                               },
+                           .witness = w != nullptr ? std::optional(w->witness()) : std::nullopt}) {}
   std::vector<std::string> seen() {
     std::lock_guard lock(mu);
     return dropped;
@@ -71,7 +117,7 @@ TEST(GroupTest, AWriteReturnsOnlyOnceEveryOtherNodeDroppedItsTags) {
   ASSERT_TRUE(a.group.stats().serving && b.group.stats().serving && c.group.stats().serving);
   for (int i = 0; i < 50; ++i) {
     const std::string tag = "product:1:" + std::to_string(i);
-    a.group.publish_and_wait({tag, "plist:1"}, false);
+    EXPECT_TRUE(a.group.publish_and_wait({tag, "plist:1"}, false));
     // Returned: both others have it, not some time later.
     for (Node* other : {&b, &c}) {
       auto seen = other->seen();
@@ -99,13 +145,13 @@ TEST(GroupTest, AWriteWaitsForASilentNodeOnlyUntilItsLeaseEnds) {
       std::stoll(now->elements[0].str) * 1000 + std::stoll(now->elements[1].str) / 1000;
   ASSERT_TRUE(cli.command({"ZADD", "{tajir}:nodes", std::to_string(ms + 1000), "ghost"}).ok());
   const auto start = Clock::now();
-  a.group.publish_and_wait({"shop:1"}, false);
+  EXPECT_TRUE(a.group.publish_and_wait({"shop:1"}, false));
   const milliseconds took = since(start);
   EXPECT_GE(took.count(), 900) << "returned before the silent node's lease ended";
   EXPECT_LE(took.count(), 1600);
   // Once its lease is over, a write does not wait for it at all.
   const auto again = Clock::now();
-  a.group.publish_and_wait({"shop:1"}, false);
+  EXPECT_TRUE(a.group.publish_and_wait({"shop:1"}, false));
   EXPECT_LT(since(again).count(), 200);
 }
 
@@ -128,7 +174,7 @@ TEST(GroupTest, ANodeThatCannotRenewStopsServingAndClearsItsTierWhenItIsBack) {
   // however long ago the node lost Redis (Redis may be back for the others).
   for (int i = 0; i < 2; ++i) {
     const auto start = Clock::now();
-    a.group.publish_and_wait({"shop:1"}, false);
+    EXPECT_TRUE(a.group.publish_and_wait({"shop:1"}, false));
     EXPECT_GE(since(start).count(), kLease.count() * 11 / 10);
     EXPECT_LE(since(start).count(), kLease.count() * 11 / 10 + 200);
   }
@@ -149,7 +195,7 @@ TEST(GroupTest, ANodeWhoseClearDidNotFinishDoesNotServeUntilOneDoes) {
   EXPECT_EQ(a.cleared(), 3) << "serves from the first clear that finished, not before";
   // And it reads the log from where it cleared: another node's write reaches it.
   Node b(redis, "b");
-  b.group.publish_and_wait({"shop:1"}, false);
+  EXPECT_TRUE(b.group.publish_and_wait({"shop:1"}, false));
   EXPECT_EQ(a.seen(), std::vector<std::string>{"shop:1"});
 }
 
@@ -160,13 +206,13 @@ TEST(GroupTest, AfterAnOutageAWriteReachesTheNodesBackOnRedisBeforeItAnswers) {
   slow.backoff_min = milliseconds(1000);
   slow.backoff_max = milliseconds(4000);
   Node a(slow, "a"), b(redis, "b");
-  a.group.publish_and_wait({"shop:1"}, false);  // a's writer has a connection to lose
+  EXPECT_TRUE(a.group.publish_and_wait({"shop:1"}, false));  // a's writer has a connection to lose
   redis.kill();
   std::this_thread::sleep_for(kLease * 2);  // both lose their leases
   redis.start();
   ASSERT_TRUE(wait_for([&] { return b.group.stats().serving; }));
   // b serves from its local tier again; a write on a must not answer before b dropped it.
-  a.group.publish_and_wait({"product:1:7"}, false);
+  EXPECT_TRUE(a.group.publish_and_wait({"product:1:7"}, false));
   auto seen = b.seen();
   ASSERT_FALSE(seen.empty()) << "a write answered while a node that is back on Redis kept it";
   EXPECT_EQ(seen.back(), "product:1:7");
@@ -181,7 +227,7 @@ TEST(GroupTest, AWriteToARedisThatLostItsDataWaitsOutTheOldLeases) {
   // Nodes that renewed before the flush still think their leases hold, and Redis no longer
   // knows them: the write waits a lease.
   const auto start = Clock::now();
-  a.group.publish_and_wait({"shop:1"}, false);
+  EXPECT_TRUE(a.group.publish_and_wait({"shop:1"}, false));
   EXPECT_GE(since(start).count(), kLease.count() - 50);
   // Then a's own renewal finds the new epoch and clears its tier.
   ASSERT_TRUE(wait_for([&] { return a.group.stats().lease_lost == 1; }));
@@ -190,7 +236,7 @@ TEST(GroupTest, AWriteToARedisThatLostItsDataWaitsOutTheOldLeases) {
 TEST(GroupTest, AnEntryTheReaderMissedClearsItsTier) {
   RedisTestServer redis;
   Node a(redis, "a"), b(redis, "b");
-  a.group.publish_and_wait({"shop:1"}, false);
+  EXPECT_TRUE(a.group.publish_and_wait({"shop:1"}, false));
   const int before = b.cleared();
   // An entry whose predecessors were trimmed away before b read them.
   Client cli(client_of(redis));
@@ -202,9 +248,86 @@ TEST(GroupTest, AnEntryTheReaderMissedClearsItsTier) {
   EXPECT_EQ(b.cleared(), before + 1);
   EXPECT_EQ(b.group.stats().gaps, 1u);
   // It goes on from there.
-  a.group.publish_and_wait({"shop:3"}, false);
+  EXPECT_TRUE(a.group.publish_and_wait({"shop:3"}, false));
   EXPECT_EQ(b.seen().back(), "shop:3");
   EXPECT_EQ(b.group.stats().applied, 11u);
+}
+
+// The partition: a cannot reach Redis (its own, killed here, stands for a cut link), while b
+// reaches the group's and goes on serving what a's write changed. Only the witness tells.
+TEST(GroupTest, AWriteCutOffFromRedisIsRefusedWhileAnotherNodeStillBeats) {
+  RedisTestServer redis, cut;
+  FakeWitness witness;
+  Node a(cut, "a", witness), b(redis, "b", witness);
+  ASSERT_TRUE(a.group.stats().serving && b.group.stats().serving);
+  cut.kill();
+  ASSERT_TRUE(wait_for([&] { return !a.group.stats().serving; }));
+  const auto start = Clock::now();
+  EXPECT_FALSE(a.group.publish_and_wait({"shop:1"}, false))
+      << "acknowledged a write that a node still serving locally was never told of";
+  EXPECT_GE(since(start).count(), kLease.count() * 5 / 2);
+  EXPECT_LE(since(start).count(), kLease.count() * 5 / 2 + 300);
+  EXPECT_TRUE(b.group.stats().serving);
+  EXPECT_EQ(a.group.stats().refused, 1u);
+  EXPECT_EQ(a.group.stats().unpublished, 0u);
+  EXPECT_TRUE(witness.row("a").resigned) << "a node whose lease ran out says so";
+  // Without the witness the same write answered a lease (and a tenth) after its commit.
+}
+
+// Redis gone for everyone: the others' leases run out, they resign, and the write answers as
+// soon as the last has (not a fixed wait); a node dead without resigning holds it a lease.
+TEST(GroupTest, AWriteCutOffFromRedisAnswersOnceNoOtherNodeServes) {
+  RedisTestServer redis;
+  FakeWitness witness;
+  Node a(redis, "a", witness), b(redis, "b", witness);
+  ASSERT_TRUE(a.group.stats().serving && b.group.stats().serving);
+  redis.kill();
+  const auto start = Clock::now();
+  EXPECT_TRUE(a.group.publish_and_wait({"shop:1"}, false));
+  EXPECT_FALSE(b.group.stats().serving) << "answered while b could still serve locally";
+  EXPECT_TRUE(witness.row("b").resigned);
+  EXPECT_LE(since(start).count(), kLease.count() * 3 / 2);
+  EXPECT_EQ(a.group.stats().unpublished, 1u);
+  // A node that beat and then died without resigning: out once its count stood still a lease.
+  ASSERT_TRUE(witness.witness().beat("ghost"));
+  const auto again = Clock::now();
+  EXPECT_TRUE(a.group.publish_and_wait({"shop:1"}, false));
+  EXPECT_GE(since(again).count(), kLease.count());
+  EXPECT_LE(since(again).count(), kLease.count() * 3 / 2);
+}
+
+TEST(GroupTest, ANodeThatCannotBeatStopsServingAndClearsItsTierWhenItCanAgain) {
+  RedisTestServer redis;
+  FakeWitness witness;
+  Node a(redis, "a", witness);
+  ASSERT_TRUE(a.group.stats().serving);
+  const int clears_before = a.cleared();
+  witness.set_down(true);
+  const auto down = Clock::now();
+  ASSERT_TRUE(wait_for([&] { return !a.group.stats().serving; }));
+  EXPECT_LE(since(down).count(), kLease.count()) << "served past its second lease";
+  EXPECT_GT(a.group.stats().beats_missed, 0u);
+  // Still on Redis: it reads the log meanwhile, so another node's write does not wait on it.
+  Node b(redis, "b");
+  const auto start = Clock::now();
+  EXPECT_TRUE(b.group.publish_and_wait({"product:1:7"}, false));
+  EXPECT_LT(since(start).count(), kLease.count() / 2);
+  EXPECT_EQ(a.seen().back(), "product:1:7");
+  witness.set_down(false);
+  ASSERT_TRUE(wait_for([&] { return a.group.stats().serving; }));
+  EXPECT_EQ(a.cleared(), clears_before + 1) << "served again without clearing";
+  EXPECT_EQ(a.group.stats().lease_lost, 1u) << "one lapse, counted once";
+}
+
+TEST(GroupTest, AStoppedNodeResignsInTheWitness) {
+  RedisTestServer redis;
+  FakeWitness witness;
+  Node a(redis, "a", witness);
+  ASSERT_TRUE(a.group.stats().serving);
+  EXPECT_GT(witness.row("a").count, 0);
+  EXPECT_FALSE(witness.row("a").resigned);
+  a.group.stop();
+  EXPECT_TRUE(witness.row("a").resigned);
 }
 
 TEST(GroupTest, NodesOnAClusterAcknowledgeEachOthersWrites) {
@@ -216,7 +339,7 @@ TEST(GroupTest, NodesOnAClusterAcknowledgeEachOthersWrites) {
     const std::string tag = "product:1:" + std::to_string(i);
     Node& writer = i % 2 == 0 ? a : b;
     Node& other = i % 2 == 0 ? b : a;
-    writer.group.publish_and_wait({tag}, false);
+    EXPECT_TRUE(writer.group.publish_and_wait({tag}, false));
     ASSERT_FALSE(other.seen().empty());
     EXPECT_EQ(other.seen().back(), tag);  // applied before the write returned
   }
