@@ -127,17 +127,17 @@ Group::Group(GroupOptions options)
   Position at;
   // The first lease before anything is served (or warmed): a tier filled before it would be
   // cleared when it comes.
-  bool held = renew(at);
+  Renewal held = renew(at);
   thread_ = std::jthread([this, at = std::move(at), held](std::stop_token stop) mutable {
     auto next_renewal = Clock::now() + options_.lease / 4;
     while (!stop.stop_requested()) {
       if (Clock::now() >= next_renewal) {
         held = renew(at);
-        if (!held) resign();
-        // Without a lease, tried again sooner: the local tier is closed meanwhile.
-        next_renewal = Clock::now() + (held ? options_.lease / 4 : options_.lease / 16);
+        if (!held.redis) resign();
+        // Closed, tried again sooner.
+        next_renewal = Clock::now() + (held.open ? options_.lease / 4 : options_.lease / 16);
       }
-      if (held) {
+      if (held.redis) {
         read(at);
       } else {
         std::this_thread::sleep_for(std::min<Clock::duration>(options_.block, options_.lease / 8));
@@ -183,7 +183,7 @@ void Group::close() {
   if (state_.load(std::memory_order_relaxed) % 2 == 1) state_.fetch_add(1);
 }
 
-bool Group::renew(Position& at) {
+Group::Renewal Group::renew(Position& at) {
   const int64_t sent = now_ns();
   const std::string lease_ms = std::to_string(options_.lease.count());
   auto r = reader_.eval(kRenew, {kEpoch, kNodes, kSeq, kLog}, {node_, lease_ms, random_hex()},
@@ -191,7 +191,8 @@ bool Group::renew(Position& at) {
   const int64_t held_until = valid_until_ns_.load(std::memory_order_relaxed);
   if (!r.ok() || r->elements.size() != 4) {
     if (!r.ok()) spdlog::debug("redis group: lease not renewed: {}", r.status().message());
-    return now_ns() < held_until;
+    const bool still = now_ns() < held_until;
+    return {.redis = still, .open = still};
   }
   // The second lease, in the same renewal: only a node that holds Redis's beats, so a write
   // cut off from Redis can tell whether others still reach it.
@@ -212,11 +213,11 @@ bool Group::renew(Position& at) {
     // Without a beat the local tier lapses by the clock, and the renewal after the next beat
     // clears it; the log is still read meanwhile, so writers do not wait on this node.
     if (beat) valid_until_ns_.store(until, std::memory_order_release);
-    return true;
+    return {.redis = true, .open = beat || received < held_until};
   }
   // Invalidations may have passed this node by: start again from an empty tier at the log's end.
   close();
-  if (!at.epoch.empty() && !lapse_told_) {  // once per lapse, not per retried clear
+  if (!lapse_told_) {  // once per lapse, not per retried clear
     lapse_told_ = true;
     lease_lost_.fetch_add(1, std::memory_order_relaxed);
     spdlog::warn(
@@ -230,14 +231,13 @@ bool Group::renew(Position& at) {
   applied_.store(at.seq, std::memory_order_relaxed);
   const std::string seq = std::to_string(at.seq);
   auto acked = reader_.eval(kAck, {kEpoch, kApplied}, {at.epoch, node_, seq}, /*durable=*/true);
-  // Not cleared (or no beat): acknowledged all the same, so no write before now waits on this
-  // node (it serves nothing locally); tried again at the next renewal, which finds the node
-  // closed. It does not read the log meanwhile: a later write waits for it until await()'s
-  // limit.
-  if (!cleared || !acked.ok() || until <= now_ns()) return false;
+  if (!acked.ok()) return {};
+  // Not cleared (or no beat): closed, and tried again at the next renewal, which finds it so.
+  // The log is read on meanwhile, so writers do not wait on this node.
+  if (!cleared || until <= now_ns()) return {.redis = true, .open = false};
   open(until);
   lapse_told_ = false;
-  return true;
+  return {.redis = true, .open = true};
 }
 
 void Group::read(Position& at) {

@@ -159,8 +159,13 @@ class Group {
   };
   void run(std::stop_token stop);
   // Renews the lease; when it was lost (or Redis is new), clears the local tier and moves the
-  // reader to the log's end. Returns whether the lease holds.
-  bool renew(Position& at);
+  // reader to the log's end. Returns whether Redis holds the lease (so the log is read and
+  // acknowledged) and whether the local tier is open.
+  struct Renewal {
+    bool redis = false;
+    bool open = false;
+  };
+  Renewal renew(Position& at);
   // Reads and applies what the log has after `at` (waiting up to options_.block).
   void read(Position& at);
   void open(int64_t until_ns);
@@ -181,9 +186,9 @@ class Group {
   std::atomic<int64_t> valid_until_ns_{0};
   std::atomic<uint64_t> applied_{0}, entries_{0}, published_{0}, unpublished_{0}, refused_{0},
       beats_missed_{0}, lease_lost_{0}, gaps_{0}, waits_{0}, wait_us_{0}, wait_max_us_{0}, live_{0};
-  bool resigned_ = false;    // the thread's: resigned in the witness since the last beat
-  bool lapse_told_ = false;  // the thread's: this lapse was logged and counted
-  std::jthread thread_;      // last: stopped first
+  bool resigned_ = false;   // the thread's: resigned in the witness since the last beat
+  bool lapse_told_ = true;  // the thread's: this lapse (or the start) was logged and counted
+  std::jthread thread_;     // last: stopped first
 };
 
 }  // namespace tajir::redis

@@ -253,6 +253,23 @@ TEST(GroupTest, AnEntryTheReaderMissedClearsItsTier) {
   EXPECT_EQ(b.group.stats().applied, 11u);
 }
 
+TEST(GroupTest, ANodeThatCannotClearStillReadsTheLogSoWritesDoNotWaitOnIt) {
+  RedisTestServer redis;
+  Node a(redis, "a", /*failing=*/1000), b(redis, "b");
+  ASSERT_TRUE(b.group.stats().serving);
+  EXPECT_FALSE(a.group.stats().serving);
+  EXPECT_TRUE(b.group.publish_and_wait({"shop:1"}, false));  // waits out the new epoch's lease
+  for (int i = 0; i < 3; ++i) {
+    const auto start = Clock::now();
+    EXPECT_TRUE(b.group.publish_and_wait({"product:1:" + std::to_string(i)}, false));
+    EXPECT_LT(since(start).count(), kLease.count() / 2) << "waited on a node that serves nothing";
+    ASSERT_FALSE(a.seen().empty()) << "the write answered before a applied it";
+    EXPECT_EQ(a.seen().back(), "product:1:" + std::to_string(i));
+  }
+  EXPECT_FALSE(a.group.stats().serving);
+  EXPECT_EQ(a.group.stats().lease_lost, 0u) << "never held, so never lost";
+}
+
 // The partition: a cannot reach Redis (its own, killed here, stands for a cut link), while b
 // reaches the group's and goes on serving what a's write changed. Only the witness tells.
 TEST(GroupTest, AWriteCutOffFromRedisIsRefusedWhileAnotherNodeStillBeats) {
