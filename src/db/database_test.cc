@@ -197,14 +197,16 @@ TYPED_TEST(DatabaseTest, MigrateBringsADatabaseAtVersion7Forward) {
   Database& db = *this->db_;
   int64_t shop = insert_shop(db, "Older");
   ASSERT_TRUE(execute(db, "ALTER TABLE shops DROP COLUMN change_seq", {}).ok());
-  ASSERT_TRUE(execute(db, "DELETE FROM schema_migrations WHERE version = 8", {}).ok());
+  ASSERT_TRUE(execute(db, "DROP TABLE node_beats", {}).ok());
+  ASSERT_TRUE(execute(db, "DELETE FROM schema_migrations WHERE version > 7", {}).ok());
   ASSERT_EQ(count(db, "schema_migrations"), 7);
   ASSERT_TRUE(migrate(db).ok());
   EXPECT_EQ(count(db, "schema_migrations"), schema_version());
-  EXPECT_EQ(schema_version(), 8);
+  EXPECT_EQ(schema_version(), 9);
   auto seq = scalar(db, "SELECT change_seq FROM shops WHERE id = ?", {shop});
   ASSERT_TRUE(seq.ok()) << seq.status().message();
   EXPECT_EQ(std::get<int64_t>(*seq), 0);
+  EXPECT_EQ(count(db, "node_beats"), 0);
 }
 
 TYPED_TEST(DatabaseTest, MigrateConcurrentlyFromTwoHandles) {
