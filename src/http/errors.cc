@@ -53,8 +53,9 @@ constexpr Unavailable kUnavailable[] = {
     {"database_unavailable", "the database cannot be reached: retry later"},
     {"busy", "too many password checks at once: retry in a moment"},
     {"not_acknowledged",
-     "the change was saved, but not every server could be told of it yet: send it again "
-     "(a bill with the same Idempotency-Key), on this server or another"},
+     "the change was saved, but not every server could be told of it yet: send it again, on "
+     "this server or another (a bill with the same Idempotency-Key; a new product, customer "
+     "or employee exists already: look it up instead)"},
 };
 
 const Unavailable* find_unavailable(std::string_view reason) {
