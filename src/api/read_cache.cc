@@ -7,8 +7,8 @@
 #include <charconv>
 #include <cstdio>
 #include <map>
+#include <optional>
 #include <random>
-#include <thread>
 #include <unordered_map>
 
 #include "http/errors.h"
@@ -423,10 +423,14 @@ Result<size_t> ReadCache::invalidate(const std::vector<std::string>& tags,
                                      std::vector<cache::DroppedKey>* dropped,
                                      const cache::Rewriter* rewrite) {
   if (cache_ == nullptr || tags.empty()) return size_t{0};
-  const auto committed = std::chrono::steady_clock::now();
-  const size_t n = drop(tags, cause, dropped, rewrite, committed);
-  if (group_ != nullptr &&
-      !group_->publish_and_wait(tags, cause == cache::InvalidationCause::kClear, committed)) {
+  // One write's tries to reach Redis, from its commit: the tier's repair, then the log.
+  std::optional<redis::Group::Tries> tries;
+  if (group_ != nullptr) tries.emplace(*group_, std::chrono::steady_clock::now());
+  auto n = drop(tags, cause, dropped, rewrite, tries ? &*tries : nullptr);
+  const bool published =
+      group_ == nullptr ||
+      group_->publish_and_wait(tags, cause == cache::InvalidationCause::kClear, *tries);
+  if (!n.ok() || !published) {
     return Status(StatusCode::kUnavailable,
                   "committed, but other nodes that reach Redis could not be told (this node "
                   "cannot): not acknowledged")
@@ -452,13 +456,17 @@ bool ReadCache::forget_all() {
 
 void ReadCache::apply_remote(const std::vector<std::string>& tags, bool clear) {
   if (cache_ == nullptr || tags.empty()) return;
-  drop(tags, clear ? cache::InvalidationCause::kClear : cache::InvalidationCause::kWrite, nullptr,
-       nullptr, std::chrono::steady_clock::now());
+  // The log reader's: it must not outlast the lease, so it ends as without a witness.
+  std::optional<redis::Group::Tries> tries;
+  if (group_ != nullptr)
+    tries.emplace(*group_, std::chrono::steady_clock::now(), /*ask_witness=*/false);
+  (void)drop(tags, clear ? cache::InvalidationCause::kClear : cache::InvalidationCause::kWrite,
+             nullptr, nullptr, tries ? &*tries : nullptr);
 }
 
-size_t ReadCache::drop(const std::vector<std::string>& tags, cache::InvalidationCause cause,
-                       std::vector<cache::DroppedKey>* dropped, const cache::Rewriter* rewrite,
-                       std::chrono::steady_clock::time_point since) {
+Result<size_t> ReadCache::drop(const std::vector<std::string>& tags, cache::InvalidationCause cause,
+                               std::vector<cache::DroppedKey>* dropped,
+                               const cache::Rewriter* rewrite, redis::Group::Tries* tries) {
   std::vector<std::string_view> views(tags.begin(), tags.end());
   // A write's Rewriter keeps what it can bring up to date; the second pass (after Redis) runs it
   // again: it keeps as they are the entries the first pass brought to the change's version, and
@@ -470,21 +478,18 @@ size_t ReadCache::drop(const std::vector<std::string>& tags, cache::Invalidation
     return cache_->invalidate_tags(views, cause, dropped);
   };
   size_t n = local();
-  if (redis_ != nullptr) {
-    drop_in_redis(tags, since);
-    n += local();
-  }
+  if (redis_ == nullptr) return n;
+  const bool told = drop_in_redis(tags, tries);
+  n += local();
+  if (!told) return Status(StatusCode::kUnavailable, "the Redis tier could not be told");
   return n;
 }
 
-void ReadCache::drop_in_redis(const std::vector<std::string>& tags,
-                              std::chrono::steady_clock::time_point since) {
-  if (redis_->invalidate(redis_groups(tags)) || group_ == nullptr) return;
+bool ReadCache::drop_in_redis(const std::vector<std::string>& tags, redis::Group::Tries* tries) {
+  if (redis_->invalidate(redis_groups(tags)) || tries == nullptr) return true;
   // Alone, a missed invalidation only stops this node reading Redis until the repair; other
   // nodes would go on reading what it should have dropped.
-  const auto limit = group_->give_up_at(since);
-  while (!redis_->repair() && std::chrono::steady_clock::now() < limit)
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  return tries->until([this] { return redis_->repair(); }) != redis::Group::Reach::kRefused;
 }
 
 std::vector<redis::ShopTags> ReadCache::redis_groups(const std::vector<std::string>& tags) {

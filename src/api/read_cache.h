@@ -200,17 +200,17 @@ class ReadCache {
   bool still(redis::Group::Pass pass) const { return group_ == nullptr || group_->still(pass); }
   // page() without the local tier: the whole page from the database.
   Result<Filled> whole_page(const PageRecipe& recipe);
-  // invalidate() but for the log: the local tier, Redis, the local tier again.
-  size_t drop(const std::vector<std::string>& tags, cache::InvalidationCause cause,
-              std::vector<cache::DroppedKey>* dropped, const cache::Rewriter* rewrite,
-              std::chrono::steady_clock::time_point since);
-  // Raises the versions of `tags` in Redis. With other nodes, an invalidation that missed is
-  // repaired (the shops' generations raised) before this returns, or until Redis has been out
-  // of reach for a lease (and a tenth) after `since`, the write's commit: the other nodes read
-  // Redis too, and by then each has either stopped serving or got its lease back, and with it
-  // raised every generation, after the commit (forget_all()).
-  void drop_in_redis(const std::vector<std::string>& tags,
-                     std::chrono::steady_clock::time_point since);
+  // What invalidate() and apply_remote() drop: the local tier, Redis, the local tier again.
+  // Unavailable when the Redis tier could not be told and others may still read it.
+  Result<size_t> drop(const std::vector<std::string>& tags, cache::InvalidationCause cause,
+                      std::vector<cache::DroppedKey>* dropped, const cache::Rewriter* rewrite,
+                      redis::Group::Tries* tries);
+  // Raises the versions of `tags` in Redis. With other nodes (`tries`), an invalidation that
+  // missed is repaired (the shops' generations raised) before this returns, or until `tries`
+  // ends: the other nodes read Redis too, and by then each has either stopped serving, or got
+  // its lease back, and with it raised every generation, after the commit (forget_all()).
+  // False: refused (others may still read what missed).
+  bool drop_in_redis(const std::vector<std::string>& tags, redis::Group::Tries* tries);
   // The Redis tier's part of invalidating `tags`, by shop.
   std::vector<redis::ShopTags> redis_groups(const std::vector<std::string>& tags);
 

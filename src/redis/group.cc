@@ -283,82 +283,72 @@ void Group::read(Position& at) {
   (void)reader_.eval(kAck, {kEpoch, kApplied}, {at.epoch, node_, seq}, /*durable=*/true);
 }
 
-// A write's view of the witness while it cannot reach Redis: a node is out once it resigned,
-// or once its count stood still across a whole lease, from the answer of the look that saw
-// that count first to the question of this one (what the database saw lies in between).
-class Group::Watch {
- public:
-  explicit Watch(const Group& g) : group_(g) {}
-  // Whether every other node is out.
-  bool all_out() {
-    const auto asked = Clock::now();
-    auto rows = group_.options_.witness->beats();
-    const auto answered = Clock::now();
-    if (!rows) return false;
-    bool out = true;
-    for (const Beat& b : *rows) {
-      if (b.node == group_.node_ || b.resigned) continue;
-      auto [it, first] = seen_.try_emplace(b.node, Seen{b.count, answered});
-      if (!first && it->second.count != b.count) {
-        it->second = Seen{b.count, answered};
-      } else if (!first && asked - it->second.since >= group_.options_.lease) {
-        continue;
+Group::Tries::Tries(const Group& group, Clock::time_point committed, bool ask_witness)
+    : group_(group),
+      committed_(committed),
+      ask_witness_(ask_witness && group.options_.witness.has_value()),
+      next_look_(Clock::now()) {}
+
+Group::Reach Group::Tries::until(const std::function<bool()>& attempt) {
+  const auto& lease = group_.options_.lease;
+  while (true) {
+    if (attempt()) return Reach::kReached;
+    if (ended_) return *ended_;
+    const auto now = Clock::now();
+    if (!ask_witness_) {
+      // Past a lease (and a tenth) after the commit, every other node still serving locally
+      // has renewed since the commit, and any that could not renew in between cleared its
+      // tier then.
+      if (now >= committed_ + lease + lease / 10) return *(ended_ = Reach::kOthersOut);
+    } else {
+      // Only the witness can say that no other node serves what the write changed: nodes that
+      // reach Redis while this one cannot go on beating.
+      if (now >= next_look_) {
+        if (all_out()) return *(ended_ = Reach::kOthersOut);
+        next_look_ = now + lease / 16;
       }
-      out = false;
+      if (now >= committed_ + 2 * lease + lease / 2) return *(ended_ = Reach::kRefused);
     }
-    return out;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
+}
 
- private:
-  struct Seen {
-    int64_t count;
-    Clock::time_point since;
-  };
-  const Group& group_;
-  std::map<std::string, Seen> seen_;
-};
+bool Group::Tries::all_out() {
+  const auto asked = Clock::now();
+  auto rows = group_.options_.witness->beats();
+  const auto answered = Clock::now();
+  if (!rows) return false;
+  bool out = true;
+  for (const Beat& b : *rows) {
+    if (b.node == group_.node_ || b.resigned) continue;
+    auto [it, first] = seen_.try_emplace(b.node, Seen{b.count, answered});
+    if (!first && it->second.count != b.count) {
+      it->second = Seen{b.count, answered};
+    } else if (!first && asked - it->second.since >= group_.options_.lease) {
+      continue;
+    }
+    out = false;
+  }
+  return out;
+}
 
-bool Group::publish_and_wait(const std::vector<std::string>& tags, bool clear,
-                             Clock::time_point committed) {
+bool Group::publish_and_wait(const std::vector<std::string>& tags, bool clear, Tries& tries) {
   util::blocking_point();
   const auto start = Clock::now();
   std::string joined;
   for (const std::string& t : tags) (joined += t) += '\n';
   const std::string max_log = std::to_string(options_.max_log);
   const std::string lease_ms = std::to_string(options_.lease.count());
-  // Past a lease (and a tenth) after the commit, every other node still serving locally has
-  // renewed since the commit, and any that could not renew in between cleared its tier then.
-  // With a witness, only it can say that no other node serves what the write changed: nodes
-  // that reach Redis while this one cannot go on beating.
-  const auto unreachable_limit = give_up_at(committed);
-  std::optional<Watch> watch;
-  if (options_.witness) watch.emplace(*this);
-  auto next_look = start;
-  bool acknowledge = true;
   Result<Reply> r = Status(StatusCode::kUnavailable, "not tried");
-  while (true) {
+  const Reach reach = tries.until([&] {
     r = writer_.eval(kPublish, {kEpoch, kSeq, kLog},
                      {node_, joined, max_log, lease_ms, clear ? "1" : "0", random_hex()},
                      /*durable=*/true);
-    if (r.ok()) break;
-    const auto now = Clock::now();
-    if (!watch) {
-      if (now >= unreachable_limit) break;
-    } else {
-      if (now >= next_look) {
-        if (watch->all_out()) break;
-        next_look = now + options_.lease / 16;
-      }
-      if (now >= refuse_at(committed)) {
-        acknowledge = false;
-        break;
-      }
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  if (!r.ok() || r->elements.size() != 2) {
+    return r.ok();
+  });
+  if (reach != Reach::kReached || r->elements.size() != 2) {
     const std::string why = r.ok() ? "bad reply" : r.status().message();
-    if (!acknowledge) {
+    if (reach == Reach::kRefused) {
       refused_.fetch_add(1, std::memory_order_relaxed);
       spdlog::error(
           "redis group: a write's invalidation did not reach the log ({}) while other nodes "
@@ -369,8 +359,8 @@ bool Group::publish_and_wait(const std::vector<std::string>& tags, bool clear,
     unpublished_.fetch_add(1, std::memory_order_relaxed);
     spdlog::warn("redis group: a write's invalidation did not reach the log ({}); answered: {}",
                  why,
-                 watch ? "the witness shows no other node serving locally"
-                       : "a lease has passed since its commit");
+                 options_.witness ? "the witness shows no other node serving locally"
+                                  : "a lease has passed since its commit");
     return true;
   }
   published_.fetch_add(1, std::memory_order_relaxed);

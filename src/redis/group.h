@@ -47,6 +47,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -127,21 +128,55 @@ class Group {
   bool still(Pass p) const;
 
   using Clock = std::chrono::steady_clock;
+
+  // How a write's tries to reach Redis ended (Tries::until).
+  enum class Reach : uint8_t {
+    kReached,    // it got through
+    kOthersOut,  // it did not, but no other node can serve what the write changed: answer
+    kRefused,    // it did not, and others may still serve it: the write must not be acknowledged
+  };
+  // All of one write's tries to reach Redis after its commit (its Redis tier repair, then its
+  // entry in the log): each is tried every 20 ms until it gets through, until no other node can
+  // serve what the write changed (a lease and a tenth after the commit; with a witness, once it
+  // shows every other node out: see above), or, with a witness that still shows another node
+  // beating, until two leases and a half after the commit (refused). What the witness showed
+  // during one try counts for the next, and an end once reached stays: a node out after the
+  // commit clears before it serves again. One thread's.
+  class Tries {
+   public:
+    // ask_witness false: ends as without a witness (the log reader's repairs, which must not
+    // outlast the lease).
+    Tries(const Group& group, Clock::time_point committed, bool ask_witness = true);
+    // Calls `attempt` until it says true or the write's tries end (above).
+    Reach until(const std::function<bool()>& attempt);
+
+   private:
+    // Whether the witness now shows every other node out: resigned, or its count stood still
+    // across a whole lease, from the answer of the look that saw that count first to the
+    // question of this one (what the database saw lies in between).
+    bool all_out();
+    struct Seen {
+      int64_t count;
+      Clock::time_point since;
+    };
+    const Group& group_;
+    const Clock::time_point committed_;
+    const bool ask_witness_;
+    Clock::time_point next_look_;
+    std::optional<Reach> ended_;  // kOthersOut or kRefused, once reached
+    std::map<std::string, Seen> seen_;
+  };
+
   // Puts a write's invalidation in the log and waits until every other live node applied it
-  // (or its lease ran out); when Redis cannot be reached, until a lease and a tenth after
-  // `committed`, or with a witness until it shows every other node out (see above). False:
-  // the write must not be acknowledged (others may still serve what it changed). Calls
+  // (or its lease ran out); when Redis cannot be reached, until `tries` ends. False: the write
+  // must not be acknowledged (others may still serve what it changed). Calls
   // util::blocking_point() first.
   [[nodiscard]] bool publish_and_wait(const std::vector<std::string>& tags, bool clear,
-                                      Clock::time_point committed = Clock::now());
-  // When a write committed at `committed` stops trying to reach Redis and answers: a lease and
-  // a tenth later. What else such a write tries first (its Redis tier repair) keeps to it too.
-  Clock::time_point give_up_at(Clock::time_point committed) const {
-    return committed + options_.lease + options_.lease / 10;
-  }
-  // With a witness, when such a write that still sees other nodes beat is refused.
-  Clock::time_point refuse_at(Clock::time_point committed) const {
-    return committed + 2 * options_.lease + options_.lease / 2;
+                                      Tries& tries);
+  // The same for a write that committed now and tried nothing else.
+  [[nodiscard]] bool publish_and_wait(const std::vector<std::string>& tags, bool clear) {
+    Tries tries(*this, Clock::now());
+    return publish_and_wait(tags, clear, tries);
   }
 
   // Stops the thread (the destructor does too): no callback runs after this returns, and the
@@ -174,8 +209,6 @@ class Group {
   void await(uint64_t seq, Clock::time_point limit);
   // Closes the local tier and resigns in the witness, once per lapse.
   void resign();
-  // What the witness says of the nodes that may still serve locally (publish_and_wait()).
-  class Watch;
 
   const GroupOptions options_;
   const std::string node_;

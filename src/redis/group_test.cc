@@ -315,6 +315,42 @@ TEST(GroupTest, AWriteCutOffFromRedisAnswersOnceNoOtherNodeServes) {
   EXPECT_LE(since(again).count(), kLease.count() * 3 / 2);
 }
 
+// A write's tries (its Redis tier's repair, then its entry in the log) end together: what the
+// witness showed during the first counts for the second, which does not wait again.
+TEST(GroupTest, AWritesTriesToReachRedisEndOnceForAll) {
+  RedisTestServer redis, cut;
+  FakeWitness witness;
+  Node a(redis, "a", witness);
+  ASSERT_TRUE(a.group.stats().serving);
+  ASSERT_TRUE(witness.witness().beat("ghost"));  // beat once, then died without resigning
+  redis.kill();
+  auto never = [] { return false; };
+  const auto start = Clock::now();
+  Group::Tries tries(a.group, start);
+  EXPECT_EQ(tries.until(never), Group::Reach::kOthersOut);
+  EXPECT_GE(since(start).count(), kLease.count()) << "the ghost's count stood still a lease";
+  const auto second = Clock::now();
+  EXPECT_TRUE(a.group.publish_and_wait({"shop:1"}, false, tries));
+  EXPECT_LT(since(second).count(), kLease.count() / 4) << "waited for the ghost again";
+
+  // Cut off while another node beats: refused once, and the log's try is refused at once.
+  Node b(cut, "b", witness);
+  ASSERT_TRUE(wait_for([&] { return b.group.stats().serving; }));
+  const auto committed = Clock::now();
+  Group::Tries refused(a.group, committed);
+  EXPECT_EQ(refused.until(never), Group::Reach::kRefused);
+  EXPECT_GE(since(committed).count(), kLease.count() * 5 / 2);
+  const auto third = Clock::now();
+  EXPECT_FALSE(a.group.publish_and_wait({"shop:1"}, false, refused));
+  EXPECT_LT(since(third).count(), kLease.count() / 4);
+  // Without the witness's say (the log reader's repairs), a lease and a tenth, as before.
+  const auto fourth = Clock::now();
+  Group::Tries blind(a.group, fourth, /*ask_witness=*/false);
+  EXPECT_EQ(blind.until(never), Group::Reach::kOthersOut);
+  EXPECT_GE(since(fourth).count(), kLease.count() * 11 / 10);
+  EXPECT_LE(since(fourth).count(), kLease.count() * 11 / 10 + 300);
+}
+
 TEST(GroupTest, ANodeThatCannotBeatStopsServingAndClearsItsTierWhenItCanAgain) {
   RedisTestServer redis;
   FakeWitness witness;
