@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A soak: the POS day (tajir-loadgen, as bench/posday.sh runs it) against one tajir for MINUTES,
-# sampling every few seconds the server's resident memory (VmRSS), its open descriptors, the
-# cache's memory (/metrics) and the loadgen's requests and latency over the last interval, into
+# sampling every few seconds the server's resident memory (VmRSS, RssAnon, and the heap malloc
+# holds: in use and free), its open descriptors, the cache's memory (/metrics) and the
+# loadgen's requests and latency over the last interval, into
 # OUT/soak.csv; then plots them into OUT/soak.svg and says whether anything grew once warm.
 # Usage: bench/soak.sh [build-dir] [minutes, default 10] [out-dir, default docs]
 # SOAK_EVERY=seconds between samples (5); SOAK_CACHE=a cache budget below the working set (e.g.
@@ -50,15 +51,19 @@ for _ in $(seq 200); do curl -sf "http://127.0.0.1:$port/healthz" > /dev/null &&
 loadgen_pid=$!
 
 csv=$out/soak.csv
-echo "seconds,rss_kib,anon_kib,fds,cache_bytes,requests_per_s,errors,p50_ms,p99_ms" > "$csv"
+echo "seconds,rss_kib,anon_kib,heap_kib,heap_free_kib,fds,cache_bytes,requests_per_s,errors,p50_ms,p99_ms" > "$csv"
 start=$(date +%s.%N)
 while sleep "$every" && kill -0 "$loadgen_pid" 2>/dev/null; do
   kill -0 "$server_pid" 2>/dev/null || { echo "tajir died; its log:" >&2; cat "$work/serve.log" >&2; exit 1; }
   rss=$(awk '/^VmRSS:/ {print $2}' "/proc/$server_pid/status")
   anon=$(awk '/^RssAnon:/ {print $2}' "/proc/$server_pid/status")  # the heap's, not mapped files
   fds=$(ls "/proc/$server_pid/fd" | wc -l)
-  cache=$(curl -s "http://127.0.0.1:$port/metrics" |
-    awk '$1 ~ /^tajir_cache_memory_bytes[{]/ {sum += $2} END {printf "%.0f", sum}' || true)
+  metrics=$(curl -s "http://127.0.0.1:$port/metrics" || true)
+  cache=$(echo "$metrics" |
+    awk '$1 ~ /^tajir_cache_memory_bytes[{]/ {sum += $2} END {printf "%.0f", sum}')
+  # The allocator's heap: in use, and freed but kept in its arenas.
+  heap=$(echo "$metrics" | awk '$1 == "tajir_heap_bytes{state=\"in_use\"}" {printf "%.0f", $2 / 1024}')
+  heap_free=$(echo "$metrics" | awk '$1 == "tajir_heap_bytes{state=\"free\"}" {printf "%.0f", $2 / 1024}')
   # The loadgen's last interval (seconds,phase,requests,errors,p50_ms,p99_ms), once it has one.
   last=$(tail -n 1 "$work/progress.csv" 2>/dev/null || true)
   case $last in
@@ -66,7 +71,7 @@ while sleep "$every" && kill -0 "$loadgen_pid" 2>/dev/null; do
     *) load=$(echo "$last" | awk -F, -v every="$every" '{printf "%.0f,%s,%s,%s", $3 / every, $4, $5, $6}') ;;
   esac
   now=$(date +%s.%N)
-  echo "$(awk -v a="$now" -v b="$start" 'BEGIN {printf "%.1f", a - b}'),$rss,$anon,$fds,${cache:-},$load" >> "$csv"
+  echo "$(awk -v a="$now" -v b="$start" 'BEGIN {printf "%.1f", a - b}'),$rss,$anon,${heap:-},${heap_free:-},$fds,${cache:-},$load" >> "$csv"
 done
 wait "$loadgen_pid" || { cat "$work/loadgen.txt"; echo "tajir-loadgen failed" >&2; exit 1; }
 loadgen_pid=""
@@ -95,11 +100,14 @@ wt = [float(r["seconds"]) / 60 for r in warm]
 rss = [num(r, "rss_kib") / 1024 for r in warm]
 anon = [num(r, "anon_kib") / 1024 for r in warm]
 less_cache = [a - num(r, "cache_bytes") / 2**20 if r["cache_bytes"] else None for a, r in zip(anon, warm)]
+heap = [num(r, "heap_kib") / 1024 if r.get("heap_kib") else None for r in warm]
+heap_free = [num(r, "heap_free_kib") / 1024 if r.get("heap_free_kib") else None for r in warm]
 fds = [num(r, "fds") for r in warm]
 p99 = [num(r, "p99_ms") for r in warm]
 print(f"\nonce warm ({len(warm)} samples from {warmup:.0f} s): resident memory {rss[0]:.1f} -> {rss[-1]:.1f} MiB "
       f"(max {max(rss):.1f}; trend {slope(wt, rss):+.2f} MiB/min); anonymous {anon[0]:.1f} -> {anon[-1]:.1f} MiB "
-      f"(trend {slope(wt, anon):+.2f} MiB/min; less the cache's charge {slope(wt, less_cache):+.2f} MiB/min); open descriptors {min(fds):.0f}..{max(fds):.0f} "
+      f"(trend {slope(wt, anon):+.2f} MiB/min; less the cache's charge {slope(wt, less_cache):+.2f} MiB/min); heap in use trend {slope(wt, heap):+.2f} MiB/min, "
+      f"free but kept {slope(wt, heap_free):+.2f} MiB/min; open descriptors {min(fds):.0f}..{max(fds):.0f} "
       f"(trend {slope(wt, fds):+.2f}/min); p99 latency of an interval {min(x for x in p99 if x is not None):.2f}.."
       f"{max(x for x in p99 if x is not None):.2f} ms (trend {slope(wt, p99):+.3f} ms/min)")
 
@@ -117,7 +125,8 @@ x_max = x_ticks[-1]
 def sx(m): return L + (W - L - R) * m / x_max
 panels = [
     ("memory (MiB)", [("resident (VmRSS)", "rss_kib", 1 / 1024, "#1f77b4"), ("anonymous (RssAnon)", "anon_kib", 1 / 1024, "#17becf"),
-                      ("cache (/metrics)", "cache_bytes", 1 / 2**20, "#ff7f0e")]),
+                      ("heap in use", "heap_kib", 1 / 1024, "#8c564b"),
+                      ("heap free, kept", "heap_free_kib", 1 / 1024, "#e377c2"), ("cache (/metrics)", "cache_bytes", 1 / 2**20, "#ff7f0e")]),
     ("open descriptors", [("fds", "fds", 1, "#2ca02c")]),
     ("latency of an interval (ms)", [("p50", "p50_ms", 1, "#9467bd"), ("p99", "p99_ms", 1, "#d62728")]),
 ]

@@ -1,5 +1,7 @@
 #include "api/cache_report.h"
 
+#include <malloc.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -465,6 +467,15 @@ std::string metrics_text(const cache::Cache* c, const RefillStats& refill, uint6
       "background.");
   line("# TYPE tajir_cache_refills_total counter");
   line("tajir_cache_refills_total " + std::to_string(refill.refilled));
+#ifdef __GLIBC__
+  // What the allocator holds: in use, and freed but kept (in its arenas, not given back to the
+  // system): what a growing resident size is made of (docs/BENCHMARKS.md, the soak).
+  const struct mallinfo2 heap = mallinfo2();
+  line("# HELP tajir_heap_bytes The process's heap (glibc malloc): in use, and free but kept.");
+  line("# TYPE tajir_heap_bytes gauge");
+  line("tajir_heap_bytes{state=\"in_use\"} " + std::to_string(heap.uordblks + heap.hblkhd));
+  line("tajir_heap_bytes{state=\"free\"} " + std::to_string(heap.fordblks));
+#endif
   line("# HELP tajir_cache_refill_drops_total Refills not queued because the queue was full.");
   line("# TYPE tajir_cache_refill_drops_total counter");
   line("tajir_cache_refill_drops_total " + std::to_string(refill.dropped));
