@@ -77,7 +77,9 @@ const std::vector<Setting>& settings() {
        }},
       {"redis",
        "redis://HOST:PORT, or redis-cluster://HOST:PORT,HOST:PORT,... (a Redis Cluster's seed "
-       "nodes): a second cache tier behind the local one, shared by every node on it",
+       "nodes): a second cache tier behind the local one, shared by every node on it; "
+       "redis://USER:PASSWORD@HOST:PORT (or :PASSWORD@, the default user) authenticates "
+       "(give it in TAJIR_REDIS or the config file, not on the command line)",
        [](Config& c, const std::string& v) {
          if (!v.empty()) {
            if (auto ep = redis::parse_url(v); !ep.ok()) return ep.status();
@@ -120,6 +122,12 @@ const std::vector<Setting>& settings() {
        }},
       {"warm", "warm the cache at start-up and at login (true|false)",
        [](Config& c, const std::string& v) { return parse_bool(v, c.warm); }},
+      {"warm-user-keys",
+       "with --warm: at a login, warm also this many of that user's own most read keys (0: only "
+       "the shop's essentials)",
+       [](Config& c, const std::string& v) {
+         return parse_int<int64_t>(v, c.warm_user_keys, 0, 1'000);
+       }},
       {"refill",
        "load again in the background what a write dropped that was being read (true|false)",
        [](Config& c, const std::string& v) { return parse_bool(v, c.refill); }},

@@ -1,6 +1,7 @@
 #include "redis/client.h"
 
 #include <hiredis/hiredis.h>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <array>
@@ -169,17 +170,56 @@ uint16_t key_slot(std::string_view key) {
   return static_cast<uint16_t>(crc % kSlots);
 }
 
+// "%40" -> "@", and so on; nullopt for a % not followed by two hex digits.
+std::optional<std::string> percent_decoded(std::string_view s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] != '%') {
+      out += s[i];
+      continue;
+    }
+    unsigned v = 0;
+    if (i + 2 >= s.size()) return std::nullopt;
+    auto [p, ec] = std::from_chars(s.data() + i + 1, s.data() + i + 3, v, 16);
+    if (ec != std::errc() || p != s.data() + i + 3) return std::nullopt;
+    out += static_cast<char>(v);
+    i += 2;
+  }
+  return out;
+}
+
 Result<ClientOptions> parse_url(std::string_view url) {
   constexpr std::string_view kScheme = "redis://", kCluster = "redis-cluster://";
-  auto bad = [&] {
-    return InvalidArgument(
-        "'" + std::string(url) + "' is not redis://HOST:PORT or redis-cluster://HOST:PORT,...",
-        "redis");
-  };
   ClientOptions o;
   o.cluster = url.starts_with(kCluster);
-  if (!o.cluster && !url.starts_with(kScheme)) return bad();
-  std::string_view rest = url.substr(o.cluster ? kCluster.size() : kScheme.size());
+  const bool single = url.starts_with(kScheme);
+  std::string_view rest = url.substr(o.cluster ? kCluster.size() : single ? kScheme.size() : 0);
+  // The credentials: up to the last '@' (a password may hold one, percent-encoded or not).
+  const size_t at_sign = rest.rfind('@');
+  const std::string_view userinfo =
+      at_sign == std::string_view::npos ? std::string_view() : rest.substr(0, at_sign);
+  auto bad = [&] {
+    std::string shown(url);
+    if (at_sign != std::string_view::npos) {
+      const size_t from = static_cast<size_t>(userinfo.data() - url.data());
+      shown.replace(from, userinfo.size(), "***");
+    }
+    return InvalidArgument("'" + shown +
+                               "' is not redis://[USER:PASSWORD@]HOST:PORT or "
+                               "redis-cluster://[USER:PASSWORD@]HOST:PORT,...",
+                           "redis");
+  };
+  if (!o.cluster && !single) return bad();
+  if (at_sign != std::string_view::npos) {
+    const size_t colon = userinfo.find(':');
+    if (colon == std::string_view::npos) return bad();  // a user without a password
+    auto user = percent_decoded(userinfo.substr(0, colon));
+    auto password = percent_decoded(userinfo.substr(colon + 1));
+    if (!user || !password || password->empty()) return bad();
+    o.username = std::move(*user);
+    o.password = std::move(*password);
+    rest.remove_prefix(at_sign + 1);
+  }
   if (!rest.empty() && rest.back() == '/') rest.remove_suffix(1);
   if (!o.cluster) {
     auto ep = parse_endpoint(rest);
@@ -245,6 +285,31 @@ Result<redisContext*> Pool::connect() {
     redisFree(ctx);
     return unavailable(std::move(why));
   }
+  if (!options_.password.empty()) {
+    std::vector<std::string> argv{"AUTH"};
+    if (!options_.username.empty()) argv.push_back(options_.username);
+    argv.push_back(options_.password);
+    std::vector<const char*> args;
+    std::vector<size_t> lens;
+    for (const std::string& a : argv) {
+      args.push_back(a.data());
+      lens.push_back(a.size());
+    }
+    auto* reply = static_cast<redisReply*>(
+        redisCommandArgv(ctx, static_cast<int>(args.size()), args.data(), lens.data()));
+    std::string why;
+    if (reply == nullptr) {
+      why = "AUTH at " + endpoint_.url() + ": " + ctx->errstr;
+    } else if (reply->type == REDIS_REPLY_ERROR) {
+      // WRONGPASS, or "AUTH <password> called without any password configured".
+      why = "AUTH at " + endpoint_.url() + " refused: " + std::string(reply->str, reply->len);
+    }
+    if (reply != nullptr) freeReplyObject(reply);
+    if (!why.empty()) {
+      redisFree(ctx);
+      return unavailable(std::move(why));
+    }
+  }
   return ctx;
 }
 
@@ -275,6 +340,9 @@ Result<redisContext*> Pool::acquire() {
   if (!ctx.ok()) {
     --in_use_;
     freed_.notify_one();
+    // Once per outage (the first failure since a connect worked, or since the start), so that
+    // a Redis that is away, or refuses the credentials, is in the log and not only in stats.
+    if (backoff_.count() == 0) spdlog::warn("{}; trying again", ctx.status().message());
     backoff_ = std::clamp(backoff_ * 2, options_.backoff_min, options_.backoff_max);
     retry_at_ = std::chrono::steady_clock::now() + backoff_;
     stats_.connected = false;

@@ -31,7 +31,9 @@
 // no replica acknowledged it while its master has one online. Without cluster, durable is
 // ignored and nothing of this is done.
 //
-// Limits: no Sentinel; no AUTH, SELECT or TLS; no subscriptions; no reads from replicas. A
+// Credentials (options.username, options.password) are sent with AUTH on each connection made.
+//
+// Limits: no Sentinel; no SELECT or TLS; no subscriptions; no reads from replicas. A
 // pipeline's replies are all read even if one is an error reply.
 //
 // Thread safety: thread-safe; at most `pool_size` calls are in Redis at once, and a call that
@@ -102,6 +104,10 @@ struct ClientOptions {
   std::chrono::milliseconds command_timeout{250};
   std::chrono::milliseconds backoff_min{50};
   std::chrono::milliseconds backoff_max{2000};
+  // AUTH on every connection made (each master's too), when `password` is not empty: with
+  // `username`, as that ACL user (Redis 6+); without, as the default user (requirepass).
+  std::string username;
+  std::string password;
 };
 
 struct ClientStats {
@@ -116,8 +122,10 @@ struct ClientStats {
 };
 
 // "redis://HOST:PORT" or "redis://HOST" (port 6379): one Redis; "redis-cluster://HOST:PORT,
-// HOST:PORT,..." (each port 6379 if left out): a Cluster and its seed nodes. kInvalidArgument
-// otherwise. The other options are left at their defaults.
+// HOST:PORT,..." (each port 6379 if left out): a Cluster and its seed nodes. Either may start
+// with credentials, "redis://USER:PASSWORD@HOST:PORT" or "redis://:PASSWORD@HOST" (the default
+// user), percent-encoded where they hold one of ":@/%". kInvalidArgument otherwise, whose
+// message shows the URL without its password. The other options are left at their defaults.
 Result<ClientOptions> parse_url(std::string_view url);
 
 using Command = std::vector<std::string_view>;

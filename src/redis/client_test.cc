@@ -38,6 +38,61 @@ TEST(RedisUrl, ParsesHostAndPort) {
   }
 }
 
+TEST(RedisUrl, TakesCredentialsAndNeverShowsThePassword) {
+  auto dflt = parse_url("redis://:s3cret@10.0.0.5:6380");
+  ASSERT_TRUE(dflt.ok());
+  EXPECT_EQ(dflt->username, "");
+  EXPECT_EQ(dflt->password, "s3cret");
+  EXPECT_EQ(dflt->endpoint.port, 6380);
+  auto acl = parse_url("redis://tajir:p%40ss:w@rd@cache.local");  // '@' and ':' in the password
+  ASSERT_TRUE(acl.ok());
+  EXPECT_EQ(acl->username, "tajir");
+  EXPECT_EQ(acl->password, "p@ss:w@rd");
+  EXPECT_EQ(acl->endpoint.host, "cache.local");
+  auto cluster = parse_url("redis-cluster://tajir:pw@a:7000,b:7001");
+  ASSERT_TRUE(cluster.ok());
+  EXPECT_EQ(cluster->seeds.size(), 2u);
+  EXPECT_EQ(cluster->password, "pw");
+  EXPECT_TRUE(parse_url("redis://h:1")->password.empty());
+  for (const char* bad : {"redis://:@h:1", "redis://:%4@h:1", "redis://:%zz@h:1",
+                          "redis://:hunter2@h:0", "redis://:hunter2@", "rediss://:hunter2@h"}) {
+    auto r = parse_url(bad);
+    EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument) << bad;
+    EXPECT_EQ(r.status().message().find("hunter2"), std::string::npos) << r.status().message();
+  }
+}
+
+// Behind a password (requirepass) or an ACL user, every connection authenticates; without the
+// right credentials nothing is read or written, and the error says why.
+TEST(RedisClient, AuthenticatesEachConnectionItMakes) {
+  RedisTestServer server(
+      false, {"--requirepass", "s3cret", "--user", "tajir", "on", ">app-pw", "~*", "&*", "+@all"});
+  ClientOptions o = fast(server);
+  Client none(o);
+  auto r = none.command({"SET", "k", "v"});
+  EXPECT_EQ(r.status().code(), StatusCode::kInternal);
+  EXPECT_NE(r.status().message().find("NOAUTH"), std::string::npos) << r.status().message();
+  o.password = "wrong";
+  Client wrong(o);
+  r = wrong.command({"SET", "k", "v"});
+  EXPECT_EQ(r.status().code(), StatusCode::kUnavailable);
+  EXPECT_NE(r.status().message().find("AUTH"), std::string::npos) << r.status().message();
+  EXPECT_EQ(r.status().message().find("wrong"), std::string::npos) << "the password shown";
+  o.password = "s3cret";
+  Client right(o);
+  ASSERT_TRUE(right.command({"SET", "k", "v"}).ok());
+  o.username = "tajir";
+  o.password = "app-pw";
+  Client user(o);
+  auto got = user.command({"GET", "k"});
+  ASSERT_TRUE(got.ok()) << got.status().message();
+  EXPECT_EQ(got->str, "v");
+  // A connection made again (after the server restarted) authenticates too.
+  server.kill();
+  server.start();
+  EXPECT_TRUE(until_ok(user, {"PING"}).ok());
+}
+
 TEST(RedisScript, NameIsTheSha1OfItsSource) {
   EXPECT_EQ(Script("").sha1(), "da39a3ee5e6b4b0d3255bfef95601890afd80709");
   EXPECT_EQ(Script("return 1").sha1(), "e0e1f9fabfc9d4800c877a703b823ac0578ff8db");

@@ -125,9 +125,10 @@ class Server:
              "--log-level", "warn"] + self.extra_args,
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         self.warmed = []  # the "warmed ..." lines printed before "listening"
+        self.early_log = []  # log lines before it ("[time] [warning] ...": Redis refused, say)
         line = self.proc.stdout.readline()
-        while line.startswith("warmed"):
-            self.warmed.append(line)
+        while line.startswith("warmed") or line.startswith("["):
+            (self.warmed if line.startswith("warmed") else self.early_log).append(line)
             line = self.proc.stdout.readline()
         m = re.search(r"http://([\d.]+):(\d+)", line)
         if not m:
@@ -216,7 +217,7 @@ class Redis:
              *self.extra],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         for _ in range(500):
-            if self.cli("PING") == "PONG":
+            if self.cli("PING") in ("PONG", "NOAUTH Authentication required."):  # up, maybe behind a password
                 return
             time.sleep(0.01)
         raise RuntimeError("redis-server did not start")

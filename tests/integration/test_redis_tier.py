@@ -91,6 +91,43 @@ def test_a_value_filled_by_one_node_is_a_redis_hit_for_the_next(db_url, redis):
         assert "tajir_redis_hits_total 2" in metrics and "tajir_redis_up 1" in metrics
 
 
+def test_behind_a_password_the_tier_authenticates_and_a_wrong_one_leaves_it_down(tmp_path, monkeypatch):
+    r = Redis(extra=["--requirepass", "tier-s3cret"])
+    db = f"sqlite:{tmp_path}/tajir.db"
+    try:
+        # In the environment, where the process list does not show it.
+        monkeypatch.setenv("TAJIR_REDIS", f"redis://:tier-s3cret@127.0.0.1:{r.port}")
+        with node_without_url(db) as a:
+            assert "tier-s3cret" not in open(f"/proc/{a.proc.pid}/cmdline").read()
+            token, _ = a.register()
+            pid = product(a, token)
+            assert a.get(f"/api/products/{pid}", token).headers["X-Cache-Tier"] == "database"
+            s = redis_stats(a)
+            assert s["connected"] and s["state"] == "up" and s["stores"] >= 1 and s["errors"] == 0
+        assert int(r.cli("-a", "tier-s3cret", "--no-auth-warning", "DBSIZE")) > 0, "it wrote to Redis"
+        monkeypatch.setenv("TAJIR_REDIS", f"redis://:wrong-pw@127.0.0.1:{r.port}")
+        with node_without_url(db) as b:
+            got = b.get(f"/api/products/{pid}", token)
+            assert got.status == 200 and got.headers.get("X-Cache-Tier") != "redis", "read from the database"
+            s = redis_stats(b)
+            assert not s["connected"] and s["state"] == "down"
+            assert b.get("/healthz").json["redis"] == "down"
+        log = "".join(b.early_log) + b.proc.stdout.read() + b.proc.stderr.read()
+        assert "AUTH" in log and "WRONGPASS" in log and "wrong-pw" not in log, log[-2000:]
+    finally:
+        r.stop()
+
+
+@contextlib.contextmanager
+def node_without_url(db_url):
+    """A node whose Redis is given in TAJIR_REDIS."""
+    s = Server(db_url, BASE_ARGS + ["--redis-timeout-ms", "200"])
+    try:
+        yield s
+    finally:
+        s.stop()
+
+
 def test_a_write_invalidates_the_value_in_redis(tmp_path, redis):
     db = f"sqlite:{tmp_path}/tajir.db"
     with node(db, redis) as a:
