@@ -75,6 +75,7 @@ http::Handler Access::guard(unsigned allow, RouteHandler handler) const {
     if ((allow & bit(p->role)) == 0) {
       return http::from_status({StatusCode::kPermissionDenied, "your role may not do this"});
     }
+    ReadCache::ReaderScope reading(p->user_id);  // the operator's (0) are not a user's habits
     http::Response r = handler(req, *p);
     // What the request cost the database, for load generators, when asked for: "0" on a hit.
     if (db_statements_header_) {

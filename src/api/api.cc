@@ -1,5 +1,7 @@
 #include "api/api.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <array>
 #include <atomic>
@@ -30,6 +32,13 @@ Api::Api(pos::Pos& pos, ApiOptions options)
     login_warmer_ = std::make_unique<BackgroundWarmer<int64_t>>(
         [this](int64_t shop) { warm({shop}, pos::warmable_types()); }, std::chrono::minutes(1));
     context_.login_warmer = login_warmer_.get();
+    if (options_.warm_user_keys > 0) {
+      habits_ = std::make_unique<UserHabits>(options_.warm_user_keys, options_.warm_users);
+      reads_.set_habits(habits_.get());
+      user_warmer_ = std::make_unique<BackgroundWarmer<int64_t>>(
+          [this](int64_t user) { warm_habits(user); }, std::chrono::milliseconds(0));
+      context_.user_warmer = user_warmer_.get();
+    }
   }
   if (options_.cache != nullptr && options_.stored_history)
     history_ = std::make_unique<HistoryWriter>(pos, reads_, options_.history_limits);
@@ -38,6 +47,7 @@ Api::Api(pos::Pos& pos, ApiOptions options)
 Api::~Api() {
   // The background threads use the router and the cache: stop them first.
   login_warmer_.reset();
+  user_warmer_.reset();
   writes_.stop();
   history_.reset();  // writes the interval in progress
 }
@@ -85,6 +95,14 @@ cache::WarmReport Api::warm_keys(const std::vector<std::string>& keys) {
   total.took = std::chrono::duration_cast<std::chrono::milliseconds>(
       std::chrono::steady_clock::now() - start);
   return total;
+}
+
+void Api::warm_habits(int64_t user) {
+  const std::vector<std::string> keys = habits_->take(user);
+  if (keys.empty()) return;
+  const cache::WarmReport r = warm_keys(keys);
+  spdlog::debug("warmed user {}'s reads at login: {} loaded, {} present, {} failed, {} ms", user,
+                r.loaded, r.present, r.failed, r.took.count());
 }
 
 void Api::register_routes(http::Router& router) {

@@ -66,8 +66,13 @@ class Api {
   Access access_;
   Invalidator writes_;
   AuthLimits limits_;
+  // At a user's login: warms what they read most (habits_), through warm_keys().
+  void warm_habits(int64_t user);
+
+  std::unique_ptr<UserHabits> habits_;  // null without a cache, warm_on_login or warm_user_keys
   std::unique_ptr<BackgroundWarmer<int64_t>>
-      login_warmer_;  // null without a cache or warm_on_login
+      login_warmer_;                                        // null without a cache or warm_on_login
+  std::unique_ptr<BackgroundWarmer<int64_t>> user_warmer_;  // with habits_
   Context context_;
   std::unique_ptr<HistoryWriter> history_;  // null without a cache or stored_history
 };

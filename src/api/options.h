@@ -23,6 +23,10 @@ struct ApiOptions {
   pos::InvalidationMode invalidation = pos::InvalidationMode::kPrecise;
   size_t warm_parallelism = 4;
   bool warm_on_login = true;  // warm the shop's essentials in the background at login
+  // With warm_on_login: warm also the user's own most read keys (UserHabits), up to this many
+  // (0: not), remembered for up to warm_users users.
+  size_t warm_user_keys = 8;
+  size_t warm_users = 4096;
   bool refill = true;  // load again, in the background, what a write dropped that was being read
   // Fault injection for tests: each write waits this long between its commit and its
   // invalidation, so a test can show that no answer about a write outruns its invalidation.

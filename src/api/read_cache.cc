@@ -141,6 +141,13 @@ ReadCache::WarmingScope::WarmingScope(cache::WarmReport& report) : outer_(warmin
 }
 ReadCache::WarmingScope::~WarmingScope() { warming = outer_; }
 
+namespace {
+thread_local int64_t reader = 0;  // ReadCache::ReaderScope's user; 0: none
+}  // namespace
+
+ReadCache::ReaderScope::ReaderScope(int64_t user) : outer_(reader) { reader = user; }
+ReadCache::ReaderScope::~ReaderScope() { reader = outer_; }
+
 http::Response ReadCache::serve(const Query& query, int64_t shop, std::string_view type,
                                 const Filler& fill) {
   const http::Request& req = query.request();
@@ -188,6 +195,7 @@ http::Response ReadCache::serve(const Query& query, int64_t shop, std::string_vi
   using enum ShopStats::Outcome;
   shops_.end(counted, tid, !lookup.ok() ? kError : lookup->hit ? kHit : kMiss);
   if (!lookup.ok()) return http::from_status(lookup.status());
+  if (habits_ != nullptr && reader != 0) habits_->note(reader, k);
   http::Response r =
       with_cache_headers(http::Response::bytes(200, lookup->value, "application/json"), lookup->hit,
                          lookup->fingerprint, req);

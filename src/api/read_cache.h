@@ -38,6 +38,7 @@
 
 #include "api/query.h"
 #include "api/shop_stats.h"
+#include "api/user_habits.h"
 #include "cache/cache.h"
 #include "http/http.h"
 #include "pos/cache_map.h"
@@ -135,6 +136,21 @@ class ReadCache {
     cache::WarmReport* outer_;
   };
 
+  // While one lives on a thread, what serve() answers on that thread is noted as a read of
+  // `user` in the habits given to set_habits() (Access::guard sets it for a user's request).
+  class ReaderScope {
+   public:
+    explicit ReaderScope(int64_t user);
+    ~ReaderScope();
+    ReaderScope(const ReaderScope&) = delete;
+    ReaderScope& operator=(const ReaderScope&) = delete;
+
+   private:
+    int64_t outer_;
+  };
+  // Where serve() notes who read what (none: nowhere). Call before serving.
+  void set_habits(UserHabits* habits) { habits_ = habits; }
+
   // A cache item for warming the read at `key`.
   cache::WarmItem warm_item(std::string key, std::string_view type, Filler fill);
 
@@ -221,6 +237,7 @@ class ReadCache {
   pos::CacheMap map_;
   std::vector<std::pair<std::string, cache::TypeId>> types_;
   ShopStats shops_;
+  UserHabits* habits_ = nullptr;
 };
 
 }  // namespace tajir::api

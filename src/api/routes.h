@@ -38,6 +38,8 @@ struct Context {
   const ApiOptions& options;
   BackgroundWarmer<int64_t>* login_warmer;  // warms a shop's essentials at login; null when off
   AuthLimits& limits;                       // of logins and registrations
+  // Warms what a user read most (UserHabits) at their login; null when off.
+  BackgroundWarmer<int64_t>* user_warmer = nullptr;
 };
 
 using Handler = http::Response (*)(Context&, http::Request&, const pos::Principal&);

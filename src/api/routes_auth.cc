@@ -24,6 +24,7 @@ Response login(Context& c, Request& req, const pos::Principal&) {
   if (r.ok() || r.status().code() != StatusCode::kUnauthenticated)
     c.limits.login_done(client, in->username);
   if (r.ok() && c.login_warmer != nullptr) c.login_warmer->request(r->user.shop_id);
+  if (r.ok() && c.user_warmer != nullptr) c.user_warmer->request(r->user.id);
   return reply(200, r);
 }
 

@@ -34,6 +34,7 @@ struct Config {
   bool cache = true;                     // false: every read goes to the database
   std::string invalidation = "precise";  // or "coarse": per-type clearing, to measure against
   bool warm = true;                      // warm every shop's essentials before serving
+  int64_t warm_user_keys = 8;            // and at login, that many of the user's own reads
   bool refill = true;  // load again in the background what a write dropped that was being read
   // Warm restart (app/hot_keys.h): the file of hot keys ("": beside a SQLite database, none
   // for PostgreSQL; "off": none), how many at most, and whether they are warmed after the

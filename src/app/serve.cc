@@ -124,6 +124,7 @@ int serve(const Config& c) {
                 .invalidation = c.invalidation == "coarse" ? pos::InvalidationMode::kCoarse
                                                            : pos::InvalidationMode::kPrecise,
                 .warm_on_login = c.warm,
+                .warm_user_keys = static_cast<size_t>(c.warm_user_keys),
                 .refill = c.refill,
                 .invalidation_delay = std::chrono::milliseconds(c.invalidation_delay_ms),
                 .db_statements_header = c.db_statements_header,

@@ -3,6 +3,7 @@ single-flight, no stale reads under racing writers, and the management endpoints
 import random
 import re
 import threading
+import time
 
 import pytest
 
@@ -305,8 +306,60 @@ def test_login_warms_and_bills_refill_in_the_background(db_url):
         server.stop()
 
 
+def test_a_login_warms_what_that_user_reads_most_and_not_what_others_do(tmp_path):
+    server = Server(f"sqlite:{tmp_path}/habits.db", ["--refill", "false"])
+    try:
+        owner, user, ids = shop_with_products(server, n=6)
+        assert server.post("/api/employees", {"name": "Cara", "username": "cara", "password": "cashier-pass"},
+                           owner).status == 201
+        cashier = server.post("/api/auth/login", {"username": "cara", "password": "cashier-pass"}).json["token"]
+        owners_page, cashiers_page = "/api/products?page=2&per_page=2", "/api/products?page=3&per_page=2"
+        for _ in range(3):
+            assert server.get(owners_page, owner).status == 200
+            assert server.get(f"/api/products/{ids[0]}", owner).status == 200
+            assert server.get(cashiers_page, cashier).status == 200
+
+        def settled_warmups():  # once the login's warmers are done: the count stands still
+            last, deadline = -1, time.time() + 10
+            while time.time() < deadline:
+                now = metric(server, "tajir_cache_warmups_total")
+                if now == last:
+                    return now
+                last = now
+                time.sleep(0.3)
+            return last
+
+        server.post("/api/cache/clear", {"types": "all"}, owner)
+        before = metric(server, "tajir_cache_warmups_total")
+        assert server.post("/api/auth/login", {"username": "cara", "password": "cashier-pass"}).status == 200
+        assert settled_warmups() > before
+        assert server.get(cashiers_page, cashier).headers["X-Cache"] == "HIT", "her own read was warmed"
+        assert server.get(owners_page, cashier).headers["X-Cache"] == "MISS", "the owner's was not"
+
+        server.post("/api/cache/clear", {"types": "all"}, owner)
+        login = server.post("/api/auth/login", {"username": user["username"], "password": "correct-horse-1"})
+        assert login.status == 200
+        settled_warmups()
+        assert server.get(owners_page, owner).headers["X-Cache"] == "HIT"
+        assert server.get(f"/api/products/{ids[0]}", owner).headers["X-Cache"] == "HIT"
+        assert server.get(cashiers_page, owner).headers["X-Cache"] == "MISS"
+    finally:
+        server.stop()
+
+    # Turned off, a login warms only the shop's essentials.
+    off = Server(f"sqlite:{tmp_path}/habits.db", ["--refill", "false", "--warm-user-keys", "0"])
+    try:
+        token = off.post("/api/auth/login", {"username": "cara", "password": "cashier-pass"}).json["token"]
+        assert off.get("/api/products?page=3&per_page=2", token).status == 200
+        off.post("/api/cache/clear", {"types": "all"}, ADMIN_TOKEN)
+        off.post("/api/auth/login", {"username": "cara", "password": "cashier-pass"})
+        time.sleep(1)
+        assert off.get("/api/products?page=3&per_page=2", token).headers["X-Cache"] == "MISS"
+    finally:
+        off.stop()
+
+
 def check_background_warming(server):
-    import time
     token, user, ids = shop_with_products(server, n=2)
     username = user["username"]
     server.post("/api/cache/clear", {"types": "all"}, token)
@@ -373,7 +426,6 @@ def test_a_new_bill_is_cached_as_it_is_created(server):
 
 
 def test_cache_ttl_setting(tmp_path):
-    import time
     server = Server(f"sqlite:{tmp_path}/ttl.db", ["--cache-ttl", "1", "--warm", "false", "--refill", "false"])
     try:
         token, _, _ = shop_with_products(server, n=1)
