@@ -111,6 +111,15 @@ print(f"\nonce warm ({len(warm)} samples from {warmup:.0f} s): resident memory {
       f"(trend {slope(wt, fds):+.2f}/min); p99 latency of an interval {min(x for x in p99 if x is not None):.2f}.."
       f"{max(x for x in p99 if x is not None):.2f} ms (trend {slope(wt, p99):+.3f} ms/min)")
 
+# The second half alone: what still grows once everything has filled (the first minutes fill
+# the engine's tables, the page caches and malloc's arenas too, not only the cache).
+half = [r for r in warm if float(r["seconds"]) >= float(rows[-1]["seconds"]) / 2]
+ht = [float(r["seconds"]) / 60 for r in half]
+col = lambda k: [num(r, k) / 1024 if r.get(k) else None for r in half]
+print(f"second half ({len(half)} samples from {half[0]['seconds']} s): anonymous trend {slope(ht, col('anon_kib')):+.2f} MiB/min, "
+      f"heap in use {slope(ht, col('heap_kib')):+.2f} MiB/min, free but kept {slope(ht, col('heap_free_kib')):+.2f} MiB/min, "
+      f"descriptors {slope(ht, [num(r, 'fds') for r in half]):+.2f}/min")
+
 # The plot: three panels over minutes, plain SVG (no plotting package needed).
 W, H, L, R, T, GAP = 900, 620, 70, 20, 40, 30
 ph = (H - T - 40 - 2 * GAP) / 3
