@@ -235,12 +235,27 @@
     $("types").tBodies[0].replaceChildren(...rows);
   }
 
+  function renderForecast(f) {
+    const rows = (f.points || []).map((p) => el("tr", {},
+      el("td", {}, new Date(p.at).toLocaleString([], { weekday: "short", hour: "2-digit", minute: "2-digit", hour12: false })),
+      el("td", {}, p.requests === null ? "–" : count(Math.round(p.requests))),
+      el("td", {}, p.hit_rate === null ? "–" : percent(p.hit_rate)),
+      el("td", {}, p.basis === "none" ? "no history yet" : p.seasons + (p.basis === "week" ? " weeks" : " days") + " before")));
+    $("forecast").tBodies[0].replaceChildren(...rows);
+    const e = f.error || {};
+    $("forecast-error").textContent = e.hours ? "off by " + Math.round(e.requests_mape * 100) + "% of the requests over the last " + e.hours + " hours"
+                                              : "(not yet checked against what happened)";
+  }
+
   // --- the charts (uPlot) -------------------------------------------------------------------
   const charts = {};
   let xWindow = [0, 1];  // the time axis' range, seconds
 
   function chart(key, title, series, yFormat, yMax) {
-    if (charts[key]) return charts[key];
+    if (charts[key]) {
+      charts[key].box.querySelector("h3").textContent = title;  // the window's interval
+      return charts[key];
+    }
     const box = el("div", { class: "chart", id: "chart-" + key }, el("h3", {}, title));
     const empty = el("p", { class: "empty" }, "");
     const plot = el("div", { class: "plot" });
@@ -278,9 +293,10 @@
     const times = points.map((p) => Date.parse(p.at) / 1000);
     const now = Date.now() / 1000;
     const span = Math.max(15 * 60, times.length ? now - times[0] + interval : 0);
-    const shown = Math.min(span, Number($("window").value) * 60);
+    const [unit, n] = $("window").value.split("=");
+    const shown = Math.min(span, Number(n) * { minutes: 60, hours: 3600, days: 86400 }[unit]);
     xWindow = [now - shown, now + Math.max(interval, shown / 10)];  // room for the last bars
-    const per = interval === 60 ? "minute" : interval + " s";
+    const per = { 60: "minute", 3600: "hour", 86400: "day" }[interval] || interval + " s";
     const bars = uPlot.paths.bars;
     const note = points.length === 0 ? "No point yet: the server records one per " + per + "." :
       points.length === 1 && points[0].partial ? "This " + per + " so far; a point is recorded every " + per + "." : "";
@@ -406,13 +422,15 @@
   async function refresh() {
     clearTimeout(timer);
     try {
-      const [stats, history] = await Promise.all([
-        api("GET", "/api/cache/stats"), api("GET", "/api/cache/stats/history?minutes=" + $("window").value)]);
+      const [stats, history, forecast] = await Promise.all([
+        api("GET", "/api/cache/stats"), api("GET", "/api/cache/stats/history?" + $("window").value),
+        api("GET", "/api/cache/stats/forecast?hours=12")]);
       lastStats = stats;
       renderCards(stats);
       renderTiers(stats);
       renderTypes(stats);
       renderHistory(history, stats);
+      renderForecast(forecast);
       $("status").className = "";
       $("status").textContent = "updated " + new Date().toLocaleTimeString([], { hour12: false });
       $("dashboard").dataset.refreshed = String(Date.now());

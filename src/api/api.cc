@@ -30,16 +30,33 @@ Api::Api(pos::Pos& pos, ApiOptions options)
       context_{pos, reads_, writes_, access_, options_, nullptr, limits_} {
   if (options_.cache != nullptr && options_.warm_on_login) {
     login_warmer_ = std::make_unique<BackgroundWarmer<int64_t>>(
-        [this](int64_t shop) { warm({shop}, pos::warmable_types()); }, std::chrono::minutes(1));
+        [this](int64_t shop) { warm({shop}, pos::warmable_types(), WarmCause::kLogin); },
+        std::chrono::minutes(1));
     context_.login_warmer = login_warmer_.get();
     if (options_.warm_user_keys > 0) {
-      habits_ = std::make_unique<UserHabits>(options_.warm_user_keys, options_.warm_users);
-      reads_.set_habits(habits_.get());
+      habits_ = std::make_unique<ReadHabits>(options_.warm_user_keys, options_.warm_users);
       user_warmer_ = std::make_unique<BackgroundWarmer<int64_t>>(
           [this](int64_t user) { warm_habits(user); }, std::chrono::milliseconds(0));
       context_.user_warmer = user_warmer_.get();
     }
   }
+  if (options_.cache != nullptr && options_.warm_ahead.count() > 0 && options_.rhythm_keys > 0) {
+    rhythm_ = std::make_unique<ShopRhythm>(options_.rhythm_keys, options_.rhythm_hours,
+                                           options_.rhythm_hour_ms);
+    clock_ = std::make_unique<ClockWarmer>(
+        *rhythm_,
+        ClockWarmer::Options{.lead = options_.warm_ahead,
+                             .tick = options_.clock_tick,
+                             .min_reads = options_.busy_min_reads},
+        [&pos](int64_t shop) {
+          auto s = pos.shop(pos::Principal{0, shop, pos::Role::kOperator, "clock", 0});
+          return s.ok() ? s->timezone : std::string();
+        },
+        [this](const std::vector<std::string>& keys, WarmCause cause) {
+          return warm_keys(keys, cause);
+        });
+  }
+  reads_.set_habits(habits_.get(), rhythm_.get());
   if (options_.cache != nullptr && options_.stored_history)
     history_ = std::make_unique<HistoryWriter>(pos, reads_, options_.history_limits);
 }
@@ -48,12 +65,14 @@ Api::~Api() {
   // The background threads use the router and the cache: stop them first.
   login_warmer_.reset();
   user_warmer_.reset();
+  clock_.reset();
   writes_.stop();
   history_.reset();  // writes the interval in progress
 }
 
-WarmSummary Api::warm(const std::vector<int64_t>& shops, const std::vector<std::string>& types) {
-  return api::warm(context_, shops, types);
+WarmSummary Api::warm(const std::vector<int64_t>& shops, const std::vector<std::string>& types,
+                      WarmCause cause) {
+  return api::warm(context_, shops, types, cause);
 }
 
 std::vector<std::string> Api::hot_keys(size_t max) const {
@@ -66,7 +85,7 @@ std::vector<std::string> Api::hot_keys(size_t max) const {
   return keys;
 }
 
-cache::WarmReport Api::warm_keys(const std::vector<std::string>& keys) {
+cache::WarmReport Api::warm_keys(const std::vector<std::string>& keys, WarmCause cause) {
   const auto start = std::chrono::steady_clock::now();
   cache::WarmReport total;
   if (reads_.engine() == nullptr) return total;
@@ -94,13 +113,14 @@ cache::WarmReport Api::warm_keys(const std::vector<std::string>& keys) {
   }
   total.took = std::chrono::duration_cast<std::chrono::milliseconds>(
       std::chrono::steady_clock::now() - start);
+  reads_.warmed().add(cause, total.loaded);
   return total;
 }
 
 void Api::warm_habits(int64_t user) {
   const std::vector<std::string> keys = habits_->take(user);
   if (keys.empty()) return;
-  const cache::WarmReport r = warm_keys(keys);
+  const cache::WarmReport r = warm_keys(keys, WarmCause::kUser);
   spdlog::debug("warmed user {}'s reads at login: {} loaded, {} present, {} failed, {} ms", user,
                 r.loaded, r.present, r.failed, r.took.count());
 }

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "api/access.h"
+#include "api/clock_warmer.h"
 #include "api/history_writer.h"
 #include "api/invalidator.h"
 #include "api/loaders.h"
@@ -45,8 +46,9 @@ class Api {
   // Every (method, pattern) the API serves, without a database (for `tajir routes`).
   static std::vector<std::pair<http::Method, std::string>> routes();
 
-  // Warms the warmable types for these shops (loaders.h).
-  WarmSummary warm(const std::vector<int64_t>& shops, const std::vector<std::string>& types);
+  // Warms the warmable types for these shops (loaders.h), counted for `cause`.
+  WarmSummary warm(const std::vector<int64_t>& shops, const std::vector<std::string>& types,
+                   WarmCause cause);
 
   // A warm restart. hot_keys(): up to `max` keys of cached GETs that were read, longest cached
   // first (Cache::read_keys), to write down at a clean stop; empty without a cache.
@@ -55,7 +57,8 @@ class Api {
   // as warmups (ReadCache::WarmingScope). A key whose GET is no longer served (a shop gone, a
   // key of another version) counts as failed. REQUIRES: register_routes() was called.
   std::vector<std::string> hot_keys(size_t max) const;
-  cache::WarmReport warm_keys(const std::vector<std::string>& keys);
+  // What it loads is counted for `cause`.
+  cache::WarmReport warm_keys(const std::vector<std::string>& keys, WarmCause cause);
 
   // The cached reads, for another node's invalidations (ReadCache::apply_remote).
   ReadCache& reads() { return reads_; }
@@ -69,10 +72,12 @@ class Api {
   // At a user's login: warms what they read most (habits_), through warm_keys().
   void warm_habits(int64_t user);
 
-  std::unique_ptr<UserHabits> habits_;  // null without a cache, warm_on_login or warm_user_keys
+  std::unique_ptr<ReadHabits> habits_;  // null without a cache, warm_on_login or warm_user_keys
   std::unique_ptr<BackgroundWarmer<int64_t>>
       login_warmer_;                                        // null without a cache or warm_on_login
   std::unique_ptr<BackgroundWarmer<int64_t>> user_warmer_;  // with habits_
+  std::unique_ptr<ShopRhythm> rhythm_;                      // null without a cache or warm_ahead
+  std::unique_ptr<ClockWarmer> clock_;                      // with rhythm_
   Context context_;
   std::unique_ptr<HistoryWriter> history_;  // null without a cache or stored_history
 };

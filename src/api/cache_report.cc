@@ -230,6 +230,10 @@ json server_stats(const ReadCache& reads, pos::InvalidationMode mode) {
     by_type[name] = std::move(j);
   }
   out["by_type"] = std::move(by_type);
+  json by_cause = json::object();
+  for (size_t i = 0; i < kWarmCauses.size(); ++i)
+    by_cause[std::string(kWarmCauses[i])] = reads.warmed().of(static_cast<WarmCause>(i));
+  out["warmups_by_cause"] = std::move(by_cause);
   out["tiers"] = tiers_json(st.total.hits, st.total.misses, st.total.keys, st.total.memory_bytes,
                             reads.shops().all_shops().latency_us(), st.total.load_errors,
                             redis_json(reads.redis(), true, reads.group()));
@@ -367,6 +371,17 @@ std::optional<json> memory_advice(const cache::Stats& st) {
 std::string hit_rate_text(uint64_t hits, uint64_t misses) {
   return "hit rate " + std::to_string(rate(hits, misses)).substr(0, 4) + " (" +
          std::to_string(hits) + " hits, " + std::to_string(misses) + " misses)";
+}
+
+std::string warm_metrics_text(const WarmCounts& warmed) {
+  std::string out =
+      "# HELP tajir_cache_warmed_total Entries warming loaded into the cache, by why it warmed.\n"
+      "# TYPE tajir_cache_warmed_total counter\n";
+  for (size_t i = 0; i < kWarmCauses.size(); ++i) {
+    out += "tajir_cache_warmed_total{cause=\"" + std::string(kWarmCauses[i]) + "\"} " +
+           std::to_string(warmed.of(static_cast<WarmCause>(i))) + "\n";
+  }
+  return out;
 }
 
 std::string metrics_text(const cache::Cache* c, const RefillStats& refill, uint64_t db_statements,

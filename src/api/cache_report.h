@@ -45,6 +45,9 @@ std::string hit_rate_text(uint64_t hits, uint64_t misses);
 std::string metrics_text(const cache::Cache* c, const RefillStats& refill, uint64_t db_statements,
                          const redis::Tier* tier = nullptr, const redis::Group* group = nullptr);
 
+// The /metrics lines of the entries warmed, by cause.
+std::string warm_metrics_text(const WarmCounts& warmed);
+
 // tiers.redis of the stats: in the server scope with the tier's counters (every shop's),
 // in a shop's only whether it is enabled and up. `tier` null: disabled. `group` (the server
 // scope only): the nodes on that Redis, as `nodes`.

@@ -114,7 +114,7 @@ Filler bill_page(Context& c, const pos::Principal& p, pos::BillFilter f, pos::Pa
 }
 
 WarmSummary warm(Context& c, const std::vector<int64_t>& shops,
-                 const std::vector<std::string>& types) {
+                 const std::vector<std::string>& types, WarmCause cause) {
   WarmSummary out;
   cache::Cache* engine = c.reads.engine();
   if (engine == nullptr) return out;
@@ -146,6 +146,7 @@ WarmSummary warm(Context& c, const std::vector<int64_t>& shops,
     cache::WarmReport r = engine->warm(std::move(of_type), c.options.warm_parallelism);
     out.warmed.emplace_back(t, r.loaded + r.present);
     out.total += r.loaded + r.present;
+    c.reads.warmed().add(cause, r.loaded);
   }
   out.took = std::chrono::duration_cast<std::chrono::milliseconds>(
       std::chrono::steady_clock::now() - start);

@@ -40,8 +40,8 @@ struct WarmSummary {
 
 // Fills the cache with the reads every till makes first: each shop's first product page,
 // dashboard and first customer page (the warmable types asked for), options.warm_parallelism
-// at a time.
+// at a time; what it loads is counted for `cause` (ReadCache::warmed()).
 WarmSummary warm(Context& c, const std::vector<int64_t>& shops,
-                 const std::vector<std::string>& types);
+                 const std::vector<std::string>& types, WarmCause cause);
 
 }  // namespace tajir::api

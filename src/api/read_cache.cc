@@ -195,7 +195,10 @@ http::Response ReadCache::serve(const Query& query, int64_t shop, std::string_vi
   using enum ShopStats::Outcome;
   shops_.end(counted, tid, !lookup.ok() ? kError : lookup->hit ? kHit : kMiss);
   if (!lookup.ok()) return http::from_status(lookup.status());
-  if (habits_ != nullptr && reader != 0) habits_->note(reader, k);
+  if (reader != 0) {
+    if (habits_ != nullptr) habits_->note(reader, k);
+    if (rhythm_ != nullptr) rhythm_->note(shop, k, pos::now_ms());
+  }
   http::Response r =
       with_cache_headers(http::Response::bytes(200, lookup->value, "application/json"), lookup->hit,
                          lookup->fingerprint, req);

@@ -37,8 +37,10 @@
 #include <vector>
 
 #include "api/query.h"
+#include "api/read_habits.h"
+#include "api/shop_rhythm.h"
 #include "api/shop_stats.h"
-#include "api/user_habits.h"
+#include "api/warmer.h"
 #include "cache/cache.h"
 #include "http/http.h"
 #include "pos/cache_map.h"
@@ -148,8 +150,15 @@ class ReadCache {
    private:
     int64_t outer_;
   };
-  // Where serve() notes who read what (none: nowhere). Call before serving.
-  void set_habits(UserHabits* habits) { habits_ = habits; }
+  // Where serve() notes who read what, and when in their shop's week (none: nowhere). Call
+  // before serving.
+  void set_habits(ReadHabits* habits, ShopRhythm* rhythm) {
+    habits_ = habits;
+    rhythm_ = rhythm;
+  }
+  // Entries warmed, by cause (every caller of warming adds what it loaded).
+  WarmCounts& warmed() { return warmed_; }
+  const WarmCounts& warmed() const { return warmed_; }
 
   // A cache item for warming the read at `key`.
   cache::WarmItem warm_item(std::string key, std::string_view type, Filler fill);
@@ -237,7 +246,9 @@ class ReadCache {
   pos::CacheMap map_;
   std::vector<std::pair<std::string, cache::TypeId>> types_;
   ShopStats shops_;
-  UserHabits* habits_ = nullptr;
+  ReadHabits* habits_ = nullptr;
+  ShopRhythm* rhythm_ = nullptr;
+  WarmCounts warmed_;
 };
 
 }  // namespace tajir::api

@@ -38,7 +38,7 @@ struct Context {
   const ApiOptions& options;
   BackgroundWarmer<int64_t>* login_warmer;  // warms a shop's essentials at login; null when off
   AuthLimits& limits;                       // of logins and registrations
-  // Warms what a user read most (UserHabits) at their login; null when off.
+  // Warms what a user read most (ReadHabits) at their login; null when off.
   BackgroundWarmer<int64_t>* user_warmer = nullptr;
 };
 

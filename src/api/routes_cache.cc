@@ -9,6 +9,7 @@
 
 #include "api/cache_page.h"
 #include "api/cache_report.h"
+#include "api/forecast.h"
 #include "api/input.h"
 #include "api/loaders.h"
 #include "api/routes.h"
@@ -85,7 +86,7 @@ Response warm(Context& c, Request& req, const pos::Principal& p) {
   if (!types.ok()) return http::from_status(types.status());
   auto shops = target_shops(c.pos, p, *in);
   if (!shops.ok()) return http::from_status(shops.status());
-  WarmSummary w = api::warm(c, *shops, *types);
+  WarmSummary w = api::warm(c, *shops, *types, WarmCause::kManual);
   json warmed = json::object();
   for (const auto& [t, n] : w.warmed) warmed[t] = n;
   return reply(
@@ -197,6 +198,39 @@ Response history(Context& c, Request& req, const pos::Principal& p) {
   return reply(200, out);
 }
 
+// The coming hours' requests and hit rate by a seasonal mean of the stored hourly history
+// (api/forecast.h), and how far that rule was off over the last day.
+Response forecast(Context& c, Request& req, const pos::Principal& p) {
+  Query q(req);
+  const int64_t hours = q.integer("hours", 1, 48, 12);
+  if (!q.status().ok()) return http::from_status(q.status());
+  json out = {{"scope", p.shop_id == 0 ? "server" : "shop"},
+              {"interval_seconds", static_cast<int64_t>(pos::CacheRollup::kHour) / 1000},
+              {"points", json::array()}};
+  if (p.shop_id != 0) out["shop_id"] = p.shop_id;
+  std::vector<pos::CacheHistoryPoint> rows;
+  if (c.reads.engine() != nullptr && c.options.stored_history) {
+    auto stored =
+        c.pos.cache_history(p.shop_id, pos::CacheRollup::kHour, c.options.history_limits.hours);
+    if (!stored.ok()) return http::from_status(stored.status());
+    rows = std::move(*stored);
+  }
+  const int64_t now = pos::now_ms();
+  auto number = [](const std::optional<double>& v) { return v ? json(*v) : json(nullptr); };
+  for (const HourForecast& f : api::forecast(rows, now, static_cast<int>(hours))) {
+    out["points"].push_back({{"at", pos::format_time(f.at_ms)},
+                             {"requests", number(f.requests)},
+                             {"hit_rate", number(f.hit_rate)},
+                             {"basis", f.basis},
+                             {"seasons", f.seasons}});
+  }
+  const ForecastError e = backtest(rows, now, 24);
+  out["error"] = {{"hours", e.hours},
+                  {"requests_mape", number(e.requests_mape)},
+                  {"hit_rate_mae", number(e.hit_rate_mae)}};
+  return reply(200, out);
+}
+
 // Warms the warmable types that miss more than they hit, by `misses_hits` of a type (the
 // scope's figures), naming them in each action.
 template <typename Figures>
@@ -207,7 +241,7 @@ void warm_cold_types(Context& c, const std::vector<int64_t>& shops, json& action
     auto [misses, hits] = misses_hits(t);
     if (misses > hits) cold.push_back(t);
   }
-  for (const auto& [t, n] : api::warm(c, shops, cold).warmed) {
+  for (const auto& [t, n] : api::warm(c, shops, cold, WarmCause::kOptimize).warmed) {
     auto [misses, hits] = misses_hits(t);
     actions.push_back({{"action", "warm"},
                        {"type", t},
@@ -283,6 +317,7 @@ Response metrics(Context& c, Request&, const pos::Principal&) {
   if (!c.options.metrics_enabled) return http::error(404, "not_found", "metrics are turned off");
   std::string text = metrics_text(c.reads.engine(), c.writes.refill_stats(),
                                   c.pos.database().statements(), c.reads.redis(), c.reads.group());
+  if (c.reads.engine() != nullptr) text += warm_metrics_text(c.reads.warmed());
   text += c.limits.metrics_text();
   return Response::bytes(200, std::make_shared<const std::string>(std::move(text)),
                          "text/plain; version=0.0.4");
@@ -295,6 +330,7 @@ constexpr Route kRoutes[] = {
     {Method::kPost, "/api/cache/clear", kManagersAnyShop, clear},
     {Method::kGet, "/api/cache/stats", kManagersAnyShop, stats},
     {Method::kGet, "/api/cache/stats/history", kManagersAnyShop, history},
+    {Method::kGet, "/api/cache/stats/forecast", kManagersAnyShop, forecast},
     {Method::kPost, "/api/cache/optimize", kManagersAnyShop, optimize},
     {Method::kGet, "/cache", kPublic, page},
     {Method::kGet, "/cache/{file}", kPublic, page_file},

@@ -11,6 +11,8 @@
 // Thread safety: request() and the counters from any thread.
 #pragma once
 
+#include <array>
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -19,9 +21,38 @@
 #include <map>
 #include <mutex>
 #include <set>
+#include <string_view>
 #include <thread>
 
 namespace tajir::api {
+
+// Why entries were warmed, for the stats' warmups by cause.
+enum class WarmCause : uint8_t {
+  kStartup,   // --warm: every shop's essentials before serving
+  kRestart,   // the hot keys of the last clean stop
+  kLogin,     // a shop's essentials at a login
+  kUser,      // what the user who logged in reads most
+  kClock,     // ahead of a shop's busy hour (ClockWarmer)
+  kMidnight,  // a shop's dashboard after its midnight (ClockWarmer)
+  kManual,    // POST /api/cache/warm
+  kOptimize,  // POST /api/cache/optimize
+};
+inline constexpr std::array<std::string_view, 8> kWarmCauses = {
+    "startup", "restart", "login", "user", "clock", "midnight", "manual", "optimize"};
+
+// Entries each cause loaded into the cache (present ones are not counted).
+class WarmCounts {
+ public:
+  void add(WarmCause cause, uint64_t loaded) {
+    counts_[static_cast<size_t>(cause)].fetch_add(loaded, std::memory_order_relaxed);
+  }
+  uint64_t of(WarmCause cause) const {
+    return counts_[static_cast<size_t>(cause)].load(std::memory_order_relaxed);
+  }
+
+ private:
+  std::array<std::atomic<uint64_t>, kWarmCauses.size()> counts_{};
+};
 
 template <typename K>
 class BackgroundWarmer {

@@ -128,6 +128,21 @@ const std::vector<Setting>& settings() {
        [](Config& c, const std::string& v) {
          return parse_int<int64_t>(v, c.warm_user_keys, 0, 1'000);
        }},
+      {"warm-ahead-minutes",
+       "with --warm: warm each shop's busy hours (learned from its reads) this many minutes before "
+       "they start, on the shop's clock (0: not)",
+       [](Config& c, const std::string& v) {
+         return parse_int<int64_t>(v, c.warm_ahead_minutes, 0, 59);
+       }},
+      {"rhythm-hour-ms",
+       "testing and benchmarks only: an hour of the shops' week lasts this many ms (it must divide "
+       "3600000)",
+       [](Config& c, const std::string& v) {
+         Status st = parse_int<int64_t>(v, c.rhythm_hour_ms, 100, 3'600'000);
+         if (st.ok() && 3'600'000 % c.rhythm_hour_ms != 0)
+           return InvalidArgument("must divide 3600000 (an hour in ms)");
+         return st;
+       }},
       {"refill",
        "load again in the background what a write dropped that was being read (true|false)",
        [](Config& c, const std::string& v) { return parse_bool(v, c.refill); }},

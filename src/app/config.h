@@ -35,6 +35,11 @@ struct Config {
   std::string invalidation = "precise";  // or "coarse": per-type clearing, to measure against
   bool warm = true;                      // warm every shop's essentials before serving
   int64_t warm_user_keys = 8;            // and at login, that many of the user's own reads
+  // And by the clock: each shop's busy hours this many minutes ahead (0: not); testing and
+  // benchmarks: an hour of the shop's week lasts this many ms of real time (the week
+  // compressed; it must divide an hour).
+  int64_t warm_ahead_minutes = 10;
+  int64_t rhythm_hour_ms = 3'600'000;
   bool refill = true;  // load again in the background what a write dropped that was being read
   // Warm restart (app/hot_keys.h): the file of hot keys ("": beside a SQLite database, none
   // for PostgreSQL; "off": none), how many at most, and whether they are warmed after the
@@ -45,7 +50,7 @@ struct Config {
   // The cache's statistics history kept in the database: whether, and how many hourly and
   // daily rows per shop.
   bool stats_history = true;
-  int64_t stats_history_hours = 48, stats_history_days = 400;
+  int64_t stats_history_hours = 24 * 7 * 5, stats_history_days = 400;
   int64_t invalidation_delay_ms =
       0;  // fault injection for tests: a write waits this long before it invalidates
   bool db_statements_header = false;  // X-DB-Statements on responses, for load generators

@@ -41,7 +41,7 @@ std::string hot_keys_path(const Config& c) {
 }
 
 void warm_hot_keys(api::Api& api, const std::string& path, const std::vector<std::string>& keys) {
-  cache::WarmReport r = api.warm_keys(keys);
+  cache::WarmReport r = api.warm_keys(keys, api::WarmCause::kRestart);
   std::printf("warmed %zu of %zu hot keys from %s in %lld ms (%zu loaded, %zu failed)\n",
               r.loaded + r.present, keys.size(), path.c_str(),
               static_cast<long long>(r.took.count()), r.loaded, r.failed);
@@ -115,22 +115,28 @@ int serve(const Config& c) {
     group = std::make_unique<redis::Group>(std::move(nodes));
   }
   http::Router router;  // before the Api: its background refill routes requests until it stops
-  api::Api api(pos,
-               {.admin_token = c.admin_token,
-                .metrics_enabled = c.metrics,
-                .cache = cache.get(),
-                .redis = second_tier.get(),
-                .group = group.get(),
-                .invalidation = c.invalidation == "coarse" ? pos::InvalidationMode::kCoarse
-                                                           : pos::InvalidationMode::kPrecise,
-                .warm_on_login = c.warm,
-                .warm_user_keys = static_cast<size_t>(c.warm_user_keys),
-                .refill = c.refill,
-                .invalidation_delay = std::chrono::milliseconds(c.invalidation_delay_ms),
-                .db_statements_header = c.db_statements_header,
-                .auth_limits = c.auth_limits,
-                .stored_history = c.stats_history,
-                .history_limits = {.hours = c.stats_history_hours, .days = c.stats_history_days}});
+  api::Api api(
+      pos, {.admin_token = c.admin_token,
+            .metrics_enabled = c.metrics,
+            .cache = cache.get(),
+            .redis = second_tier.get(),
+            .group = group.get(),
+            .invalidation = c.invalidation == "coarse" ? pos::InvalidationMode::kCoarse
+                                                       : pos::InvalidationMode::kPrecise,
+            .warm_on_login = c.warm,
+            .warm_user_keys = static_cast<size_t>(c.warm_user_keys),
+            // The lead and the tick on the shop's clock, compressed with its hours.
+            .warm_ahead = std::chrono::milliseconds(
+                c.warm ? c.warm_ahead_minutes * 60'000 * c.rhythm_hour_ms / 3'600'000 : 0),
+            .rhythm_hour_ms = c.rhythm_hour_ms,
+            .clock_tick =
+                std::chrono::milliseconds(std::clamp<int64_t>(c.rhythm_hour_ms / 30, 10, 60'000)),
+            .refill = c.refill,
+            .invalidation_delay = std::chrono::milliseconds(c.invalidation_delay_ms),
+            .db_statements_header = c.db_statements_header,
+            .auth_limits = c.auth_limits,
+            .stored_history = c.stats_history,
+            .history_limits = {.hours = c.stats_history_hours, .days = c.stats_history_days}});
   api.register_routes(router);
   reads.store(&api.reads(), std::memory_order_release);
   // The group's thread calls into the API: stopped before the API goes.
@@ -143,7 +149,7 @@ int serve(const Config& c) {
   if (cache && c.warm) {
     auto shops = pos.shop_ids();
     if (!shops.ok()) return fail("warming", shops.status());
-    api::WarmSummary w = api.warm(*shops, pos::warmable_types());
+    api::WarmSummary w = api.warm(*shops, pos::warmable_types(), api::WarmCause::kStartup);
     std::printf("warmed %zu entries for %zu shops in %lld ms\n", w.total, shops->size(),
                 static_cast<long long>(w.took.count()));
   }

@@ -20,7 +20,7 @@ struct CacheHistoryPoint {
 };
 
 struct CacheHistoryLimits {
-  int64_t hours = 48;
+  int64_t hours = 24 * 7 * 5;  // five weeks: a forecast by hour of the week needs several
   int64_t days = 400;
 };
 

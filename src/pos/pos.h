@@ -188,5 +188,8 @@ std::optional<int64_t> parse_time(std::string_view text);
 bool is_date(std::string_view text);
 // Whether `name` is an IANA time zone this machine knows.
 bool valid_timezone(std::string_view name);
+// The zone's offset from UTC at unix ms `at_ms`, in ms (daylight saving included); 0 for a name
+// this machine does not know.
+int64_t utc_offset_ms(std::string_view timezone, int64_t at_ms);
 
 }  // namespace tajir::pos

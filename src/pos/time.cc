@@ -120,6 +120,13 @@ int64_t start_of(const date::time_zone* zone, date::local_days d) {
 
 }  // namespace
 
+int64_t utc_offset_ms(std::string_view timezone, int64_t at_ms) {
+  auto at = date::sys_time<std::chrono::milliseconds>(std::chrono::milliseconds(at_ms));
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             zone_of(timezone)->get_info(at).offset)
+      .count();
+}
+
 namespace internal {
 
 int64_t local_midnight(std::string_view timezone, int64_t utc_midnight_ms) {

@@ -63,5 +63,15 @@ TEST(FormatTime, WritesRfc3339InUtcToTheSecondAndReadsBack) {
   }
 }
 
+TEST(UtcOffset, FollowsTheZoneAndItsDaylightSaving) {
+  const int64_t winter = *parse_time("2026-01-15T12:00:00Z");
+  const int64_t summer = *parse_time("2026-07-15T12:00:00Z");
+  EXPECT_EQ(utc_offset_ms("Europe/Berlin", winter), 3'600'000);
+  EXPECT_EQ(utc_offset_ms("Europe/Berlin", summer), 7'200'000);
+  EXPECT_EQ(utc_offset_ms("Asia/Karachi", summer), 5 * 3'600'000);
+  EXPECT_EQ(utc_offset_ms("America/New_York", winter), -5 * 3'600'000);
+  EXPECT_EQ(utc_offset_ms("No/Such_Zone", winter), 0);
+}
+
 }  // namespace
 }  // namespace tajir::pos

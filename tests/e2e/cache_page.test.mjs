@@ -155,6 +155,15 @@ test("the cache page: sign in, watch, warm, clear, optimize, each shop its own",
     assert.match(await page.textContent("#tiers tr[data-tier=redis]"), /disabled/);
   });
 
+  await t.test("the history by hour and by day, and the forecast of the coming hours", async () => {
+    assert.equal(await page.$$eval("#forecast tbody tr", (rows) => rows.length), 12);
+    assert.match(await page.textContent("#forecast tbody"), /no history yet|before/);
+    await page.selectOption("#window", "days=30");
+    await waitFor(page, () => /per day/.test(document.querySelector("#chart-hitrate h3").textContent));
+    await page.selectOption("#window", "minutes=60");
+    await waitFor(page, () => /per minute/.test(document.querySelector("#chart-hitrate h3").textContent));
+  });
+
   let clicked = 0;
   await t.test("Warm shows what it loaded and how long it took", async () => {
     clicked = Date.now();

@@ -1,5 +1,6 @@
 """The cache as clients see it: X-Cache, ETags, tenancy of cached bytes, precise invalidation,
 single-flight, no stale reads under racing writers, and the management endpoints."""
+import math
 import random
 import re
 import threading
@@ -20,6 +21,11 @@ def shop_with_products(server, n=5, stock=50):
 def metric(server, name):
     text = server.get("/metrics").text
     return sum(float(v) for v in re.findall(rf"^{name}(?:{{[^}}]*}})? (\S+)$", text, re.M))
+
+
+def warmed_by(server, cause):
+    found = re.search(rf'^tajir_cache_warmed_total{{cause="{cause}"}} (\S+)$', server.get("/metrics").text, re.M)
+    return float(found.group(1))
 
 
 def test_hit_miss_etag_304(server):
@@ -357,6 +363,45 @@ def test_a_login_warms_what_that_user_reads_most_and_not_what_others_do(tmp_path
         assert off.get("/api/products?page=3&per_page=2", token).headers["X-Cache"] == "MISS"
     finally:
         off.stop()
+
+
+def test_a_busy_hour_is_warmed_ahead_from_what_the_shop_read_in_it_a_week_before(tmp_path):
+    hour = 0.2  # an hour of the shops' week lasts 200 ms here: the week turns in 33.6 s
+    week = 168 * hour
+    server = Server(f"sqlite:{tmp_path}/clock.db", ["--refill", "false", "--rhythm-hour-ms", "200"])
+    try:
+        token, _, ids = shop_with_products(server, n=3)
+        busy, later = f"/api/products/{ids[1]}", f"/api/products/{ids[2]}"
+
+        def read_in_one_hour(target, starting):  # 25 reads inside the hour that starts then
+            time.sleep(max(0.0, starting + 0.01 - time.time()))
+            for _ in range(25):
+                assert server.get(target, token).status == 200
+            assert time.time() < starting + hour, "25 reads did not fit in one hour of the week"
+
+        start = (math.floor(time.time() / hour) + 1) * hour
+        read_in_one_hour(busy, start)
+        read_in_one_hour(later, start + 5 * hour)
+        server.post("/api/cache/clear", {"types": "all"}, token)
+        before = server.get("/api/cache/stats", ADMIN_TOKEN).json["warmups_by_cause"]["clock"]
+        assert before == 0
+
+        # A week on, the busy hour is warmed as it comes (the clock's counter moves), and only
+        # with what was read in it: the later hour's read is not warmed yet.
+        time.sleep(max(0.0, start + week - 2 * hour - time.time()))
+        deadline = start + week + 3 * hour
+        while time.time() < deadline and warmed_by(server, "clock") == 0:
+            time.sleep(0.01)
+        assert warmed_by(server, "clock") == 1
+        assert server.get(busy, token).headers["X-Cache"] == "HIT"
+        assert server.get(later, token).headers["X-Cache"] == "MISS"
+        stats = server.get("/api/cache/stats", ADMIN_TOKEN).json
+        assert stats["warmups_by_cause"]["clock"] == 1
+        assert set(stats["warmups_by_cause"]) == {"startup", "restart", "login", "user", "clock", "midnight",
+                                                  "manual", "optimize"}
+        assert sum(stats["warmups_by_cause"].values()) == stats["warmups"]
+    finally:
+        server.stop()
 
 
 def check_background_warming(server):

@@ -69,3 +69,40 @@ def test_the_stored_history_can_be_turned_off(tmp_path):
     finally:
         server.stop()
     assert sql.run(db, "SELECT COUNT(*) FROM cache_history")[0][0] == 0
+
+
+def test_the_forecast_is_the_same_hour_of_the_weeks_before_and_says_how_far_it_was_off(tmp_path):
+    db = f"sqlite:{tmp_path}/tajir.db"
+    server = Server(db, ["--warm", "false", "--refill", "false", "--hot-keys", "off"])
+    try:
+        token, user = server.register()
+        shop = user["shop_id"]
+        # Two weeks of a steady rhythm: 100 requests (80 hits) in even hours of the day, 10 (none
+        # hit) in odd ones.
+        now = int(time.time() * 1000)
+        hour = now - now % HOUR
+        values = []
+        for ago in range(1, 14 * 24 + 1):
+            at = hour - ago * HOUR
+            busy = (at // HOUR) % 2 == 0
+            values.append(f"({shop}, {HOUR}, {at}, {80 if busy else 0}, {20 if busy else 10}, 1, 100)")
+        sql.run(db, "INSERT INTO cache_history VALUES " + ", ".join(values))
+
+        f = server.get("/api/cache/stats/forecast?hours=4", token)
+        assert f.status == 200 and f.json["scope"] == "shop" and f.json["interval_seconds"] == 3600
+        points = f.json["points"]
+        assert len(points) == 4
+        for i, p in enumerate(points):
+            busy = (hour // HOUR + 1 + i) % 2 == 0
+            assert (p["basis"], p["seasons"]) == ("week", 2), p
+            assert p["requests"] == (100 if busy else 10) and p["hit_rate"] == (0.8 if busy else 0.0), p
+        assert f.json["error"] == {"hours": 24, "requests_mape": 0.0, "hit_rate_mae": 0.0}
+
+        # The whole server has no history of its own yet: nothing to go by, and it says so.
+        s = server.get("/api/cache/stats/forecast", ADMIN_TOKEN).json
+        assert s["scope"] == "server" and len(s["points"]) == 12
+        assert all(p["basis"] == "none" and p["requests"] is None for p in s["points"])
+        assert server.get("/api/cache/stats/forecast?hours=49", token).status == 400
+        assert server.get("/api/cache/stats/forecast?hours=x", token).status == 400
+    finally:
+        server.stop()

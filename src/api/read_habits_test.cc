@@ -1,4 +1,4 @@
-#include "api/user_habits.h"
+#include "api/read_habits.h"
 
 #include <gtest/gtest.h>
 
@@ -11,8 +11,8 @@ namespace {
 
 using Keys = std::vector<std::string>;
 
-TEST(UserHabits, HandsOutAUsersMostReadKeysFirstAndOnlyTheirs) {
-  UserHabits h(3, 64);
+TEST(ReadHabits, HandsOutAUsersMostReadKeysFirstAndOnlyTheirs) {
+  ReadHabits h(3, 64);
   for (int i = 0; i < 5; ++i) h.note(1, "1|products|page=2");
   for (int i = 0; i < 3; ++i) h.note(1, "1|customers|id=7");
   h.note(1, "1|bills|page=1");
@@ -24,8 +24,8 @@ TEST(UserHabits, HandsOutAUsersMostReadKeysFirstAndOnlyTheirs) {
 
 // A new key takes the least counted one's place with its count plus one, so what a user reads
 // now climbs past what they read once long ago; each take halves what came before.
-TEST(UserHabits, RecentReadsDisplaceOldOnesAndEachLoginHalvesThePast) {
-  UserHabits h(2, 64);
+TEST(ReadHabits, RecentReadsDisplaceOldOnesAndEachLoginHalvesThePast) {
+  ReadHabits h(2, 64);
   for (int i = 0; i < 4; ++i) h.note(1, "old-a");
   h.note(1, "old-b");
   for (int i = 0; i < 3; ++i) h.note(1, "new");  // takes old-b's place (1 + 1), then 4
@@ -38,18 +38,36 @@ TEST(UserHabits, RecentReadsDisplaceOldOnesAndEachLoginHalvesThePast) {
   EXPECT_TRUE(h.take(1).empty());
 }
 
-TEST(UserHabits, HoldsAtMostMaxUsersAndDropsTheLongestUnnoted) {
-  UserHabits h(2, UserHabits::kStripes);  // one user a stripe
+TEST(ReadHabits, HoldsAtMostMaxUsersAndDropsTheLongestUnnoted) {
+  ReadHabits h(2, ReadHabits::kStripes);  // one user a stripe
   h.note(1, "a");
-  h.note(1 + UserHabits::kStripes, "b");  // same stripe: user 1 goes
+  h.note(1 + ReadHabits::kStripes, "b");  // same stripe: user 1 goes
   EXPECT_TRUE(h.take(1).empty());
-  EXPECT_EQ(h.take(1 + UserHabits::kStripes), (Keys{"b"}));
+  EXPECT_EQ(h.take(1 + ReadHabits::kStripes), (Keys{"b"}));
   for (int64_t u = 100; u < 1000; ++u) h.note(u, "k");
-  EXPECT_LE(h.users(), UserHabits::kStripes);
+  EXPECT_LE(h.holders(), ReadHabits::kStripes);
 }
 
-TEST(UserHabits, ManyThreadsNoteAtOnce) {
-  UserHabits h(4, 1024);
+// A shop's hour (ShopRhythm) warms only what was read since it was last warmed; what it
+// stopped reading keeps a fading count, so that it ranks again if it comes back.
+TEST(ReadHabits, FreshKeysAreThoseReadSinceTheLastTakeAndReadsAreHalvedToo) {
+  ReadHabits h(4, 64);
+  for (int i = 0; i < 6; ++i) h.note(1, "a");
+  for (int i = 0; i < 2; ++i) h.note(1, "b");
+  EXPECT_EQ(h.reads(1), 8u);
+  EXPECT_EQ(h.take(1, ReadHabits::Keys::kFresh), (Keys{"a", "b"}));
+  EXPECT_EQ(h.reads(1), 4u);
+  h.note(1, "b");
+  EXPECT_EQ(h.take(1, ReadHabits::Keys::kFresh), (Keys{"b"}));  // a (3) was not read since
+  EXPECT_EQ(h.reads(1), 2u);
+  h.note(1, "a");
+  EXPECT_EQ(h.take(1, ReadHabits::Keys::kFresh), (Keys{"a"}));  // a: 1 + 1, b: 1
+  EXPECT_TRUE(h.take(1, ReadHabits::Keys::kFresh).empty());
+  EXPECT_EQ(h.reads(2), 0u);
+}
+
+TEST(ReadHabits, ManyThreadsNoteAtOnce) {
+  ReadHabits h(4, 1024);
   {
     std::vector<std::jthread> threads;
     for (int t = 0; t < 4; ++t) {
@@ -58,7 +76,7 @@ TEST(UserHabits, ManyThreadsNoteAtOnce) {
       });
     }
   }
-  EXPECT_EQ(h.users(), 50u);
+  EXPECT_EQ(h.holders(), 50u);
   for (int64_t u = 0; u < 50; ++u) EXPECT_EQ(h.take(u).size(), 4u);
 }
 
