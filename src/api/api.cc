@@ -57,6 +57,10 @@ Api::Api(pos::Pos& pos, ApiOptions options)
         });
   }
   reads_.set_habits(habits_.get(), rhythm_.get());
+  if (options_.cache != nullptr && options_.auto_tune) {
+    tuner_ = std::make_unique<AutoTuner>(*options_.cache, *options_.auto_tune);
+    context_.tuner = tuner_.get();
+  }
   if (options_.cache != nullptr && options_.stored_history)
     history_ = std::make_unique<HistoryWriter>(pos, reads_, options_.history_limits);
 }

@@ -78,6 +78,7 @@ class Api {
   std::unique_ptr<BackgroundWarmer<int64_t>> user_warmer_;  // with habits_
   std::unique_ptr<ShopRhythm> rhythm_;                      // null without a cache or warm_ahead
   std::unique_ptr<ClockWarmer> clock_;                      // with rhythm_
+  std::unique_ptr<AutoTuner> tuner_;                        // with a cache and auto_tune
   Context context_;
   std::unique_ptr<HistoryWriter> history_;  // null without a cache or stored_history
 };

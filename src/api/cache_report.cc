@@ -97,6 +97,16 @@ std::optional<json> ttl_advice(const std::string& type, const cache::TypeStats& 
   return advice;
 }
 
+std::vector<json> ttl_advices(const cache::Stats& st, std::chrono::milliseconds ttl,
+                              double jitter) {
+  std::vector<json> out;
+  for (const auto& [name, t] : st.by_type) {
+    if (name == "default" || name == "dashboard" || name == "sessions") continue;
+    if (auto advice = ttl_advice(name, t, ttl, jitter)) out.push_back(std::move(*advice));
+  }
+  return out;
+}
+
 namespace {
 
 double rate(uint64_t hits, uint64_t misses) {

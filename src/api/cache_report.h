@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "api/invalidator.h"
 #include "api/read_cache.h"
@@ -33,6 +34,11 @@ nlohmann::json shop_advice(const ReadCache& reads, int64_t shop);
 // to their end.
 std::optional<nlohmann::json> ttl_advice(const std::string& type, const cache::TypeStats& t,
                                          std::chrono::milliseconds ttl, double jitter);
+
+// The TTL advice of each type filled with the default TTL `ttl` (every type but the dashboard's
+// and the sessions', whose TTLs are set by meaning: the shop's midnight, a session's end).
+std::vector<nlohmann::json> ttl_advices(const cache::Stats& st, std::chrono::milliseconds ttl,
+                                        double jitter);
 
 // A memory-limit recommendation from ghost hits (misses more memory would have served) or
 // from a peak use far below the limit; nullopt when neither says anything.

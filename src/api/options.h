@@ -3,8 +3,10 @@
 
 #include <chrono>
 #include <cstddef>
+#include <optional>
 #include <string>
 
+#include "api/auto_tuner.h"
 #include "api/rate_limit.h"
 #include "cache/cache.h"
 #include "pos/cache_history.h"
@@ -47,6 +49,7 @@ struct ApiOptions {
   // each per shop (api/history_writer.h); off: only the in-memory history.
   bool stored_history = true;
   pos::CacheHistoryLimits history_limits;
+  std::optional<AutoTuner::Options> auto_tune;  // --auto-tune (needs `cache`); nullopt: off
 };
 
 }  // namespace tajir::api

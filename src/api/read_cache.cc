@@ -225,7 +225,7 @@ Result<cache::Loaded> ReadCache::load_tiers(int64_t shop, const std::string& key
   if (in_redis.ticket) {
     // The local entry's TTL, shortened at random as the local tier does.
     const cache::Options& o = cache_->options();
-    const auto ttl = filled->ttl.value_or(o.default_ttl);
+    const auto ttl = filled->ttl.value_or(cache_->default_ttl());
     thread_local std::minstd_rand rng{std::random_device{}()};
     const double cut = std::uniform_real_distribution<double>(0, std::max(0.0, o.ttl_jitter))(rng);
     redis::Fill f{.body = filled->body,

@@ -40,6 +40,7 @@ struct Context {
   AuthLimits& limits;                       // of logins and registrations
   // Warms what a user read most (ReadHabits) at their login; null when off.
   BackgroundWarmer<int64_t>* user_warmer = nullptr;
+  const AutoTuner* tuner = nullptr;  // --auto-tune; null when off
 };
 
 using Handler = http::Response (*)(Context&, http::Request&, const pos::Principal&);

@@ -117,9 +117,30 @@ Response clear(Context& c, Request& req, const pos::Principal& p) {
   return reply(200, {{"cleared", *cleared}});
 }
 
+// The server scope's auto_tune: its bounds and its last changes (every shop's settings).
+json auto_tune_json(const AutoTuner* tuner) {
+  if (tuner == nullptr) return {{"enabled", false}};
+  const AutoTuner::Options& o = tuner->options();
+  json changes = json::array();
+  for (const AutoTuner::Change& ch : tuner->changes()) {
+    changes.push_back({{"at", pos::format_time(ch.at_ms)},
+                       {"setting", ch.setting},
+                       {"from", ch.from},
+                       {"to", ch.to},
+                       {"because", ch.because},
+                       {"outcome", ch.outcome}});
+  }
+  return {{"enabled", true},
+          {"memory_bytes", {{"min", o.min_memory}, {"max", o.max_memory}}},
+          {"ttl_seconds", {{"min", o.min_ttl.count()}, {"max", o.max_ttl.count()}}},
+          {"period_seconds", o.period.count() / 1000},
+          {"changes", std::move(changes)}};
+}
+
 Response stats(Context& c, Request&, const pos::Principal& p) {
   json out = stats_json(c.reads, p.shop_id, c.options.invalidation);
   out["refill"] = {{"enabled", c.writes.refill_enabled()}};
+  if (p.shop_id == 0) out["auto_tune"] = auto_tune_json(c.tuner);
   if (p.shop_id == 0) {  // the refill's counts are every shop's
     RefillStats r = c.writes.refill_stats();
     out["refill"]["refilled"] = r.refilled;
@@ -279,14 +300,8 @@ Response optimize(Context& c, Request& req, const pos::Principal& p) {
                                     : std::pair{of->second.misses, of->second.hits};
     });
     if (auto advice = memory_advice(st)) recommendations.push_back(std::move(*advice));
-    // TTLs, from how long values stayed true. Every type but these two is filled with the
-    // default TTL; theirs are set by meaning (a session's end, the shop's midnight).
-    for (const auto& [name, t] : st.by_type) {
-      if (name == "default" || name == "dashboard" || name == "sessions") continue;
-      if (auto advice = ttl_advice(name, t, e->options().default_ttl, e->options().ttl_jitter)) {
-        recommendations.push_back(std::move(*advice));
-      }
-    }
+    for (json& advice : ttl_advices(st, e->default_ttl(), e->options().ttl_jitter))
+      recommendations.push_back(std::move(advice));
   }
   return reply(200, {{"scope", scope == 0 ? "server" : "shop"},
                      {"actions", actions},

@@ -112,6 +112,30 @@ const std::vector<Setting>& settings() {
        [](Config& c, const std::string& v) {
          return parse_int<int64_t>(v, c.cache_ttl_s, 0, 86'400 * 365);
        }},
+      {"auto-tune",
+       "apply optimize's memory-limit and TTL advice by itself, within the bounds below, and back "
+       "a change out when the hit rate gets worse (true|false)",
+       [](Config& c, const std::string& v) { return parse_bool(v, c.auto_tune); }},
+      {"auto-tune-memory-min",
+       "with --auto-tune: the lowest memory limit (default: half --cache-memory)",
+       [](Config& c, const std::string& v) { return parse_size_into(v, c.auto_tune_memory_min); }},
+      {"auto-tune-memory-max",
+       "with --auto-tune: the highest memory limit (default: twice --cache-memory)",
+       [](Config& c, const std::string& v) { return parse_size_into(v, c.auto_tune_memory_max); }},
+      {"auto-tune-ttl-min",
+       "with --auto-tune: the shortest TTL, seconds (default: half --cache-ttl)",
+       [](Config& c, const std::string& v) {
+         return parse_int<int64_t>(v, c.auto_tune_ttl_min_s, 1, 86'400 * 365);
+       }},
+      {"auto-tune-ttl-max",
+       "with --auto-tune: the longest TTL, seconds (default: four times --cache-ttl)",
+       [](Config& c, const std::string& v) {
+         return parse_int<int64_t>(v, c.auto_tune_ttl_max_s, 1, 86'400 * 365);
+       }},
+      {"auto-tune-period-s", "with --auto-tune: seconds between changes, each judged over the next",
+       [](Config& c, const std::string& v) {
+         return parse_int<int64_t>(v, c.auto_tune_period_s, 1, 86'400);
+       }},
       {"cache", "cache reads (true|false)",
        [](Config& c, const std::string& v) { return parse_bool(v, c.cache); }},
       {"invalidation", "precise|coarse",

@@ -30,7 +30,13 @@ struct Config {
   int64_t lease_ms = 2000;             // a node's lease on its local tier (redis::GroupOptions)
   std::string node_id;                 // this node's name among those on the Redis; empty: made up
   uint64_t cache_memory = 256ull << 20;
-  int64_t cache_ttl_s = 600;             // what /api/cache/optimize's TTL advice sets
+  int64_t cache_ttl_s = 600;  // what /api/cache/optimize's TTL advice sets
+  // --auto-tune (api/auto_tuner.h): the bounds it keeps to (0: half and twice --cache-memory;
+  // half and four times --cache-ttl) and the period it judges by.
+  bool auto_tune = false;
+  uint64_t auto_tune_memory_min = 0, auto_tune_memory_max = 0;
+  int64_t auto_tune_ttl_min_s = 0, auto_tune_ttl_max_s = 0;
+  int64_t auto_tune_period_s = 600;
   bool cache = true;                     // false: every read goes to the database
   std::string invalidation = "precise";  // or "coarse": per-type clearing, to measure against
   bool warm = true;                      // warm every shop's essentials before serving

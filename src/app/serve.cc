@@ -34,6 +34,21 @@ Result<std::unique_ptr<db::Database>> open_and_migrate(const Config& c) {
   return db;
 }
 
+// --auto-tune's bounds: the ones given, else around the settings it starts from.
+std::optional<api::AutoTuner::Options> auto_tune_options(const Config& c) {
+  if (!c.auto_tune) return std::nullopt;
+  const int64_t ttl = std::max<int64_t>(c.cache_ttl_s, 1);
+  api::AutoTuner::Options o{
+      .min_memory = c.auto_tune_memory_min != 0 ? c.auto_tune_memory_min : c.cache_memory / 2,
+      .max_memory = c.auto_tune_memory_max != 0 ? c.auto_tune_memory_max : c.cache_memory * 2,
+      .min_ttl = std::chrono::seconds(c.auto_tune_ttl_min_s != 0 ? c.auto_tune_ttl_min_s : ttl / 2),
+      .max_ttl = std::chrono::seconds(c.auto_tune_ttl_max_s != 0 ? c.auto_tune_ttl_max_s : ttl * 4),
+      .period = std::chrono::seconds(c.auto_tune_period_s)};
+  o.max_memory = std::max(o.max_memory, o.min_memory);
+  o.max_ttl = std::max(o.max_ttl, o.min_ttl);
+  return o;
+}
+
 // The hot-key file of this configuration; empty: no warm restart.
 std::string hot_keys_path(const Config& c) {
   if (!c.cache || c.hot_keys == "off") return "";
@@ -136,7 +151,8 @@ int serve(const Config& c) {
             .db_statements_header = c.db_statements_header,
             .auth_limits = c.auth_limits,
             .stored_history = c.stats_history,
-            .history_limits = {.hours = c.stats_history_hours, .days = c.stats_history_days}});
+            .history_limits = {.hours = c.stats_history_hours, .days = c.stats_history_days},
+            .auto_tune = auto_tune_options(c)});
   api.register_routes(router);
   reads.store(&api.reads(), std::memory_order_release);
   // The group's thread calls into the API: stopped before the API goes.

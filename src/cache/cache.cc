@@ -306,7 +306,9 @@ struct alignas(64) Cache::Stripe {
 };
 
 Cache::Cache(Options options)
-    : options_(std::move(options)), memory_limit_bytes_(options_.memory_limit_bytes) {
+    : options_(std::move(options)),
+      memory_limit_bytes_(options_.memory_limit_bytes),
+      default_ttl_ms_(options_.default_ttl.count()) {
   size_t n = options_.shards;
   if (n == 0) n = 4 * std::max(1u, std::thread::hardware_concurrency());
   shard_count_ = std::bit_ceil(std::min<size_t>(n, 1u << 16));
@@ -388,7 +390,7 @@ TypeId Cache::register_type(std::string_view name) {
 }
 
 int64_t Cache::expiry_for(const PutOptions& options, int64_t now) const {
-  auto ttl = options.ttl.value_or(options_.default_ttl);
+  auto ttl = options.ttl.value_or(default_ttl());
   if (ttl.count() <= 0) return kNever;
   double ns = static_cast<double>(std::chrono::nanoseconds(ttl).count());
   ns *= 1.0 - std::clamp(options_.ttl_jitter, 0.0, 1.0) * random_unit();
@@ -407,7 +409,7 @@ uint64_t Cache::charge_of(std::string_view key, size_t stored_bytes,
   static_assert(sizeof(Entry) == 128, "docs/CACHE.md gives the entry's size");
   constexpr uint64_t kEntryOverhead = sizeof(Entry) + 16 + 12 + 48 + 16 + kPolicyOverhead;
   uint64_t c = kEntryOverhead + key.size() + stored_bytes;
-  if (options.ttl.value_or(options_.default_ttl).count() > 0) c += kExpiryOverhead;
+  if (options.ttl.value_or(default_ttl()).count() > 0) c += kExpiryOverhead;
   for (const auto& t : options.tags) c += kTagOverhead + t.size() + key.size();
   if (options.wall_deadline_ms != 0) c += sizeof(int64_t);
   if (options.version)

@@ -288,6 +288,15 @@ class Cache {
 
   // Changes the budget; evicts at once if the cache is above the new one.
   void set_memory_limit(uint64_t bytes);
+  uint64_t memory_limit() const { return memory_limit_bytes_.load(std::memory_order_relaxed); }
+  // Changes the TTL of the entries stored from now on without one of their own
+  // (Options::default_ttl, which options() keeps as it was given); entries stored keep theirs.
+  void set_default_ttl(std::chrono::milliseconds ttl) {
+    default_ttl_ms_.store(ttl.count(), std::memory_order_relaxed);
+  }
+  std::chrono::milliseconds default_ttl() const {
+    return std::chrono::milliseconds(default_ttl_ms_.load(std::memory_order_relaxed));
+  }
 
   Stats stats() const;
   // For each tag starting with `prefix`, sorted by tag, what the live entries carrying it hold.
@@ -406,6 +415,7 @@ class Cache {
   std::atomic<int64_t> memory_bytes_{0};
   std::atomic<int64_t> peak_memory_bytes_{0};
   std::atomic<uint64_t> memory_limit_bytes_;
+  std::atomic<int64_t> default_ttl_ms_;
 
   mutable std::mutex types_mu_;
   std::vector<std::string> type_names_;  // GUARDED_BY(types_mu_)

@@ -174,6 +174,25 @@ TEST(Cache, DefaultTtlAppliesAndJitterOnlyShortens) {
   EXPECT_EQ(early + c.run_maintenance(), 200u) << "no TTL is extended";
 }
 
+// What --auto-tune changes: entries stored afterwards get the new default TTL, those stored
+// before keep theirs.
+TEST(Cache, ANewDefaultTtlAppliesToWhatIsStoredFromThen) {
+  ManualClock clock;
+  Options o = test_options(&clock);
+  o.default_ttl = 100s;
+  Cache c(o);
+  ASSERT_EQ(c.put("before", "v"), PutResult::kStored);
+  c.set_default_ttl(10s);
+  EXPECT_EQ(c.default_ttl(), 10s);
+  EXPECT_EQ(c.options().default_ttl, 100s);
+  ASSERT_EQ(c.put("after", "v"), PutResult::kStored);
+  clock.advance(10s + 1ms);
+  EXPECT_FALSE(c.get("after").has_value());
+  EXPECT_TRUE(c.get("before").has_value());
+  clock.advance(90s);
+  EXPECT_FALSE(c.get("before").has_value());
+}
+
 TEST(Cache, TtlsLongerThanTheExpiryWheelAreReclaimedOnTime) {
   ManualClock clock;
   Cache c(test_options(&clock));

@@ -128,3 +128,38 @@ def test_a_working_set_ten_times_the_cache_is_served_right_within_the_budget(tmp
     finally:
         cached.stop()
         plain.stop()
+
+
+def test_auto_tune_raises_a_crowded_cache_within_its_bound_and_judges_the_change(tmp_path):
+    db = f"sqlite:{tmp_path}/tajir.db"
+    subprocess.run([tajir_binary(), "seed", "--db", db, "--shops", "1", "--products", "600",
+                    "--customers", "10", "--bills", "0"], check=True, capture_output=True)
+    budget, bound = 128 * 1024, 200 * 1024
+    server = Server(db, ["--cache-memory", str(budget), "--auto-tune", "true", "--auto-tune-period-s", "1",
+                         "--auto-tune-memory-max", str(bound), "--warm", "false", "--refill", "false"])
+    try:
+        till = Client(server, login(server))
+        ids = [p["id"] for page in (1, 2, 3) for p in json.loads(
+            till.request("GET", f"/api/products?per_page=200&page={page}")[2])["items"]]
+        deadline, tune = time.time() + 30, {}
+        i = 0
+        while time.time() < deadline:
+            # A hot set read often, and a scan over more products than the budget holds.
+            for _ in range(200):
+                target = ids[i % 30] if i % 2 else ids[30 + (i // 2) % 500]
+                assert till.request("GET", f"/api/products/{target}")[0] == 200
+                i += 1
+            stats = server.get("/api/cache/stats", ADMIN_TOKEN).json
+            tune = stats["auto_tune"]
+            assert (budget // 2) <= stats["memory_limit_bytes"] <= bound, "never outside its bounds"
+            if tune["changes"] and tune["changes"][0]["outcome"] != "on trial":
+                break
+        assert tune["enabled"] and tune["memory_bytes"] == {"min": budget // 2, "max": bound}
+        first = tune["changes"][0]
+        assert first["setting"] == "cache-memory" and first["from"] == budget and budget < first["to"] <= bound
+        assert "recently evicted" in first["because"]
+        assert first["outcome"].startswith(("kept: hit rate", "backed out: hit rate")), first
+        if len(tune["changes"]) == 1:  # the limit in the same answer is the judged one
+            assert stats["memory_limit_bytes"] == (first["to"] if first["outcome"].startswith("kept") else budget)
+    finally:
+        server.stop()
