@@ -1,15 +1,22 @@
 #include "api/read_habits.h"
 
 #include <algorithm>
+#include <atomic>
 
 namespace tajir::api {
 
 ReadHabits::ReadHabits(size_t keys_per_holder, size_t max_holders)
     : keys_per_holder_(std::max<size_t>(keys_per_holder, 1)),
-      holders_per_stripe_(std::max<size_t>(max_holders / kStripes, 1)) {}
+      holders_per_stripe_(std::max<size_t>(max_holders / 2, 1)) {}
+
+size_t ReadHabits::thread_stripe() {
+  static std::atomic<uint32_t> threads{0};
+  thread_local const uint32_t index = threads.fetch_add(1, std::memory_order_relaxed);
+  return index % kStripes;
+}
 
 void ReadHabits::note(int64_t holder, std::string_view key) {
-  Stripe& s = stripe(holder);
+  Stripe& s = mine();
   std::lock_guard lock(s.mu);
   auto it = s.holders.find(holder);
   if (it == s.holders.end()) {
@@ -45,38 +52,54 @@ void ReadHabits::note(int64_t holder, std::string_view key) {
 }
 
 std::vector<std::string> ReadHabits::take(int64_t holder, Keys which) {
-  Stripe& s = stripe(holder);
-  std::lock_guard lock(s.mu);
-  std::vector<std::string> keys;
-  auto it = s.holders.find(holder);
-  if (it == s.holders.end()) return keys;
-  auto& habits = it->second.habits;
-  std::stable_sort(habits.begin(), habits.end(),
-                   [](const Habit& a, const Habit& b) { return a.count > b.count; });
-  for (Habit& h : habits) {
-    if (h.fresh || which == Keys::kAll) keys.push_back(h.key);
-    h.count /= 2;
-    h.fresh = false;
+  std::vector<Habit> merged;  // in the order first held
+  for (Stripe& s : stripes_) {
+    std::lock_guard lock(s.mu);
+    auto it = s.holders.find(holder);
+    if (it == s.holders.end()) continue;
+    for (Habit& h : it->second.habits) {
+      auto m = std::find_if(merged.begin(), merged.end(),
+                            [&](const Habit& x) { return x.key == h.key; });
+      if (m == merged.end()) {
+        merged.push_back(h);
+      } else {
+        m->count += h.count;
+        m->fresh = m->fresh || h.fresh;
+      }
+      h.count /= 2;
+      h.fresh = false;
+    }
+    std::erase_if(it->second.habits, [](const Habit& h) { return h.count == 0; });
+    it->second.reads /= 2;
   }
-  std::erase_if(habits, [](const Habit& h) { return h.count == 0; });
-  it->second.reads /= 2;
+  std::stable_sort(merged.begin(), merged.end(),
+                   [](const Habit& a, const Habit& b) { return a.count > b.count; });
+  std::vector<std::string> keys;
+  for (Habit& h : merged) {
+    if (keys.size() == keys_per_holder_) break;
+    if (h.fresh || which == Keys::kAll) keys.push_back(std::move(h.key));
+  }
   return keys;
 }
 
 uint64_t ReadHabits::reads(int64_t holder) const {
-  const Stripe& s = stripe(holder);
-  std::lock_guard lock(s.mu);
-  auto it = s.holders.find(holder);
-  return it == s.holders.end() ? 0 : it->second.reads;
+  uint64_t n = 0;
+  for (const Stripe& s : stripes_) {
+    std::lock_guard lock(s.mu);
+    auto it = s.holders.find(holder);
+    if (it != s.holders.end()) n += it->second.reads;
+  }
+  return n;
 }
 
 size_t ReadHabits::holders() const {
-  size_t n = 0;
+  std::vector<int64_t> all;
   for (const Stripe& s : stripes_) {
     std::lock_guard lock(s.mu);
-    n += s.holders.size();
+    for (const auto& [holder, h] : s.holders) all.push_back(holder);
   }
-  return n;
+  std::sort(all.begin(), all.end());
+  return static_cast<size_t>(std::unique(all.begin(), all.end()) - all.begin());
 }
 
 }  // namespace tajir::api

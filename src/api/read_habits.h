@@ -6,12 +6,16 @@
 // takes a free place, or else the place of the least counted key, with that count plus one (so
 // a key read often recently climbs past ones read once long ago). take() hands the keys out,
 // most counted first, and halves every count, and the holder's reads: the sessions since weigh
-// as much as all before. At most `max_holders` holders are held; a new one past that replaces
-// the one noted longest ago in its stripe. Memory: about max_holders * keys_per_holder keys.
+// as much as all before.
 //
-// Thread safety: thread-safe. Holders are spread over kStripes mutexes, so requests of
-// different holders rarely wait for each other; note() copies the key only when it is new for
-// the holder.
+// note() is on the hit path, so it writes nothing another thread writes: each thread notes in
+// its own stripe (threads beyond kStripes share one), and take() and reads() add the holder's
+// stripes up. A stripe holds at most max_holders / 2 holders (a new one replaces the one noted
+// longest ago in it), so the memory is at most about 2 * max_holders * keys_per_holder keys
+// whatever the threads.
+//
+// Thread safety: thread-safe. note() copies the key only when it is new for the holder in its
+// stripe.
 #pragma once
 
 #include <array>
@@ -39,7 +43,9 @@ class ReadHabits {
   // Holders held now.
   size_t holders() const;
 
-  static constexpr size_t kStripes = 16;
+  static constexpr size_t kStripes = 4;
+  // The calling thread's stripe, of kStripes (ShopRhythm stripes by it too).
+  static size_t thread_stripe();
 
  private:
   struct Habit {
@@ -52,15 +58,12 @@ class ReadHabits {
     uint64_t reads = 0;
     uint64_t noted = 0;  // the stripe's clock at the last note
   };
-  struct Stripe {
+  struct alignas(64) Stripe {
     mutable std::mutex mu;
     std::unordered_map<int64_t, Holder> holders;  // GUARDED_BY(mu)
     uint64_t clock = 0;                           // GUARDED_BY(mu)
   };
-  Stripe& stripe(int64_t holder) { return stripes_[static_cast<uint64_t>(holder) % kStripes]; }
-  const Stripe& stripe(int64_t holder) const {
-    return stripes_[static_cast<uint64_t>(holder) % kStripes];
-  }
+  Stripe& mine() { return stripes_[thread_stripe()]; }
 
   const size_t keys_per_holder_;
   const size_t holders_per_stripe_;

@@ -23,7 +23,7 @@ ShopRhythm::ShopRhythm(size_t keys_per_hour, size_t max_hours, int64_t hour_ms)
 void ShopRhythm::note(int64_t shop, std::string_view key, int64_t now_ms) {
   int64_t off = 0;
   {
-    Stripe& s = stripe(shop);
+    Stripe& s = stripes_[ReadHabits::thread_stripe()];
     std::lock_guard lock(s.mu);
     off = s.offsets.try_emplace(shop, 0).first->second;
   }
@@ -31,16 +31,19 @@ void ShopRhythm::note(int64_t shop, std::string_view key, int64_t now_ms) {
 }
 
 void ShopRhythm::set_offset(int64_t shop, int64_t offset_ms) {
-  Stripe& s = stripe(shop);
-  std::lock_guard lock(s.mu);
-  s.offsets[shop] = offset_ms;
+  for (Stripe& s : stripes_) {
+    std::lock_guard lock(s.mu);
+    s.offsets[shop] = offset_ms;
+  }
 }
 
 int64_t ShopRhythm::offset(int64_t shop) const {
-  const Stripe& s = stripe(shop);
-  std::lock_guard lock(s.mu);
-  auto it = s.offsets.find(shop);
-  return it == s.offsets.end() ? 0 : it->second;
+  for (const Stripe& s : stripes_) {
+    std::lock_guard lock(s.mu);
+    auto it = s.offsets.find(shop);
+    if (it != s.offsets.end()) return it->second;
+  }
+  return 0;
 }
 
 ShopRhythm::When ShopRhythm::when(int64_t shop, int64_t at_ms) const {
@@ -63,6 +66,7 @@ std::vector<int64_t> ShopRhythm::shops() const {
     for (const auto& [shop, off] : s.offsets) out.push_back(shop);
   }
   std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
   return out;
 }
 

@@ -11,7 +11,7 @@
 // (set_offset); until then a shop's hours are UTC's. `hour_ms` shorter than an hour compresses
 // the week for tests and benchmarks: one such span of real time counts as an hour.
 //
-// Thread safety: thread-safe; note() takes two striped mutexes.
+// Thread safety: thread-safe; note() takes two mutexes of the calling thread's own stripe.
 #pragma once
 
 #include <array>
@@ -63,15 +63,13 @@ class ShopRhythm {
   static int64_t holder(int64_t shop, int hour) { return shop * kHoursPerWeek + hour; }
   int64_t offset(int64_t shop) const;
 
-  struct Stripe {
+  // Each thread reads the offsets in its own stripe (ReadHabits::thread_stripe); set_offset()
+  // writes them all.
+  struct alignas(64) Stripe {
     mutable std::mutex mu;
     std::unordered_map<int64_t, int64_t> offsets;  // GUARDED_BY(mu): shop -> ms east of UTC
   };
-  static constexpr size_t kStripes = 16;
-  Stripe& stripe(int64_t shop) { return stripes_[static_cast<uint64_t>(shop) % kStripes]; }
-  const Stripe& stripe(int64_t shop) const {
-    return stripes_[static_cast<uint64_t>(shop) % kStripes];
-  }
+  static constexpr size_t kStripes = ReadHabits::kStripes;
 
   const int64_t hour_ms_;
   ReadHabits hours_;
