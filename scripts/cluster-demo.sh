@@ -139,6 +139,22 @@ free_redis_port() {
   die "found no free port for Redis below 55536"
 }
 
+# Sets $picked to a port from $1 (free_port or free_redis_port) that none chosen before has (nor,
+# for Redis, its bus port): free ports are asked of the system one at a time, and nothing holds
+# one, so it may hand the same one out twice.
+chosen=""
+pick() {
+  local bus
+  for _ in $(seq 50); do
+    picked=$("$1")
+    bus=$((picked + 10000))
+    case " $chosen " in *" $picked "* | *" $bus "*) continue ;; esac
+    chosen+=" $picked $bus"
+    return
+  done
+  die "found no free port unlike the others"
+}
+
 # Reads demo.env, or makes it: the mode and every port.
 load_state() {
   if [ -f "$state" ]; then
@@ -154,20 +170,32 @@ load_state() {
   mode=${TAJIR_DEMO_REDIS:-cluster}
   case $mode in cluster | single) ;; *) die "TAJIR_DEMO_REDIS is cluster or single, not '$mode'" ;; esac
   nginx_port=${TAJIR_DEMO_PORT:-8080}
-  pg_port=${TAJIR_DEMO_PG_PORT:-$(free_port)}
+  chosen=" $nginx_port"
+  if [ -n "${TAJIR_DEMO_PG_PORT:-}" ]; then
+    pg_port=$TAJIR_DEMO_PG_PORT
+  else
+    pick free_port
+    pg_port=$picked
+  fi
   local want=1 p
   [ "$mode" = cluster ] && want=6
   if [ -n "${TAJIR_DEMO_REDIS_PORTS:-}" ]; then
     read -r -a redis_ports <<< "${TAJIR_DEMO_REDIS_PORTS//,/ }"
   else
     redis_ports=()
-    for _ in $(seq $want); do redis_ports+=("$(free_redis_port)"); done
+    for _ in $(seq $want); do
+      pick free_redis_port
+      redis_ports+=("$picked")
+    done
   fi
   if [ -n "${TAJIR_DEMO_NODE_PORTS:-}" ]; then
     read -r -a node_ports <<< "${TAJIR_DEMO_NODE_PORTS//,/ }"
   else
     node_ports=()
-    for _ in 1 2 3; do node_ports+=("$(free_port)"); done
+    for _ in 1 2 3; do
+      pick free_port
+      node_ports+=("$picked")
+    done
   fi
   [ ${#redis_ports[@]} -eq $want ] || die "TAJIR_DEMO_REDIS_PORTS: $mode wants $want ports"
   [ ${#node_ports[@]} -eq 3 ] || die "TAJIR_DEMO_NODE_PORTS: three ports"
