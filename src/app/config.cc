@@ -158,6 +158,11 @@ const std::vector<Setting>& settings() {
        [](Config& c, const std::string& v) {
          return parse_int<int64_t>(v, c.warm_ahead_minutes, 0, 59);
        }},
+      {"warm-ahead-keys",
+       "with --warm-ahead-minutes: the keys learned, and warmed, per shop and hour of its week",
+       [](Config& c, const std::string& v) {
+         return parse_int<int64_t>(v, c.warm_ahead_keys, 1, 1'000);
+       }},
       {"rhythm-hour-ms",
        "testing and benchmarks only: an hour of the shops' week lasts this many ms (it must divide "
        "3600000)",

@@ -45,6 +45,7 @@ struct Config {
   // benchmarks: an hour of the shop's week lasts this many ms of real time (the week
   // compressed; it must divide an hour).
   int64_t warm_ahead_minutes = 10;
+  int64_t warm_ahead_keys = 16;  // the keys learned, and warmed, per shop and hour of its week
   int64_t rhythm_hour_ms = 3'600'000;
   bool refill = true;  // load again in the background what a write dropped that was being read
   // Warm restart (app/hot_keys.h): the file of hot keys ("": beside a SQLite database, none

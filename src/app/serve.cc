@@ -143,6 +143,7 @@ int serve(const Config& c) {
             // The lead and the tick on the shop's clock, compressed with its hours.
             .warm_ahead = std::chrono::milliseconds(
                 c.warm ? c.warm_ahead_minutes * 60'000 * c.rhythm_hour_ms / 3'600'000 : 0),
+            .rhythm_keys = static_cast<size_t>(c.warm_ahead_keys),
             .rhythm_hour_ms = c.rhythm_hour_ms,
             .clock_tick =
                 std::chrono::milliseconds(std::clamp<int64_t>(c.rhythm_hour_ms / 30, 10, 60'000)),

@@ -67,6 +67,8 @@ struct Settings {
   std::string json_path;
   std::string progress_path;  // a CSV line per progress interval, warm-up included
   double progress_s = 5;
+  std::optional<Rhythm> rhythm;  // --rhythm-hour-ms: the day compressed (workload.h)
+  int64_t rhythm_hour_ms = 0;
 };
 
 // What a worker knows of one shop.
@@ -264,6 +266,7 @@ class Worker final : public Connection {
         rng_(s.seed * 7919 + static_cast<uint64_t>(index)) {}
 
   void send() override {
+    sent_ms_ = now_ms();
     Shop& shop = *shops_[shop_rank_(rng_)];
     op_ = mix_(rng_);
     first_read_ = false;
@@ -293,6 +296,11 @@ class Worker final : public Connection {
     }
     if (r.x_cache == "HIT") ++st.hits;
     if (first_read_) ++st.first;
+    if (s_.rhythm && is_read(op_) && s_.rhythm->busy(sent_ms_) &&
+        s_.rhythm->into_hour(sent_ms_) < 0.25 && !s_.rhythm->busy(sent_ms_ - s_.rhythm_hour_ms)) {
+      ++busy_start_.reads;  // the first quarter of a busy period
+      if (r.x_cache == "HIT") ++busy_start_.hits;
+    }
     if (r.status >= 200 && r.status < 300)
       ++st.ok;
     else if (r.status == 409)
@@ -303,6 +311,10 @@ class Worker final : public Connection {
   }
 
   const std::array<OpStats, kNumOps>& stats() const { return stats_; }
+  struct BusyStart {
+    uint64_t reads = 0, hits = 0;
+  };
+  const BusyStart& busy_start() const { return busy_start_; }
   const Latencies& latencies() const { return latencies_; }
   Interval& interval() { return interval_; }
   const std::vector<std::string>& errors() const { return error_examples_; }
@@ -310,11 +322,22 @@ class Worker final : public Connection {
   uint64_t measured() const { return measured_; }
 
  private:
+  // The popularity rank's item: with a rhythm, that hour of the day's own (Rhythm::item).
+  size_t of_hour(size_t rank, size_t n) const {
+    return s_.rhythm ? s_.rhythm->item(rank, n, sent_ms_) : rank;
+  }
+  static int64_t now_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  }
+
   HttpReply step(Shop& shop, Op op) {
     switch (op) {
       case Op::kProductsPage: {
-        return read_products(shop,
-                             "/api/products?page=" + std::to_string((*shop.page_rank)(rng_) + 1));
+        const size_t page =
+            of_hour((*shop.page_rank)(rng_), static_cast<size_t>(shop.product_pages));
+        return read_products(shop, "/api/products?page=" + std::to_string(page + 1));
       }
       case Op::kProductsByCategory:
         return read_products(
@@ -324,7 +347,7 @@ class Worker final : public Connection {
         return read_products(shop, "/api/products?q=" + http::percent_encode(name.substr(0, 3)));
       }
       case Op::kProduct: {
-        int64_t id = shop.products[(*shop.product_rank)(rng_)];
+        int64_t id = shop.products[of_hour((*shop.product_rank)(rng_), shop.products.size())];
         uint64_t began = oracle_.now();
         HttpReply r = get(shop, "/api/products/" + std::to_string(id));
         if (r.status == 200)
@@ -516,6 +539,8 @@ class Worker final : public Connection {
   Op op_ = Op::kProduct;
   std::string_view method_ = "GET";
   HttpReply reply_;
+  int64_t sent_ms_ = 0;  // unix ms at send()
+  BusyStart busy_start_;
   std::array<OpStats, kNumOps> stats_;
   Latencies latencies_;
   uint64_t measured_ = 0;
@@ -624,6 +649,10 @@ Settings parse(int argc, char** argv) {
       s.product_skew = number(0, 5);
     } else if (f == "--seed") {
       s.seed = static_cast<uint64_t>(number(0, 1e15));
+    } else if (f == "--rhythm-hour-ms") {
+      s.rhythm_hour_ms = static_cast<int64_t>(number(100, 3'600'000));
+      if (3'600'000 % s.rhythm_hour_ms != 0) fail("--rhythm-hour-ms must divide 3600000");
+      s.rhythm.emplace(s.rhythm_hour_ms);
     } else if (f == "--progress-every") {
       s.progress_s = number(0.1, 3600);
     } else if (f == "--password" || f == "--label" || f == "--json" || f == "--progress") {
@@ -637,18 +666,22 @@ Settings parse(int argc, char** argv) {
           "         [--connections 16] [--duration 30] [--warmup 5] [--requests N]\n"
           "         [--rate N [--arrivals poisson|constant]] [--shop-skew 1.0]\n"
           "         [--product-skew 0.9] [--seed 42] [--password tajir-demo-2026] [--label TEXT]\n"
-          "         [--json FILE] [--progress FILE] [--progress-every 5]\n"
+          "         [--json FILE] [--progress FILE] [--progress-every 5] [--rhythm-hour-ms MS]\n"
           "  --url       a node; repeat it or give a comma list: the tills are spread round-robin\n"
           "  --requests  stop after N measured requests (or --duration, whichever comes first)\n"
           "  --rate      open loop: N requests per second over all tills, each latency from the\n"
           "              time it fell due; without it, closed loop\n"
-          "  --progress  a CSV line of the measured requests, errors and latency of each interval");
+          "  --progress  a CSV line of the measured requests, errors and latency of each interval\n"
+          "  --rhythm-hour-ms  with --rate: a day compressed, an hour lasting MS; --rate is the\n"
+          "              peak's, each hour has its share of it and its own best-sellers");
       std::exit(0);
     } else {
       fail("unknown argument '" + std::string(f) + "' (see --help)");
     }
   }
   if (s.nodes.empty()) s.nodes.push_back({"127.0.0.1", 8080});
+  if (s.rhythm && s.rate <= 0)
+    fail("--rhythm-hour-ms needs --rate (an open loop: the rate follows the day)");
   return s;
 }
 
@@ -730,7 +763,11 @@ int run(const Settings& s) {
                       .duration = duration_cast<Nanos>(std::chrono::duration<double>(s.duration_s)),
                       .requests = s.requests};
   std::optional<Schedule> schedule;
-  if (s.rate > 0) schedule.emplace(s.rate, s.arrivals, s.seed);
+  if (s.rate > 0)
+    schedule.emplace(s.rate, s.arrivals, s.seed, s.rhythm ? &*s.rhythm : nullptr,
+                     std::chrono::duration_cast<std::chrono::milliseconds>(
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count());
   // A till still in a request a minute after the end is stuck: give up rather than wait forever.
   const auto deadline =
       std::chrono::steady_clock::now() + bounds.warmup + bounds.duration + std::chrono::minutes(1);
@@ -755,7 +792,10 @@ int run(const Settings& s) {
   Latencies latencies;
   std::vector<std::string> errors;
   std::vector<uint64_t> by_node(s.nodes.size());
+  uint64_t busy_start_reads = 0, busy_start_hits = 0;
   for (const auto& w : workers) {
+    busy_start_reads += w->busy_start().reads;
+    busy_start_hits += w->busy_start().hits;
     for (size_t i = 0; i < kNumOps; ++i) by_op[i].merge(w->stats()[i]);
     latencies.merge(w->latencies());
     by_node[w->node()] += w->measured();
@@ -828,6 +868,11 @@ int run(const Settings& s) {
                                                      {"errors", o.errors}};
   }
   out["by_op"] = ops;
+  if (s.rhythm) {  // the reads of the first quarter hour of each busy period, and their hits
+    out["rhythm"] = {{"hour_ms", s.rhythm_hour_ms},
+                     {"busy_start_reads", busy_start_reads},
+                     {"busy_start_hit_rate", ratio(busy_start_hits, busy_start_reads)}};
+  }
 
   std::printf("%s%s%.1f s, %d shops, %d connections to %zu node(s), %s\n", s.label.c_str(),
               s.label.empty() ? "" : ": ", seconds, s.shops, s.connections, s.nodes.size(),
@@ -867,6 +912,13 @@ int run(const Settings& s) {
       static_cast<unsigned long long>(oracle.stale_count()),
       static_cast<unsigned long long>(oracle.checks()),
       static_cast<unsigned long long>(all.conflicts), static_cast<unsigned long long>(all.errors));
+  if (s.rhythm) {
+    std::printf(
+        "  rhythm: an hour is %lld ms; the first quarter hour of each busy period: %llu reads, "
+        "hit rate %.1f%%\n",
+        static_cast<long long>(s.rhythm_hour_ms), static_cast<unsigned long long>(busy_start_reads),
+        100 * out["rhythm"]["busy_start_hit_rate"].get<double>());
+  }
   print_latency(latency, looped.open);
   if (looped.open) {
     std::printf(

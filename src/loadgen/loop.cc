@@ -9,18 +9,23 @@ std::string_view arrivals_name(Arrivals a) {
   return a == Arrivals::kConstant ? "constant" : "poisson";
 }
 
-Schedule::Schedule(double rate, Arrivals arrivals, uint64_t seed)
-    : rate_(rate), arrivals_(arrivals), rng_(seed) {}
+Schedule::Schedule(double rate, Arrivals arrivals, uint64_t seed, const Rhythm* rhythm,
+                   int64_t start_ms)
+    : rate_(rate), arrivals_(arrivals), rng_(seed), rhythm_(rhythm), start_ms_(start_ms) {}
 
 Nanos Schedule::next() {
-  double seconds = 0;
-  if (arrivals_ == Arrivals::kConstant) {
-    seconds = static_cast<double>(index_++) / rate_;  // no sum: no rounding drift
-  } else {
-    seconds_ += std::exponential_distribution<double>(rate_)(rng_);
-    seconds = seconds_;
+  while (true) {
+    double seconds = 0;
+    if (arrivals_ == Arrivals::kConstant) {
+      seconds = static_cast<double>(index_++) / rate_;  // no sum: no rounding drift
+    } else {
+      seconds_ += std::exponential_distribution<double>(rate_)(rng_);
+      seconds = seconds_;
+    }
+    if (rhythm_ == nullptr || std::uniform_real_distribution<double>(0, 1)(rng_) <
+                                  rhythm_->share(start_ms_ + std::llround(seconds * 1000)))
+      return Nanos(std::llround(seconds * 1e9));
   }
-  return Nanos(std::llround(seconds * 1e9));
 }
 
 Loop::Loop(Clock& clock, Bounds bounds, std::optional<Schedule> schedule)

@@ -40,6 +40,8 @@
 #include <thread>
 #include <vector>
 
+#include "loadgen/workload.h"
+
 namespace tajir::loadgen {
 
 using Nanos = std::chrono::nanoseconds;
@@ -84,8 +86,11 @@ std::string_view arrivals_name(Arrivals a);  // "constant", "poisson"
 // When each request of an open loop falls due.
 class Schedule {
  public:
-  // REQUIRES: rate > 0 (requests per second).
-  Schedule(double rate, Arrivals arrivals, uint64_t seed);
+  // REQUIRES: rate > 0 (requests per second). With a rhythm (workload.h), `rate` is the peak's
+  // and the start is unix ms `start_ms`: each time drawn is kept with the probability of the
+  // rhythm's share then (thinning: Poisson arrivals stay Poisson, at the rhythm's rate).
+  Schedule(double rate, Arrivals arrivals, uint64_t seed, const Rhythm* rhythm = nullptr,
+           int64_t start_ms = 0);
   // The next request's due time, from the start: request i at i / rate (constant), or after
   // exponential gaps of mean 1 / rate drawn from a generator seeded with `seed` (Poisson: the
   // arrivals of many independent customers; the same seed gives the same times).
@@ -99,6 +104,8 @@ class Schedule {
   std::mt19937_64 rng_;
   uint64_t index_ = 0;
   double seconds_ = 0;  // Poisson: the sum of the gaps so far
+  const Rhythm* rhythm_;
+  int64_t start_ms_;
 };
 
 struct Bounds {

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <array>
 #include <set>
 
 namespace tajir::loadgen {
@@ -228,6 +229,21 @@ TEST(Schedule, ConstantIsEvenlySpacedAndPoissonIsReproducibleWithMeanGapOneOverT
   EXPECT_NEAR(std::chrono::duration<double>(last).count(), 100.0, 1.5) << "100,000 at 1,000/s";
   // Exponential gaps: P(gap < mean / 2) = 1 - e^-0.5 = 39.3%.
   EXPECT_NEAR(under_half_mean / 100000.0, 0.393, 0.01);
+}
+
+// With a rhythm the schedule follows the day's shape: at the peak hours the whole rate, at night
+// a fiftieth of it.
+TEST(Schedule, ARhythmThinsTheArrivalsToItsShareOfEachHour) {
+  const Rhythm day(1000);                                 // an hour a second
+  const int64_t midnight = 86'400'000LL * 20'000 / 3600;  // a compressed midnight
+  Schedule s(1000, Arrivals::kPoisson, 5, &day, midnight);
+  std::array<int, 24> per_hour{};
+  for (Nanos t = s.next(); t < std::chrono::seconds(24); t = s.next())
+    ++per_hour[static_cast<size_t>(std::chrono::duration_cast<milliseconds>(t).count() / 1000)];
+  EXPECT_NEAR(per_hour[9], 1000, 100);
+  EXPECT_NEAR(per_hour[17], 1000, 100);
+  EXPECT_NEAR(per_hour[14], 400, 60);
+  EXPECT_LT(per_hour[3], 50);
 }
 
 }  // namespace

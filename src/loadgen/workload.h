@@ -15,6 +15,7 @@
 
 #include <array>
 #include <cstddef>
+#include <cstdint>
 #include <random>
 #include <string_view>
 #include <vector>
@@ -73,6 +74,38 @@ class Mix {
  private:
   std::array<double, kNumOps> weights_;
   Weighted pick_;
+};
+
+// A POS day compressed (--rhythm-hour-ms): each hour of the day lasts hour_ms of real time and
+// carries a share of the peak request rate (a quiet night, a morning rush at 09:00-11:00, a
+// lunch, an evening rush at 17:00-19:00), and each hour of the day has its own best-sellers. The
+// hours are those of UTC compressed as tajir's --rhythm-hour-ms compresses them, so the days
+// repeat, and with them what a server can learn of its shops' weeks.
+class Rhythm {
+ public:
+  // REQUIRES: hour_ms divides 3,600,000.
+  explicit Rhythm(int64_t hour_ms) : hour_ms_(hour_ms) {}
+  static constexpr std::array<double, 24> kShape = {0.02, 0.02, 0.02, 0.02, 0.02, 0.02, 0.05, 0.3,
+                                                    0.6,  1.0,  1.0,  0.5,  0.7,  0.7,  0.4,  0.4,
+                                                    0.4,  1.0,  1.0,  0.5,  0.2,  0.2,  0.05, 0.05};
+
+  // Hours since 1970 on the compressed clock; the hour of the day; where in it (0 to 1).
+  int64_t hour_index(int64_t unix_ms) const { return unix_ms / hour_ms_; }
+  int hour_of_day(int64_t unix_ms) const { return static_cast<int>(hour_index(unix_ms) % 24); }
+  double into_hour(int64_t unix_ms) const {
+    return static_cast<double>(unix_ms % hour_ms_) / static_cast<double>(hour_ms_);
+  }
+  // The share of the peak rate at that time, in (0, 1]; busy: the peak's hours.
+  double share(int64_t unix_ms) const { return kShape[static_cast<size_t>(hour_of_day(unix_ms))]; }
+  bool busy(int64_t unix_ms) const { return share(unix_ms) >= 1.0; }
+  // The item of popularity rank `rank` of `n`, in that hour of the day: each hour rotates the
+  // ranks by n / 24, so a breakfast rush sells other things than an evening one.
+  size_t item(size_t rank, size_t n, int64_t unix_ms) const {
+    return n == 0 ? 0 : (rank + static_cast<size_t>(hour_of_day(unix_ms)) * n / 24) % n;
+  }
+
+ private:
+  int64_t hour_ms_;
 };
 
 }  // namespace tajir::loadgen

@@ -43,5 +43,21 @@ TEST(Weighted, NeverPicksAZeroWeight) {
   }
 }
 
+TEST(Rhythm, ADayCompressedHasAQuietNightTwoRushesAndItsOwnBestSellersEachHour) {
+  const Rhythm r(1000);                                   // an hour a second
+  const int64_t midnight = 86'400'000LL * 20'000 / 3600;  // a compressed midnight
+  EXPECT_EQ(r.hour_of_day(midnight), 0);
+  EXPECT_EQ(r.hour_of_day(midnight + 9'500), 9);
+  EXPECT_DOUBLE_EQ(r.into_hour(midnight + 9'500), 0.5);
+  EXPECT_TRUE(r.busy(midnight + 9'500));
+  EXPECT_TRUE(r.busy(midnight + 17'000));
+  EXPECT_FALSE(r.busy(midnight + 3'000));
+  EXPECT_LT(r.share(midnight + 3'000), 0.05);
+  EXPECT_EQ(r.item(0, 240, midnight + 9'000), 90u);  // hour 9: ranks move by 90
+  EXPECT_EQ(r.item(0, 240, midnight + 17'000), 170u);
+  EXPECT_EQ(r.item(239, 240, midnight + 9'000), 89u);
+  EXPECT_EQ(r.hour_of_day(midnight + 24'000), 0);  // and the days repeat
+}
+
 }  // namespace
 }  // namespace tajir::loadgen
