@@ -10,15 +10,8 @@ secs=${2:-60}
 conns=${3:-16}
 shops=${4:-20}
 warmup=${5:-60}
-work=$(mktemp -d)
-server_pid=""
-cleanup() {
-  [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+# shellcheck source=bench/lib.sh
+source "$(dirname "$0")/lib.sh"
 
 # Many small shops and a few big ones is what Zipf popularity over shops gives the traffic; the
 # catalogue and customers are the same size in each.

@@ -14,14 +14,8 @@ shops=${2:-3}
 hour_ms=${HOUR_MS:-400}
 rate=${RATE:-300}
 week=$(python3 -c "print(168 * $hour_ms / 1000)")
-work=$(mktemp -d)
-server_pid=""
-cleanup() {
-  [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+# shellcheck source=bench/lib.sh
+source "$(dirname "$0")/lib.sh"
 "$build/tajir" seed --db "sqlite:$work/base.db" --shops "$shops" --products 1000 --customers 500 \
   --bills $((shops * 1000)) > "$work/seed.log" 2>&1
 
