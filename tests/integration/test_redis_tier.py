@@ -174,10 +174,15 @@ def test_redis_killed_mid_run_reads_go_on_and_it_is_used_again(tmp_path, durable
         redis.start()
         assert wait_for(lambda: redis_stats(a)["state"] == "up"), redis_stats(a)
         assert redis_stats(a)["generations_raised"] == 1
+        # And its lease back, which raises every shop's generation once more (forget_all): a
+        # value stored before that would be unreadable.
+        assert wait_for(lambda: a.get("/healthz").json["lease"] == "held")
         third = product(a, token, "Salt")
         assert a.get(f"/api/products/{third}", token).headers["X-Cache-Tier"] == "database"
         assert a.get("/healthz").json["redis"] == "ok"
     with node(db, redis) as b:
+        # A node reads Redis once its lease holds; until then it reads the database alone.
+        assert wait_for(lambda: b.get("/healthz").json["lease"] == "held")
         r = b.get(f"/api/products/{pid}", token)
         assert r.json["price"] == 555, "Redis served the value the lost invalidation dropped"
         assert b.get(f"/api/products/{third}", token).headers["X-Cache-Tier"] == "redis"
