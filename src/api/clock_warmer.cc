@@ -47,10 +47,12 @@ ClockWarmer::Pass ClockWarmer::pass(int64_t now_ms) {
     shop.day = today.day;
 
     // Only an hour that has not begun: warming takes what was learned of it (ShopRhythm::take),
-    // and what is read in it now is next week's lesson.
+    // and what is read in it now is next week's lesson. Looked at once: until it begins, what
+    // was learned of it does not change.
     const ShopRhythm::When next = rhythm_.when(id, now_ms + options_.lead.count());
-    if (next.hour_ends_ms == today.hour_ends_ms || next.hour_ends_ms == shop.warmed_hour_ends_ms)
+    if (next.hour_ends_ms == today.hour_ends_ms || next.hour_ends_ms == shop.looked_ahead_to_ms)
       continue;
+    shop.looked_ahead_to_ms = next.hour_ends_ms;
     uint64_t sum = 0, hours_read = 0;
     for (int h = 0; h < ShopRhythm::kHoursPerWeek; ++h) {
       const uint64_t n = rhythm_.reads(id, h);
@@ -59,7 +61,6 @@ ClockWarmer::Pass ClockWarmer::pass(int64_t now_ms) {
     }
     const uint64_t reads = rhythm_.reads(id, next.hour);
     if (reads < options_.min_reads || reads * 2 * hours_read < sum) continue;
-    shop.warmed_hour_ends_ms = next.hour_ends_ms;
     const std::vector<std::string> keys = rhythm_.take(id, next.hour);
     if (keys.empty()) continue;
     const cache::WarmReport r = warm_(keys, WarmCause::kClock);

@@ -58,9 +58,9 @@ class ClockWarmer {
  private:
   struct Shop {
     std::string zone;
-    int64_t zone_read_ms = 0;         // when `zone` was read; 0: never
-    int64_t warmed_hour_ends_ms = 0;  // the end of the last hour warmed ahead
-    int64_t day = 0;                  // the shop's day at the last pass; 0: no pass yet
+    int64_t zone_read_ms = 0;        // when `zone` was read; 0: never
+    int64_t looked_ahead_to_ms = 0;  // the end of the last hour looked at (warmed or quiet)
+    int64_t day = 0;                 // the shop's day at the last pass; 0: no pass yet
   };
   void loop(std::stop_token stop);
 

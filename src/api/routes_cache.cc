@@ -140,8 +140,8 @@ json auto_tune_json(const AutoTuner* tuner) {
 Response stats(Context& c, Request&, const pos::Principal& p) {
   json out = stats_json(c.reads, p.shop_id, c.options.invalidation);
   out["refill"] = {{"enabled", c.writes.refill_enabled()}};
-  if (p.shop_id == 0) out["auto_tune"] = auto_tune_json(c.tuner);
-  if (p.shop_id == 0) {  // the refill's counts are every shop's
+  if (p.shop_id == 0) {  // the refill's counts and the auto-tune's settings are every shop's
+    out["auto_tune"] = auto_tune_json(c.tuner);
     RefillStats r = c.writes.refill_stats();
     out["refill"]["refilled"] = r.refilled;
     out["refill"]["dropped"] = r.dropped;
