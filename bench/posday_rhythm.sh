@@ -53,4 +53,9 @@ for label in ("clock", "none"):
     clock = open(f"{w}/{label}.clock").read().strip() or "0"
     print(f"| {label} | {r['rhythm']['busy_start_reads']}, {100 * r['rhythm']['busy_start_hit_rate']:.1f}% | "
           f"{100 * r['hit_rate']:.1f}% | {r['read_p99_ms']:.1f} | {r['stale_reads']} | {float(clock):.0f} |")
+for label in ("clock", "none"):
+    if os.path.exists(f"{w}/{label}.json"):
+        ops = json.load(open(f"{w}/{label}.json"))["rhythm"]["busy_start_by_op"]
+        print(f"{label}, first quarter hour by read: " + ", ".join(
+            f"{op} {o['reads']} at {100 * o['hit_rate']:.0f}%" for op, o in ops.items()))
 PY

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "api/read_cache.h"
 #include "pos/pos.h"
 
@@ -30,6 +32,7 @@ ClockWarmer::Pass ClockWarmer::pass(int64_t now_ms) {
   Pass out;
   for (int64_t id : rhythm_.shops()) {
     Shop& shop = shops_[id];
+    if (shop.first_pass_ms == 0) shop.first_pass_ms = now_ms;
     if (shop.zone_read_ms == 0 || now_ms - shop.zone_read_ms >= ShopRhythm::kHourMs) {
       shop.zone = zone_(id);
       shop.zone_read_ms = now_ms;
@@ -53,24 +56,43 @@ ClockWarmer::Pass ClockWarmer::pass(int64_t now_ms) {
     if (next.hour_ends_ms == today.hour_ends_ms || next.hour_ends_ms == shop.looked_ahead_to_ms)
       continue;
     shop.looked_ahead_to_ms = next.hour_ends_ms;
-    uint64_t sum = 0, hours_read = 0;
-    for (int h = 0; h < ShopRhythm::kHoursPerWeek; ++h) {
-      const uint64_t n = rhythm_.reads(id, h);
-      sum += n;
-      hours_read += n > 0;
+    // A shop watched for a week is judged by the hour of its week (its Sundays are not its
+    // Mondays), one watched less by the hour of its day.
+    using Span = ShopRhythm::Span;
+    const bool week_known =
+        now_ms - shop.first_pass_ms >= ShopRhythm::kHoursPerWeek * rhythm_.hour_ms();
+    const int day_hour = next.hour % ShopRhythm::kHoursPerDay;
+    const uint64_t reads =
+        week_known ? busy_reads(id, Span::kWeek, next.hour) : busy_reads(id, Span::kDay, day_hour);
+    if (reads == 0) continue;
+    // What that hour of the week read, then what that hour of the day read besides.
+    std::vector<std::string> keys = rhythm_.take(id, Span::kWeek, next.hour);
+    for (std::string& key : rhythm_.take(id, Span::kDay, day_hour)) {
+      if (std::find(keys.begin(), keys.end(), key) == keys.end()) keys.push_back(std::move(key));
     }
-    const uint64_t reads = rhythm_.reads(id, next.hour);
-    if (reads < options_.min_reads || reads * 2 * hours_read < sum) continue;
-    const std::vector<std::string> keys = rhythm_.take(id, next.hour);
     if (keys.empty()) continue;
     const cache::WarmReport r = warm_(keys, WarmCause::kClock);
     ++out.hours;
     spdlog::info(
-        "shop {}: warmed {} keys ahead of hour {} of its week ({} reads learned): {} loaded, "
-        "{} present, {} failed, {} ms",
-        id, keys.size(), next.hour, reads, r.loaded, r.present, r.failed, r.took.count());
+        "shop {}: warmed {} keys ahead of hour {} of its week ({} reads learned of its {}): {} "
+        "loaded, {} present, {} failed, {} ms",
+        id, keys.size(), next.hour, reads, week_known ? "week" : "day", r.loaded, r.present,
+        r.failed, r.took.count());
   }
   return out;
+}
+
+uint64_t ClockWarmer::busy_reads(int64_t shop, ShopRhythm::Span span, int hour) const {
+  const int hours =
+      span == ShopRhythm::Span::kWeek ? ShopRhythm::kHoursPerWeek : ShopRhythm::kHoursPerDay;
+  uint64_t sum = 0, hours_read = 0;
+  for (int h = 0; h < hours; ++h) {
+    const uint64_t n = rhythm_.reads(shop, span, h);
+    sum += n;
+    hours_read += n > 0;
+  }
+  const uint64_t reads = rhythm_.reads(shop, span, hour);
+  return reads >= options_.min_reads && reads * 2 * hours_read >= sum ? reads : 0;
 }
 
 }  // namespace tajir::api

@@ -1,14 +1,15 @@
 // ClockWarmer: warming by the clock. Once a tick, for each shop its users read from
 // (ShopRhythm), it looks `lead` ahead on the shop's clock: when that is in an hour that has not
 // begun nor been warmed, and a busy one (at least min_reads reads learned for it, and at least
-// half the mean of the shop's hours that have any), it warms the keys the shop read in that
-// hour since it was last warmed, most read first. An hour that has begun is not warmed: what
-// is read in it is learned for the week after. After the shop's midnight it warms its
-// dashboard (a cached dashboard ends at the shop's midnight).
+// half the mean of the shop's hours that have any: hours of the week once the shop has been
+// watched a week, of the day until then), it warms the keys the shop read in that hour of the
+// week since it was last warmed, most read first, then those read in that hour of the day. An hour
+// that has begun is not warmed: what is read in it is learned for the week after. After the shop's
+// midnight it warms its dashboard (a cached dashboard ends at the shop's midnight).
 //
-// Bounded: one thread, one shop at a time, at most ShopRhythm's keys_per_hour keys per shop and
-// hour (warmed through the caller's `warm`, which sets the parallelism). The shop's zone comes
-// from `zone` (the database) at most once an hour per shop; ShopRhythm is told its offset.
+// Bounded: one thread, one shop at a time, at most twice ShopRhythm's keys_per_hour keys per
+// shop and hour (warmed through the caller's `warm`, which sets the parallelism). The shop's zone
+// comes from `zone` (the database) at most once an hour per shop; ShopRhythm is told its offset.
 // Each warmed hour and midnight is logged.
 //
 // Thread safety: pass() may be called from any thread (tests call it with a clock of their own);
@@ -61,8 +62,11 @@ class ClockWarmer {
     int64_t zone_read_ms = 0;        // when `zone` was read; 0: never
     int64_t looked_ahead_to_ms = 0;  // the end of the last hour looked at (warmed or quiet)
     int64_t day = 0;                 // the shop's day at the last pass; 0: no pass yet
+    int64_t first_pass_ms = 0;       // the first pass that saw the shop
   };
   void loop(std::stop_token stop);
+  // The reads learned for the shop's hour if it is a busy one, else 0.
+  uint64_t busy_reads(int64_t shop, ShopRhythm::Span span, int hour) const;
 
   ShopRhythm& rhythm_;
   const Options options_;

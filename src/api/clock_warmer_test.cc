@@ -40,9 +40,23 @@ TEST(ShopRhythm, AShortHourCompressesTheWeek) {
   r.note(1, "a", t0 + 10'200);
   r.note(1, "a", t0 + 10'900);
   r.note(1, "b", t0 + 11'100);
-  EXPECT_EQ(r.reads(1, 10), 2u);
-  EXPECT_EQ(r.reads(1, 11), 1u);
-  EXPECT_EQ(r.take(1, 10), (Keys{"a"}));
+  EXPECT_EQ(r.reads(1, ShopRhythm::Span::kWeek, 10), 2u);
+  EXPECT_EQ(r.reads(1, ShopRhythm::Span::kWeek, 11), 1u);
+  EXPECT_EQ(r.take(1, ShopRhythm::Span::kWeek, 10), (Keys{"a"}));
+}
+
+TEST(ShopRhythm, AReadCountsInItsHourOfTheWeekAndOfTheDay) {
+  ShopRhythm r(4, 64);
+  r.note(1, "a", kMonday + 10 * kHour);
+  r.note(1, "a", kMonday + 34 * kHour);  // Tuesday 10:00
+  r.note(1, "b", kMonday + 35 * kHour);
+  EXPECT_EQ(r.reads(1, ShopRhythm::Span::kWeek, 10), 1u);
+  EXPECT_EQ(r.reads(1, ShopRhythm::Span::kWeek, 34), 1u);
+  EXPECT_EQ(r.reads(1, ShopRhythm::Span::kDay, 10), 2u);
+  EXPECT_EQ(r.reads(1, ShopRhythm::Span::kDay, 11), 1u);
+  EXPECT_EQ(r.take(1, ShopRhythm::Span::kDay, 10), (Keys{"a"}));
+  EXPECT_EQ(r.reads(1, ShopRhythm::Span::kDay, 10), 1u);   // halved
+  EXPECT_EQ(r.reads(1, ShopRhythm::Span::kWeek, 34), 1u);  // the week's hours are apart
 }
 
 struct Warmed {
@@ -109,7 +123,7 @@ TEST_F(ClockWarmerTest, AnHourThatHasBegunIsNotWarmedItIsLearnedFrom) {
   read(1, "a", 25, kMonday + 10 * kHour);
   EXPECT_EQ(clock.pass(kMonday + 10 * kHour + 30'000).hours, 0u);
   EXPECT_EQ(clock.pass(kMonday + 10 * kHour + 55 * 60'000).hours, 0u);
-  EXPECT_EQ(rhythm.reads(1, 10), 25u);
+  EXPECT_EQ(rhythm.reads(1, ShopRhythm::Span::kWeek, 10), 25u);
   EXPECT_EQ(clock.pass(kWeek + kMonday + 9 * kHour + 52 * 60'000).hours, 1u);
 }
 
@@ -121,6 +135,32 @@ TEST_F(ClockWarmerTest, WarmsWhatTheHourReadLastWeekAndNotWhatItStoppedReading) 
   read(1, "new", 25, kWeek + kMonday + 10 * kHour);  // the week after, another read
   clock.pass(2 * kWeek + kMonday + 9 * kHour + 52 * 60'000);
   EXPECT_EQ(ahead(warmed), (std::vector<Keys>{{"old"}, {"new"}}));
+}
+
+// A shop watched for less than a week is warmed from the same hour of the days before.
+TEST_F(ClockWarmerTest, BeforeAWeekHasPassedYesterdaysHourIsWarmedAhead) {
+  ClockWarmer clock(rhythm, {.lead = std::chrono::minutes(10), .tick = {}, .min_reads = 20}, zone(),
+                    warm());
+  rhythm.note(1, "first", kMonday);
+  clock.pass(kMonday);
+  read(1, "a", 25, kMonday + 10 * kHour);                               // Monday 10:00
+  EXPECT_EQ(clock.pass(kMonday + 33 * kHour + 52 * 60'000).hours, 1u);  // Tuesday 09:52
+  EXPECT_EQ(ahead(warmed), (std::vector<Keys>{{"a"}}));
+}
+
+// Once it has been watched for a week, its hour of the week decides: a Sunday morning that is
+// quiet is not warmed because the weekday mornings are busy.
+TEST_F(ClockWarmerTest, AfterAWeekAQuietHourOfTheWeekIsNotWarmedForBusyDays) {
+  ClockWarmer clock(rhythm, {.lead = std::chrono::minutes(10), .tick = {}, .min_reads = 20}, zone(),
+                    warm());
+  rhythm.note(1, "first", kMonday);
+  clock.pass(kMonday);
+  for (int day = 0; day < 5; ++day) read(1, "a", 25, kMonday + (24 * day + 10) * kHour);
+  read(1, "b", 1, kMonday + (24 * 6 + 10) * kHour);  // Sunday 10:00
+  EXPECT_EQ(clock.pass(kWeek + kMonday + (24 * 6 + 9) * kHour + 52 * 60'000).hours, 0u);
+  EXPECT_EQ(clock.pass(2 * kWeek + kMonday + 9 * kHour + 52 * 60'000).hours, 1u);  // Monday
+  // What Monday 10:00 read, then what 10:00 read on the other days since.
+  EXPECT_EQ(ahead(warmed), (std::vector<Keys>{{"a", "b"}}));
 }
 
 // Hours are the shop's: in Karachi (UTC+5) its 10:00 is 05:00 UTC.

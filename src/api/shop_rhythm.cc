@@ -18,7 +18,9 @@ int hour_of_week(int64_t local_ms) {
 }  // namespace
 
 ShopRhythm::ShopRhythm(size_t keys_per_hour, size_t max_hours, int64_t hour_ms)
-    : hour_ms_(std::clamp<int64_t>(hour_ms, 1, kHourMs)), hours_(keys_per_hour, max_hours) {}
+    : hour_ms_(std::clamp<int64_t>(hour_ms, 1, kHourMs)),
+      week_hours_(keys_per_hour, max_hours),
+      day_hours_(keys_per_hour, std::max<size_t>(1, max_hours / 7)) {}
 
 void ShopRhythm::note(int64_t shop, std::string_view key, int64_t now_ms) {
   int64_t off = 0;
@@ -27,7 +29,9 @@ void ShopRhythm::note(int64_t shop, std::string_view key, int64_t now_ms) {
     std::lock_guard lock(s.mu);
     off = s.offsets.try_emplace(shop, 0).first->second;
   }
-  hours_.note(holder(shop, hour_of_week(now_ms * (kHourMs / hour_ms_) + off)), key);
+  const int hour = hour_of_week(now_ms * (kHourMs / hour_ms_) + off);
+  week_hours_.note(holder(shop, Span::kWeek, hour), key);
+  day_hours_.note(holder(shop, Span::kDay, hour % kHoursPerDay), key);
 }
 
 void ShopRhythm::set_offset(int64_t shop, int64_t offset_ms) {

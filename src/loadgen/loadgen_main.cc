@@ -298,8 +298,9 @@ class Worker final : public Connection {
     if (first_read_) ++st.first;
     if (s_.rhythm && is_read(op_) && s_.rhythm->busy(sent_ms_) &&
         s_.rhythm->into_hour(sent_ms_) < 0.25 && !s_.rhythm->busy(sent_ms_ - s_.rhythm_hour_ms)) {
-      ++busy_start_.reads;  // the first quarter of a busy period
-      if (r.x_cache == "HIT") ++busy_start_.hits;
+      BusyStart& b = busy_start_[static_cast<size_t>(op_)];  // the first quarter of a busy period
+      ++b.reads;
+      if (r.x_cache == "HIT") ++b.hits;
     }
     if (r.status >= 200 && r.status < 300)
       ++st.ok;
@@ -314,7 +315,7 @@ class Worker final : public Connection {
   struct BusyStart {
     uint64_t reads = 0, hits = 0;
   };
-  const BusyStart& busy_start() const { return busy_start_; }
+  const std::array<BusyStart, kNumOps>& busy_start() const { return busy_start_; }
   const Latencies& latencies() const { return latencies_; }
   Interval& interval() { return interval_; }
   const std::vector<std::string>& errors() const { return error_examples_; }
@@ -540,7 +541,7 @@ class Worker final : public Connection {
   std::string_view method_ = "GET";
   HttpReply reply_;
   int64_t sent_ms_ = 0;  // unix ms at send()
-  BusyStart busy_start_;
+  std::array<BusyStart, kNumOps> busy_start_;
   std::array<OpStats, kNumOps> stats_;
   Latencies latencies_;
   uint64_t measured_ = 0;
@@ -792,10 +793,15 @@ int run(const Settings& s) {
   Latencies latencies;
   std::vector<std::string> errors;
   std::vector<uint64_t> by_node(s.nodes.size());
+  std::array<Worker::BusyStart, kNumOps> busy_start;
   uint64_t busy_start_reads = 0, busy_start_hits = 0;
   for (const auto& w : workers) {
-    busy_start_reads += w->busy_start().reads;
-    busy_start_hits += w->busy_start().hits;
+    for (size_t i = 0; i < kNumOps; ++i) {
+      busy_start[i].reads += w->busy_start()[i].reads;
+      busy_start[i].hits += w->busy_start()[i].hits;
+      busy_start_reads += w->busy_start()[i].reads;
+      busy_start_hits += w->busy_start()[i].hits;
+    }
     for (size_t i = 0; i < kNumOps; ++i) by_op[i].merge(w->stats()[i]);
     latencies.merge(w->latencies());
     by_node[w->node()] += w->measured();
@@ -872,6 +878,14 @@ int run(const Settings& s) {
     out["rhythm"] = {{"hour_ms", s.rhythm_hour_ms},
                      {"busy_start_reads", busy_start_reads},
                      {"busy_start_hit_rate", ratio(busy_start_hits, busy_start_reads)}};
+    json by_op_start = json::object();
+    for (size_t i = 0; i < kNumOps; ++i) {
+      if (busy_start[i].reads == 0) continue;
+      by_op_start[std::string(op_name(static_cast<Op>(i)))] = {
+          {"reads", busy_start[i].reads},
+          {"hit_rate", ratio(busy_start[i].hits, busy_start[i].reads)}};
+    }
+    out["rhythm"]["busy_start_by_op"] = by_op_start;
   }
 
   std::printf("%s%s%.1f s, %d shops, %d connections to %zu node(s), %s\n", s.label.c_str(),
