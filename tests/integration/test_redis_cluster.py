@@ -105,6 +105,12 @@ def test_no_read_is_stale_when_a_master_is_killed_and_its_replica_takes_over(mak
         return []
 
     check(checker(cluster, seed=13), kill_master, verify=verify)
+    # Each node's tier comes back: its repair runs every 2 s, later on a loaded machine.
     for n in cluster.nodes:
-        s = n.get("/api/cache/stats", ADMIN_TOKEN).json["tiers"]["redis"]
+        deadline = time.monotonic() + 15
+        while True:
+            s = n.get("/api/cache/stats", ADMIN_TOKEN).json["tiers"]["redis"]
+            if (s["state"] == "up" and s["nodes"]["serving"]) or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
         assert s["state"] == "up" and s["nodes"]["serving"], s
