@@ -32,13 +32,14 @@ Status Invalidator::after_write(const std::vector<std::string>& tags,
     std::unique_lock lock(seq.mu);
     seq.advanced.wait_for(lock, kPatience, [&] {
       auto it = seq.done.find(maintenance->shop);
-      return it == seq.done.end() || it->second + 1 >= maintenance->seq;
+      return it == seq.done.end() || it->second.done + 1 >= maintenance->seq;
     });
-    told =
-        reads_->invalidate(tags, cache::InvalidationCause::kWrite, reported, &maintenance->rewrite)
-            .status();
-    int64_t& done = seq.done[maintenance->shop];
-    done = std::max(done, maintenance->seq);
+    const bool first = !seq.done.contains(maintenance->shop);
+    Progress& progress = seq.done[maintenance->shop];
+    progress.in_order = first || (progress.in_order && progress.done + 1 == maintenance->seq);
+    const cache::Rewriter rewrite = maintenance->rewriter(progress.in_order);
+    told = reads_->invalidate(tags, cache::InvalidationCause::kWrite, reported, &rewrite).status();
+    progress.done = std::max(progress.done, maintenance->seq);
     lock.unlock();
     seq.advanced.notify_all();
   }

@@ -28,11 +28,13 @@
 namespace tajir::api {
 
 // What a bill or a void brings up to date instead of dropping (api/maintained.h): change `seq`
-// of `shop` (pos::SalesChange), and the Rewriter that applies it.
+// of `shop` (pos::SalesChange), and the Rewriter that applies it. `in_order`: every change of
+// the shop since this node first maintained one has been maintained here, each after the one
+// before it (so an entry at an older version was touched by none of those in between).
 struct Maintenance {
   int64_t shop = 0;
   int64_t seq = 0;
-  cache::Rewriter rewrite;
+  std::function<cache::Rewriter(bool in_order)> rewriter;
 };
 
 struct RefillStats {
@@ -80,11 +82,17 @@ class Invalidator {
   std::string internal_token_;
   std::chrono::milliseconds delay_;
   const http::Router* router_ = nullptr;
-  // By shop: the newest change whose maintenance has run, and a wait for it.
+  // By shop: the newest change whose maintenance has run, whether every one before it has run
+  // in order (a change this node did not maintain, another node's or a new time zone, breaks
+  // the order for good), and a wait for it.
+  struct Progress {
+    int64_t done = 0;
+    bool in_order = true;
+  };
   struct Sequence {
     std::mutex mu;
     std::condition_variable advanced;
-    std::unordered_map<int64_t, int64_t> done;  // GUARDED_BY(mu): shop -> change
+    std::unordered_map<int64_t, Progress> done;  // GUARDED_BY(mu): by shop
   };
   std::array<Sequence, 64> sequences_;
   std::mutex credits_mu_;

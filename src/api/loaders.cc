@@ -5,24 +5,27 @@
 namespace tajir::api {
 namespace {
 
+// `change_seq`: the shop's change the items were read at, for those a sale keeps up to date.
 template <typename T>
-std::vector<PageItem> page_items(const std::vector<T>& xs) {
-  std::vector<PageItem> out;
-  out.reserve(xs.size());
-  for (const auto& x : xs) out.push_back({x.id, dump(to_json(x))});
+PageItems page_items(const std::vector<T>& xs, std::optional<int64_t> change_seq) {
+  PageItems out;
+  out.items.reserve(xs.size());
+  for (const auto& x : xs) out.items.push_back({x.id, dump(to_json(x))});
+  if (change_seq) out.version = static_cast<uint64_t>(*change_seq);
   return out;
 }
 
 template <typename T>
-Result<std::pair<int64_t, std::vector<PageItem>>> listed(const Result<pos::Page<T>>& r) {
+Result<std::pair<int64_t, PageItems>> listed(const Result<pos::Page<T>>& r,
+                                             std::optional<int64_t> change_seq = {}) {
   if (!r.ok()) return r.status();
-  return std::pair{r->total, page_items(r->items)};
+  return std::pair{r->total, page_items(r->items, change_seq)};
 }
 
 template <typename T>
-Result<std::vector<PageItem>> items(const Result<std::vector<T>>& r) {
+Result<PageItems> items(const Result<std::vector<T>>& r, std::optional<int64_t> change_seq = {}) {
   if (!r.ok()) return r.status();
-  return page_items(*r);
+  return page_items(*r, change_seq);
 }
 
 }  // namespace
@@ -43,12 +46,32 @@ Filler product_page(Context& c, const pos::Principal& p, pos::ProductFilter f,
          .per_page = page.per_page,
          .filters = std::move(filters),
          .index_tags = map.product_index(p.shop_id, f),
-         .list = [&] { return listed(c.pos.list_products(p, f, page)); },
+         .list =
+             [&] {
+               int64_t seq = 0;
+               auto r = c.pos.list_products(p, f, page, &seq);
+               return listed(r, seq);
+             },
          .by_ids =
-             [&](const std::vector<int64_t>& ids) { return items(c.pos.products_by_ids(p, ids)); },
+             [&](const std::vector<int64_t>& ids) {
+               int64_t seq = 0;
+               auto r = c.pos.products_by_ids(p, ids, &seq);
+               return items(r, seq);
+             },
          .item_tags = [&](int64_t id) { return map.product(p.shop_id, id); },
          .page_tags =
-             [&](const std::vector<int64_t>& ids) { return map.product_page(p.shop_id, f, ids); }});
+             [&](const std::vector<int64_t>& ids) { return map.product_page(p.shop_id, f, ids); },
+         .versioned = true});
+  };
+}
+
+Filler product(Context& c, const pos::Principal& p, int64_t id) {
+  return [&c, p, id]() -> Result<Filled> {
+    int64_t seq = 0;
+    auto r = c.pos.product(p, id, &seq);
+    if (!r.ok()) return r.status();
+    return Filled{dump(to_json(*r)), c.reads.map().product(p.shop_id, id), std::nullopt,
+                  /*wall_deadline_ms=*/0, cache::Version{static_cast<uint64_t>(seq)}};
   };
 }
 
@@ -83,6 +106,11 @@ Filler dashboard(Context& c, const pos::Principal& p) {
     return Filled{dump(to_json(*d)), c.reads.map().dashboard(p.shop_id), ttl, d->valid_until,
                   cache::Version{static_cast<uint64_t>(d->change_seq), dashboard_aside(*d)}};
   };
+}
+
+pos::ProductFilter product_filter(Query& q) {
+  return {q.text("q"), q.text("category"), q.boolean("low_stock").value_or(false),
+          q.boolean("active")};
 }
 
 pos::BillFilter bill_filter(Query& q) {

@@ -27,6 +27,10 @@ Filler product_page(Context& c, const pos::Principal& p, pos::ProductFilter f,
 Filler customer_page(Context& c, const pos::Principal& p, std::optional<std::string> q,
                      pos::PageRequest page);
 Filler dashboard(Context& c, const pos::Principal& p);
+// GET /api/products/{id}, with the shop's change it was read at (api/maintained.h).
+Filler product(Context& c, const pos::Principal& p, int64_t id);
+// GET /api/products's filters, read through its Query (the route's and a cached page's key's).
+pos::ProductFilter product_filter(Query& q);
 // GET /api/bills's filters, read through its Query (the route's and a cached page's key's).
 pos::BillFilter bill_filter(Query& q);
 Filler bill_page(Context& c, const pos::Principal& p, pos::BillFilter f, pos::PageRequest page);

@@ -1,5 +1,7 @@
 #include "api/maintained.h"
 
+#include <charconv>
+
 #include "api/loaders.h"
 #include "api/routes.h"
 #include "api/serialize.h"
@@ -46,26 +48,76 @@ cache::Rewrite bill_page_at(const pos::SalesChange& c, const http::Request& req,
   return kept(c, dump(to_json(*page)));
 }
 
+// The product as the change left it; null when the change did not touch it.
+const pos::Product* touched(const pos::SalesChange& c, int64_t id) {
+  for (const pos::Product& p : c.products) {
+    if (p.id == id) return &p;
+  }
+  return nullptr;
+}
+
+// GET /api/products/{id}: the change's row of it is what the same read gives at the change.
+cache::Rewrite product_at(const pos::SalesChange& c, std::string_view id_text) {
+  int64_t id = 0;
+  const auto [end, ec] = std::from_chars(id_text.data(), id_text.data() + id_text.size(), id);
+  if (ec != std::errc() || end != id_text.data() + id_text.size()) return {};
+  const pos::Product* p = touched(c, id);
+  if (p == nullptr) return {};
+  return kept(c, dump(to_json(*p)));
+}
+
+// A page of GET /api/products: a sale moves only stock (and updated_at), which selects no page
+// but a low_stock one and orders none, so the page's products the change touched are replaced
+// by its rows of them.
+cache::Rewrite product_page_at(const pos::SalesChange& c, const http::Request& req,
+                               std::string_view bytes) {
+  Query q(req);
+  (void)page_of(q);
+  const pos::ProductFilter f = product_filter(q);
+  if (!q.status().ok() || f.low_stock) return {};
+  nlohmann::json page = nlohmann::json::parse(bytes, nullptr, /*allow_exceptions=*/false);
+  if (page.is_discarded() || !page.contains("items") || !page["items"].is_array() ||
+      dump(page) != bytes) {
+    return {};
+  }
+  for (nlohmann::json& item : page["items"]) {
+    if (!item.is_object() || !item.contains("id") || !item["id"].is_number_integer()) return {};
+    if (const pos::Product* p = touched(c, item["id"].get<int64_t>())) item = to_json(*p);
+  }
+  return kept(c, dump(page));
+}
+
 }  // namespace
 
 std::optional<Maintenance> maintain(const ReadCache& reads, int64_t shop, pos::SalesChange change) {
   if (reads.map().mode() == pos::InvalidationMode::kCoarse) return std::nullopt;
   const int64_t seq = change.seq;
-  auto rewrite = [shop, c = std::move(change)](std::string_view key, std::string_view value,
-                                               std::optional<cache::Version> version) {
-    const auto n = static_cast<uint64_t>(c.seq);
-    if (!version || version->number + 1 < n) return cache::Rewrite{};  // not kept up to date
-    if (version->number >= n) return cache::Rewrite{.keep = true};     // read after the change
-    auto read = ReadCache::read_of(key);
-    http::Request req;
-    if (!read || read->shop != std::to_string(shop) || !req.set_target(read->target).ok()) {
+  auto change_ptr = std::make_shared<const pos::SalesChange>(std::move(change));
+  auto rewriter = [shop, change_ptr](bool in_order) -> cache::Rewriter {
+    return [shop, in_order, change_ptr](std::string_view key, std::string_view value,
+                                        std::optional<cache::Version> version) {
+      const pos::SalesChange& c = *change_ptr;
+      const auto n = static_cast<uint64_t>(c.seq);
+      if (!version) return cache::Rewrite{};                          // not kept up to date
+      if (version->number >= n) return cache::Rewrite{.keep = true};  // read after the change
+      auto read = ReadCache::read_of(key);
+      http::Request req;
+      if (!read || read->shop != std::to_string(shop) || !req.set_target(read->target).ok()) {
+        return cache::Rewrite{};
+      }
+      // One product: the change's row of it is the newest, whatever was read before.
+      static constexpr std::string_view kProduct = "/api/products/";
+      if (req.path.starts_with(kProduct)) return product_at(c, req.path.substr(kProduct.size()));
+      // What changes between the read and this one that did not touch it leave as it was.
+      const bool untouched_since = version->number + 1 == n || in_order;
+      if (req.path == "/api/products" && untouched_since) return product_page_at(c, req, value);
+      if (version->number + 1 != n) return cache::Rewrite{};  // a change between is missing
+      if (req.path == "/api/dashboard") return dashboard_at(c, value, *version);
+      if (req.path == "/api/bills") return bill_page_at(c, req, value);
       return cache::Rewrite{};
-    }
-    if (req.path == "/api/dashboard") return dashboard_at(c, value, *version);
-    if (req.path == "/api/bills") return bill_page_at(c, req, value);
-    return cache::Rewrite{};
+    };
   };
-  return Maintenance{shop, seq, std::move(rewrite)};
+  return Maintenance{shop, seq, std::move(rewriter)};
 }
 
 }  // namespace tajir::api

@@ -285,7 +285,7 @@ Result<Filled> ReadCache::whole_page(const PageRecipe& r) {
   if (!listed.ok()) return listed.status();
   std::vector<std::string_view> bodies;
   std::vector<int64_t> ids;
-  for (const auto& item : listed->second) {
+  for (const auto& item : listed->second.items) {
     bodies.push_back(item.body);
     ids.push_back(item.id);
   }
@@ -295,27 +295,37 @@ Result<Filled> ReadCache::whole_page(const PageRecipe& r) {
 Result<Filled> ReadCache::page(const PageRecipe& r) {
   const redis::Group::Pass local = pass();
   if (cache_ == nullptr || !local.open()) return whole_page(r);
-  std::unordered_map<int64_t, std::string> loaded_here;  // by the index's load, if it ran here
+  std::optional<Loaded> loaded_here;  // by the index's load, if it ran here
   std::vector<int64_t> ids;
   auto total = page_index(r, loaded_here, ids);
   if (!total.ok()) return total.status();
   std::vector<std::string> items(ids.size());
   std::vector<int64_t> missing;
+  std::optional<uint64_t> version;  // the page's, when one load read every item it shows
   const cache::TypeId type = type_id(r.type);
-  for (size_t i = 0; i < ids.size(); ++i) {
-    if (auto it = loaded_here.find(ids[i]); it != loaded_here.end())
-      items[i] = std::move(it->second);
-    else if (auto got = cache_->get(detail_key(r.shop, r.type, ids[i]), type))
-      items[i] = **got;
-    else
-      missing.push_back(ids[i]);
+  if (loaded_here) {
+    version = loaded_here->version;
+    for (size_t i = 0; i < ids.size(); ++i) {
+      if (auto it = loaded_here->bodies.find(ids[i]); it != loaded_here->bodies.end())
+        items[i] = std::move(it->second);
+    }
+  } else if (r.versioned) {
+    missing = ids;
+  } else {
+    for (size_t i = 0; i < ids.size(); ++i) {
+      if (auto got = cache_->get(detail_key(r.shop, r.type, ids[i]), type))
+        items[i] = **got;
+      else
+        missing.push_back(ids[i]);
+    }
   }
   if (!missing.empty()) {
     cache::Ticket ticket = cache_->ticket();
     auto loaded = r.by_ids(missing);
     if (!loaded.ok()) return loaded.status();
-    for (auto& x : *loaded) {
-      store_item(r, x, ticket);
+    if (missing.size() == ids.size()) version = loaded->version;
+    for (auto& x : loaded->items) {
+      store_item(r, x, loaded->version, ticket);
       items[static_cast<size_t>(std::find(ids.begin(), ids.end(), x.id) - ids.begin())] =
           std::move(x.body);
     }
@@ -328,16 +338,19 @@ Result<Filled> ReadCache::page(const PageRecipe& r) {
     shown.push_back(ids[i]);
   }
   if (!still(local)) return whole_page(r);  // the lease stopped holding meanwhile
-  return Filled{page_body(shown_items, r, *total), r.page_tags(shown), std::nullopt};
+  Filled out{page_body(shown_items, r, *total), r.page_tags(shown), std::nullopt};
+  if (version) out.version = cache::Version{*version};
+  return out;
 }
 
-void ReadCache::store_item(const PageRecipe& r, const PageItem& x, const cache::Ticket& ticket) {
-  cache_->put(detail_key(r.shop, r.type, x.id), x.body,
-              {.tags = r.item_tags(x.id), .type = type_id(r.type)}, &ticket);
+void ReadCache::store_item(const PageRecipe& r, const PageItem& x, std::optional<uint64_t> version,
+                           const cache::Ticket& ticket) {
+  cache::PutOptions options{.tags = r.item_tags(x.id), .type = type_id(r.type)};
+  if (version) options.version = cache::Version{*version};
+  cache_->put(detail_key(r.shop, r.type, x.id), x.body, options, &ticket);
 }
 
-Result<int64_t> ReadCache::page_index(const PageRecipe& r,
-                                      std::unordered_map<int64_t, std::string>& loaded_here,
+Result<int64_t> ReadCache::page_index(const PageRecipe& r, std::optional<Loaded>& loaded_here,
                                       std::vector<int64_t>& ids) {
   // A page index's key has no request's path, so read_of() finds nothing to send again: a
   // page's refill rebuilds its index if need be.
@@ -352,10 +365,11 @@ Result<int64_t> ReadCache::page_index(const PageRecipe& r,
         auto listed = r.list();
         if (!listed.ok()) return listed.status();
         std::string value = std::to_string(listed->first);
-        for (auto& x : listed->second) {
-          store_item(r, x, ticket);
+        loaded_here.emplace().version = listed->second.version;
+        for (auto& x : listed->second.items) {
+          store_item(r, x, listed->second.version, ticket);
           value += "," + std::to_string(x.id);
-          loaded_here[x.id] = std::move(x.body);
+          loaded_here->bodies[x.id] = std::move(x.body);
         }
         return cache::Loaded{std::move(value), r.index_tags, std::nullopt};
       },

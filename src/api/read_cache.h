@@ -61,11 +61,20 @@ using Filler = std::function<Result<Filled>()>;
 
 // A list page made from entries of two kinds (ARCHITECTURE.md): its index (its total and ids,
 // which only membership and the filters' fields move, so a sale leaves it) and each item's
-// JSON (the very entry its detail GET serves, dropped by what changes that item). After a sale
-// the page is rebuilt from the cache, loading only the items sold, if a refill has not already.
+// JSON (the very entry its detail GET serves, dropped by what changes that item). A page whose
+// entry went is rebuilt from its index and its items: those in the cache, and the others in
+// one load; but the items of a recipe with `versioned` set are all read again in one load, so
+// that the page reflects one change of the shop and a sale can keep it up to date
+// (api/maintained.h).
 struct PageItem {
   int64_t id = 0;
   std::string body;  // the item's JSON, as its detail GET answers it
+};
+// Items read in one snapshot, and the shop's change it was (api/maintained.h; nullopt: items
+// that no sale keeps up to date).
+struct PageItems {
+  std::vector<PageItem> items;
+  std::optional<uint64_t> version;
 };
 struct PageRecipe {
   int64_t shop = 0;
@@ -73,13 +82,13 @@ struct PageRecipe {
   int64_t page = 1, per_page = 50;
   std::string filters;  // what else selects the page ("&q=tea&category=Food"), for its index key
   std::vector<std::string> index_tags;
-  std::function<Result<std::pair<int64_t, std::vector<PageItem>>>()>
+  std::function<Result<std::pair<int64_t, PageItems>>()>
       list;  // total and items, from the database
-  std::function<Result<std::vector<PageItem>>(const std::vector<int64_t>&)>
-      by_ids;  // from the database
+  std::function<Result<PageItems>(const std::vector<int64_t>&)> by_ids;  // from the database
   std::function<std::vector<std::string>(int64_t)> item_tags;
   std::function<std::vector<std::string>(const std::vector<int64_t>&)>
-      page_tags;  // of the ids shown
+      page_tags;           // of the ids shown
+  bool versioned = false;  // list and by_ids give versions
 };
 
 class ReadCache {
@@ -206,12 +215,17 @@ class ReadCache {
   cache::TypeId type_id(std::string_view type) const;
 
  private:
-  // The page's index (its total; its ids into `ids`), from the cache or the database; items
-  // the database load read go into `loaded_here`, and are stored as their own entries.
-  Result<int64_t> page_index(const PageRecipe& r,
-                             std::unordered_map<int64_t, std::string>& loaded_here,
+  // The page's index (its total; its ids into `ids`), from the cache or the database. Items the
+  // database load read go into `loaded_here`, with that load's version, and are stored as
+  // their own entries; `loaded_here` stays nullopt when the index came from the cache.
+  struct Loaded {
+    std::unordered_map<int64_t, std::string> bodies;
+    std::optional<uint64_t> version;
+  };
+  Result<int64_t> page_index(const PageRecipe& r, std::optional<Loaded>& loaded_here,
                              std::vector<int64_t>& ids);
-  void store_item(const PageRecipe& r, const PageItem& x, const cache::Ticket& ticket);
+  void store_item(const PageRecipe& r, const PageItem& x, std::optional<uint64_t> version,
+                  const cache::Ticket& ticket);
   // Where serve()'s loader found the value.
   enum class Source : uint8_t { kUnknown, kRedis, kDatabase };
   // serve()'s loader: Redis (if any), then `fill`, stored in Redis under its ticket.

@@ -10,8 +10,7 @@ namespace {
 Response list(Context& c, Request& req, const pos::Principal& p) {
   Query q(req);
   pos::PageRequest page = page_of(q);
-  pos::ProductFilter f{q.text("q"), q.text("category"), q.boolean("low_stock").value_or(false),
-                       q.boolean("active")};
+  pos::ProductFilter f = product_filter(q);
   if (!q.status().ok()) return http::from_status(q.status());
   return c.reads.serve(q, p.shop_id, "products", product_page(c, p, f, page));
 }
@@ -26,9 +25,7 @@ Response create(Context& c, Request& req, const pos::Principal& p) {
 }
 
 Response get(Context& c, Request& req, const pos::Principal& p, int64_t id) {
-  return c.reads.serve(Query(req), p.shop_id, "products", [&] {
-    return filled(c.pos.product(p, id), c.reads.map().product(p.shop_id, id));
-  });
+  return c.reads.serve(Query(req), p.shop_id, "products", product(c, p, id));
 }
 
 Response update(Context& c, Request& req, const pos::Principal& p, int64_t id) {

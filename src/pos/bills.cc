@@ -343,12 +343,7 @@ Result<Page<Bill>> Pos::list_bills(const Principal& p, const BillFilter& f, cons
                                    int64_t* change_seq) {
   Page<Bill> out;
   Status st = db_.read([&](db::Transaction& tx) -> Status {
-    if (change_seq != nullptr) {
-      auto shop = tx.query("SELECT change_seq FROM shops WHERE id = ?", {p.shop_id});
-      if (!shop.ok()) return shop.status();
-      if (shop->empty()) return NotFound("shop not found");
-      *change_seq = (*shop)[0].integer(0);
-    }
+    if (Status s = internal::read_change_seq(tx, p.shop_id, change_seq); !s.ok()) return s;
     std::optional<int64_t> from = f.from, to = f.to;
     if ((from && f.from_is_date) || (to && f.to_is_date)) {
       auto shop = tx.query("SELECT timezone FROM shops WHERE id = ?", {p.shop_id});

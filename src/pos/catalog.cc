@@ -95,7 +95,7 @@ Result<Shop> Pos::update_shop(const Principal& p, const ShopInput& in) {
 }
 
 Result<Page<Product>> Pos::list_products(const Principal& p, const ProductFilter& f,
-                                         const PageRequest& page) {
+                                         const PageRequest& page, int64_t* change_seq) {
   internal::ListQuery list = internal::product_list(db_.dialect(), p.shop_id, f.q);
   std::string& where = list.from_where;
   std::vector<db::Value>& params = list.params;
@@ -110,6 +110,7 @@ Result<Page<Product>> Pos::list_products(const Principal& p, const ProductFilter
   }
   Page<Product> out;
   Status st = db_.read([&](db::Transaction& tx) {
+    if (Status s = internal::read_change_seq(tx, p.shop_id, change_seq); !s.ok()) return s;
     return internal::read_page(tx, internal::kProductColumns, where, params, list.order_by, page,
                                internal::product_from, out);
   });
@@ -118,14 +119,17 @@ Result<Page<Product>> Pos::list_products(const Principal& p, const ProductFilter
 }
 
 Result<std::vector<Product>> Pos::products_by_ids(const Principal& p,
-                                                  const std::vector<int64_t>& ids) {
+                                                  const std::vector<int64_t>& ids,
+                                                  int64_t* change_seq) {
   return internal::rows_by_ids<Product>(db_, internal::kProductColumns, "products", p.shop_id, ids,
-                                        internal::product_from);
+                                        internal::product_from, change_seq);
 }
 
-Result<Product> Pos::product(const Principal& p, int64_t id) {
-  return internal::read_value<Product>(
-      db_, [&](db::Transaction& tx) { return find_product(tx, p.shop_id, id); });
+Result<Product> Pos::product(const Principal& p, int64_t id, int64_t* change_seq) {
+  return internal::read_value<Product>(db_, [&](db::Transaction& tx) -> Result<Product> {
+    if (Status s = internal::read_change_seq(tx, p.shop_id, change_seq); !s.ok()) return s;
+    return find_product(tx, p.shop_id, id);
+  });
 }
 
 Result<Product> Pos::create_product(const Principal& p, const ProductInput& in) {

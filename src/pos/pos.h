@@ -74,11 +74,14 @@ class Pos {
   Result<Shop> update_shop(const Principal& p, const ShopInput& in);
 
   // --- products ---
+  // With `change_seq`, the shop's change number in the same snapshot goes there (a product's
+  // stock moves only with a sale or a void, but edits move it too: see api/maintained.h).
   Result<Page<Product>> list_products(const Principal& p, const ProductFilter& f,
-                                      const PageRequest& page);
-  Result<Product> product(const Principal& p, int64_t id);
+                                      const PageRequest& page, int64_t* change_seq = nullptr);
+  Result<Product> product(const Principal& p, int64_t id, int64_t* change_seq = nullptr);
   // The shop's products among `ids`, in one query; ids of other shops or gone are left out.
-  Result<std::vector<Product>> products_by_ids(const Principal& p, const std::vector<int64_t>& ids);
+  Result<std::vector<Product>> products_by_ids(const Principal& p, const std::vector<int64_t>& ids,
+                                               int64_t* change_seq = nullptr);
   Result<Product> create_product(const Principal& p, const ProductInput& in);
   // The product before and after (always set).
   Result<Change<Product>> update_product(const Principal& p, int64_t id, const ProductInput& in);

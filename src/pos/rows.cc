@@ -83,6 +83,15 @@ db::Value nullable(const std::optional<int64_t>& v) {
   return v ? db::Value(*v) : db::Value(std::monostate{});
 }
 
+Status read_change_seq(db::Transaction& tx, int64_t shop_id, int64_t* out) {
+  if (out == nullptr) return OkStatus();
+  auto shop = tx.query("SELECT change_seq FROM shops WHERE id = ?", {shop_id});
+  if (!shop.ok()) return shop.status();
+  if (shop->empty()) return NotFound("shop not found");
+  *out = (*shop)[0].integer(0);
+  return OkStatus();
+}
+
 std::string in_list(size_t n) {
   std::string out = "(?";
   for (size_t i = 1; i < n; ++i) out += ",?";
