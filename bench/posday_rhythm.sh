@@ -44,15 +44,16 @@ run clock --warm-ahead-minutes 10 --warm-ahead-keys "${KEYS:-16}"
 python3 - "$work" <<'PY'
 import json, os, sys
 w = sys.argv[1]
-print("| second week | first quarter hour of busy periods: reads, hit rate | all reads' hit rate | read p99 ms | stale | entries the clock warmed |")
-print("|---|---:|---:|---:|---:|---:|")
+print("| second week | first quarter hour of busy periods: reads, hit rate | all reads' hit rate | read p99 ms | stale | entries the clock warmed | database statements per request, warming included |")
+print("|---|---:|---:|---:|---:|---:|---:|")
 for label in ("clock", "none"):
     if not os.path.exists(f"{w}/{label}.json"):
         continue
     r = json.load(open(f"{w}/{label}.json"))
     clock = open(f"{w}/{label}.clock").read().strip() or "0"
     print(f"| {label} | {r['rhythm']['busy_start_reads']}, {100 * r['rhythm']['busy_start_hit_rate']:.1f}% | "
-          f"{100 * r['hit_rate']:.1f}% | {r['read_p99_ms']:.1f} | {r['stale_reads']} | {float(clock):.0f} |")
+          f"{100 * r['hit_rate']:.1f}% | {r['read_p99_ms']:.1f} | {r['stale_reads']} | {float(clock):.0f} | "
+          f"{r['server_statements_per_request']:.3f} |")
 for label in ("clock", "none"):
     if os.path.exists(f"{w}/{label}.json"):
         ops = json.load(open(f"{w}/{label}.json"))["rhythm"]["busy_start_by_op"]

@@ -66,8 +66,9 @@ ClockWarmer::Pass ClockWarmer::pass(int64_t now_ms) {
         week_known ? busy_reads(id, Span::kWeek, next.hour) : busy_reads(id, Span::kDay, day_hour);
     if (reads == 0) continue;
     // What that hour of the week read, then what that hour of the day read besides.
-    std::vector<std::string> keys = rhythm_.take(id, Span::kWeek, next.hour);
-    for (std::string& key : rhythm_.take(id, Span::kDay, day_hour)) {
+    std::vector<std::string> keys =
+        rhythm_.take(id, Span::kWeek, next.hour, options_.min_key_count);
+    for (std::string& key : rhythm_.take(id, Span::kDay, day_hour, options_.min_key_count)) {
       if (std::find(keys.begin(), keys.end(), key) == keys.end()) keys.push_back(std::move(key));
     }
     if (keys.empty()) continue;

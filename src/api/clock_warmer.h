@@ -38,6 +38,11 @@ class ClockWarmer {
     std::chrono::milliseconds lead{std::chrono::minutes(10)};  // how early an hour is warmed
     std::chrono::milliseconds tick{std::chrono::minutes(1)};   // between passes; 0: no thread
     uint64_t min_reads = 20;  // an hour with fewer reads learned is not busy
+    // A key is warmed only if counted at least this often for the hour. What is learned of an
+    // hour weighs about two of it (halved at each warming), so 2 warms the keys the hour read
+    // about once or more each time: a load that its first read pays back, where a key read
+    // once a week ago is more often a load for nothing.
+    uint32_t min_key_count = 2;
   };
   using Zone = std::function<std::string(int64_t shop)>;  // the shop's IANA zone; "" unknown
   // Warms the reads at these keys (Api::warm_keys).

@@ -156,11 +156,22 @@ TEST_F(ClockWarmerTest, AfterAWeekAQuietHourOfTheWeekIsNotWarmedForBusyDays) {
   rhythm.note(1, "first", kMonday);
   clock.pass(kMonday);
   for (int day = 0; day < 5; ++day) read(1, "a", 25, kMonday + (24 * day + 10) * kHour);
-  read(1, "b", 1, kMonday + (24 * 6 + 10) * kHour);  // Sunday 10:00
+  read(1, "b", 2, kMonday + (24 * 6 + 10) * kHour);  // Sunday 10:00
   EXPECT_EQ(clock.pass(kWeek + kMonday + (24 * 6 + 9) * kHour + 52 * 60'000).hours, 0u);
   EXPECT_EQ(clock.pass(2 * kWeek + kMonday + 9 * kHour + 52 * 60'000).hours, 1u);  // Monday
   // What Monday 10:00 read, then what 10:00 read on the other days since.
   EXPECT_EQ(ahead(warmed), (std::vector<Keys>{{"a", "b"}}));
+}
+
+// A key the hour read once is more often a load for nothing than a hit: not warmed.
+TEST_F(ClockWarmerTest, AKeyTheHourReadOnceIsNotWarmed) {
+  ClockWarmer clock(rhythm, {.lead = std::chrono::minutes(10), .tick = {}, .min_reads = 20}, zone(),
+                    warm());
+  read(1, "often", 25, kMonday + 10 * kHour);
+  read(1, "once", 1, kMonday + 10 * kHour + 60'000);
+  read(1, "twice", 2, kMonday + 10 * kHour + 120'000);
+  clock.pass(kWeek + kMonday + 9 * kHour + 52 * 60'000);
+  EXPECT_EQ(ahead(warmed), (std::vector<Keys>{{"often", "twice"}}));
 }
 
 // Hours are the shop's: in Karachi (UTC+5) its 10:00 is 05:00 UTC.

@@ -51,7 +51,7 @@ void ReadHabits::note(int64_t holder, std::string_view key) {
   least.fresh = true;
 }
 
-std::vector<std::string> ReadHabits::take(int64_t holder, Keys which) {
+std::vector<std::string> ReadHabits::take(int64_t holder, Keys which, uint32_t min_count) {
   std::vector<Habit> merged;  // in the order first held
   for (Stripe& s : stripes_) {
     std::lock_guard lock(s.mu);
@@ -76,7 +76,7 @@ std::vector<std::string> ReadHabits::take(int64_t holder, Keys which) {
                    [](const Habit& a, const Habit& b) { return a.count > b.count; });
   std::vector<std::string> keys;
   for (Habit& h : merged) {
-    if (keys.size() == keys_per_holder_) break;
+    if (keys.size() == keys_per_holder_ || h.count < min_count) break;
     if (h.fresh || which == Keys::kAll) keys.push_back(std::move(h.key));
   }
   return keys;

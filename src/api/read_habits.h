@@ -34,10 +34,11 @@ class ReadHabits {
 
   // `holder` read the cache key `key`.
   void note(int64_t holder, std::string_view key);
-  // The holder's keys, most counted first (with kFresh only those read since the last take);
-  // halves their counts (keys whose count drops to 0 go) and its reads.
+  // The holder's keys counted at least min_count, most counted first (with kFresh only those
+  // read since the last take); halves their counts (keys whose count drops to 0 go) and its
+  // reads.
   enum class Keys : uint8_t { kAll, kFresh };
-  std::vector<std::string> take(int64_t holder, Keys which = Keys::kAll);
+  std::vector<std::string> take(int64_t holder, Keys which = Keys::kAll, uint32_t min_count = 1);
   // The holder's reads noted (halved at each take()); 0 for one not held.
   uint64_t reads(int64_t holder) const;
   // Holders held now.

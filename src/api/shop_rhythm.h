@@ -58,10 +58,11 @@ class ShopRhythm {
   uint64_t reads(int64_t shop, Span span, int hour) const {
     return habits(span).reads(holder(shop, span, hour));
   }
-  // The keys read in the shop's hour since it was last taken, most read first (over the weeks,
-  // or days); halves what was learned of it (ReadHabits::take).
-  std::vector<std::string> take(int64_t shop, Span span, int hour) {
-    return habits(span).take(holder(shop, span, hour), ReadHabits::Keys::kFresh);
+  // The keys read in the shop's hour since it was last taken and counted at least min_count,
+  // most read first (over the weeks, or days); halves what was learned of it
+  // (ReadHabits::take).
+  std::vector<std::string> take(int64_t shop, Span span, int hour, uint32_t min_count = 1) {
+    return habits(span).take(holder(shop, span, hour), ReadHabits::Keys::kFresh, min_count);
   }
   // Every shop a user read from.
   std::vector<int64_t> shops() const;
