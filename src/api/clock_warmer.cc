@@ -65,11 +65,19 @@ ClockWarmer::Pass ClockWarmer::pass(int64_t now_ms) {
     const uint64_t reads =
         week_known ? busy_reads(id, Span::kWeek, next.hour) : busy_reads(id, Span::kDay, day_hour);
     if (reads == 0) continue;
-    // What that hour of the week read, then what that hour of the day read besides.
+    // What that hour of the week read; then what that hour of the day read besides, if this
+    // shop's days repeat (at least half of the hour of the week's keys were read in that hour
+    // yesterday too), or if the hour of the week knows nothing yet.
     std::vector<std::string> keys =
         rhythm_.take(id, Span::kWeek, next.hour, options_.min_key_count);
-    for (std::string& key : rhythm_.take(id, Span::kDay, day_hour, options_.min_key_count)) {
-      if (std::find(keys.begin(), keys.end(), key) == keys.end()) keys.push_back(std::move(key));
+    std::vector<std::string> day = rhythm_.take(id, Span::kDay, day_hour, options_.min_key_count);
+    size_t shared = 0;
+    for (const std::string& key : keys)
+      shared += std::find(day.begin(), day.end(), key) != day.end();
+    if (keys.empty() || shared * 2 >= keys.size()) {
+      for (std::string& key : day) {
+        if (std::find(keys.begin(), keys.end(), key) == keys.end()) keys.push_back(std::move(key));
+      }
     }
     if (keys.empty()) continue;
     const cache::WarmReport r = warm_(keys, WarmCause::kClock);

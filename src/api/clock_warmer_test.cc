@@ -174,6 +174,21 @@ TEST_F(ClockWarmerTest, AKeyTheHourReadOnceIsNotWarmed) {
   EXPECT_EQ(ahead(warmed), (std::vector<Keys>{{"often", "twice"}}));
 }
 
+// A shop whose Mondays differ from its Sundays: Monday 10:00 warms what it read a week before,
+// not what Sunday 10:00 read.
+TEST_F(ClockWarmerTest, WhereTheDaysDifferTheHourOfTheDayAddsNothing) {
+  ClockWarmer clock(rhythm, {.lead = std::chrono::minutes(10), .tick = {}, .min_reads = 20}, zone(),
+                    warm());
+  rhythm.note(1, "first", kMonday);
+  clock.pass(kMonday);
+  read(1, "monday", 25, kMonday + 10 * kHour);
+  clock.pass(kMonday + (24 * 6 + 9) * kHour + 52 * 60'000);  // Sunday, in the first week
+  read(1, "sunday", 25, kMonday + (24 * 6 + 10) * kHour);
+  clock.pass(kWeek + kMonday + 9 * kHour + 52 * 60'000);  // the next Monday
+  EXPECT_EQ(ahead(warmed), (std::vector<Keys>{{"monday"}, {"monday"}}))
+      << "Sunday (watched less than a week) warmed Monday's; Monday warms only its own";
+}
+
 // Hours are the shop's: in Karachi (UTC+5) its 10:00 is 05:00 UTC.
 TEST_F(ClockWarmerTest, AnHourIsOnTheShopsOwnClock) {
   ClockWarmer clock(rhythm, {.lead = std::chrono::minutes(10), .tick = {}, .min_reads = 20}, zone(),
