@@ -68,10 +68,9 @@ Filler product_page(Context& c, const pos::Principal& p, pos::ProductFilter f,
 Filler product(Context& c, const pos::Principal& p, int64_t id) {
   return [&c, p, id]() -> Result<Filled> {
     int64_t seq = 0;
-    auto r = c.pos.product(p, id, &seq);
-    if (!r.ok()) return r.status();
-    return Filled{dump(to_json(*r)), c.reads.map().product(p.shop_id, id), std::nullopt,
-                  /*wall_deadline_ms=*/0, cache::Version{static_cast<uint64_t>(seq)}};
+    Result<Filled> out = filled(c.pos.product(p, id, &seq), c.reads.map().product(p.shop_id, id));
+    if (out.ok()) out->version = cache::Version{static_cast<uint64_t>(seq)};
+    return out;
   };
 }
 

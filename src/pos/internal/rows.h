@@ -133,17 +133,17 @@ std::string in_list(size_t n);
 Status read_change_seq(db::Transaction& tx, int64_t shop_id, int64_t* out);
 
 // The shop's rows of `table` among `ids`, in one query; ids of other shops or gone are left out.
+// With `change_seq`, the shop's change number in the same snapshot (none read for no ids).
 template <typename T, typename From>
 Result<std::vector<T>> rows_by_ids(db::Database& db, const char* columns, const char* table,
                                    int64_t shop_id, const std::vector<int64_t>& ids, From from,
                                    int64_t* change_seq = nullptr) {
   std::vector<T> out;
-  if (ids.empty() && change_seq == nullptr) return out;
+  if (ids.empty()) return out;
   std::vector<db::Value> params{shop_id};
   params.insert(params.end(), ids.begin(), ids.end());
   Status st = db.read([&](db::Transaction& tx) {
     if (Status s = read_change_seq(tx, shop_id, change_seq); !s.ok()) return s;
-    if (ids.empty()) return OkStatus();
     auto rows = tx.query(std::string("SELECT ") + columns + " FROM " + table +
                              " WHERE shop_id = ? AND id IN " + in_list(ids.size()),
                          params);
